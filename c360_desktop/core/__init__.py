@@ -1,0 +1,1 @@
+"""Domain logic, storage and services. Never imports Qt (enforced by import-linter)."""

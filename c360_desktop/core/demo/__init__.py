@@ -1,0 +1,1 @@
+"""Demo dataset: a believable Jamaican business, deterministic for a seed."""

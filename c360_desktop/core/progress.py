@@ -1,0 +1,38 @@
+"""Progress and cancellation for long work, without Qt (the UI adapts it; the CLI prints it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class Cancelled(Exception):
+    """Raised inside long work when the user cancelled it."""
+
+
+class Progress:
+    """Handed to background functions: ``update(fraction, message)`` and ``cancelled``.
+
+    ``update`` raises ``Cancelled`` once ``cancel()`` has been called, so work stops at its next
+    checkpoint and callers need no flag-checking of their own.
+    """
+
+    def __init__(self, callback: Callable[[float, str], None] | None = None) -> None:
+        self._callback = callback
+        self._cancelled = False
+        self.fraction = 0.0
+        self.message = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def update(self, fraction: float, message: str = "") -> None:
+        if self._cancelled:
+            raise Cancelled()
+        self.fraction = max(0.0, min(1.0, fraction))
+        self.message = message
+        if self._callback is not None:
+            self._callback(self.fraction, message)

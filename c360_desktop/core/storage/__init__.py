@@ -1,0 +1,1 @@
+"""The local cache: schema, connection factory, migrations and writers."""

@@ -1,0 +1,244 @@
+"""Opening the local cache: one connection factory, safety checks, and migrations on open.
+
+Every connection to a cache file comes from ``Cache.connect`` so that encryption at rest can be
+added in one place later. Opening refuses, with a message that names the file and the problem,
+anything that is not a C360 cache or that a newer app wrote; it never overwrites such a file.
+An older cache is copied to a backup file before it is upgraded.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool, StaticPool
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x43333630  # "C360", stored in the SQLite header (PRAGMA application_id)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class CacheError(Exception):
+    """The cache cannot be opened or created; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: Path
+    revision: str
+    upgraded_from: str | None = None
+    backup_path: Path | None = None
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def known_revisions() -> tuple[list[str], str]:
+    """All revision ids this app knows, oldest first, and the head."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    revs = [r.revision for r in script.walk_revisions()][::-1]
+    head = script.get_current_head()
+    assert head is not None
+    return revs, head
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -32000")
+    # Foreign keys are enforced by the central database; the cache receives rows in sync order,
+    # which need not be parent-first, so SQLite does not enforce them here.
+    conn.execute("PRAGMA foreign_keys = OFF")
+
+
+class Cache:
+    """An open cache file. Thread-safe: each thread gets its own connection (never shared)."""
+
+    def __init__(self, path: Path, info: CacheInfo) -> None:
+        self.path = path
+        self.info = info
+        self._local = threading.local()
+        self._engine: Engine | None = None
+        self._write_lock = threading.Lock()
+
+    def connect(self, readonly: bool = False) -> sqlite3.Connection:
+        """A new connection through the one factory (pragmas, later the encryption key)."""
+        return _connect(self.path, readonly=readonly)
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read connection, created on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def writer(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one write transaction; writers are serialised across threads."""
+        with self._write_lock:
+            conn = self.connect()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.close()
+
+    @property
+    def engine(self) -> Engine:
+        """An SQLAlchemy engine over the same factory, for ORM and migration work."""
+        if self._engine is None:
+            self._engine = create_engine(
+                "sqlite://", creator=lambda: self.connect(), poolclass=NullPool
+            )
+        return self._engine
+
+    def meta(self, key: str) -> str | None:
+        row = self.reader().execute("SELECT value FROM cache_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    _configure(conn)
+    return conn
+
+
+def _inspect(path: Path) -> tuple[str, str | None]:
+    """('new' | 'ours' | 'foreign', alembic revision) for a file, without changing it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return "new", None
+    with path.open("rb") as fh:
+        if fh.read(16) != _SQLITE_MAGIC:
+            raise CacheError(
+                f"{path} is not an SQLite database (corrupt, or another kind of file). "
+                "It was left untouched; choose another cache file."
+            )
+    try:
+        conn = _connect(path, readonly=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            rev = None
+            if "alembic_version" in tables:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                rev = row[0] if row else None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CacheError(f"{path} cannot be read as a database ({exc}). It was left untouched.") from None
+    if not tables:
+        return "new", None
+    if app_id != APPLICATION_ID or rev is None:
+        raise CacheError(
+            f"{path} is an SQLite database but not a C360 cache. It was left untouched; "
+            "choose another cache file."
+        )
+    return "ours", rev
+
+
+def open_cache(path: str | Path, create: bool = True) -> Cache:
+    """Open (or create) a cache, upgrading an older one after backing it up."""
+    path = Path(path).expanduser().resolve()
+    kind, rev = _inspect(path)
+    revisions, head = known_revisions()
+    if kind == "new" and not create:
+        raise CacheError(f"No cache at {path}. Build one with 'c360 demo-data --out {path}'.")
+    if kind == "ours" and rev not in revisions:
+        raise CacheError(
+            f"{path} was written by a newer C360 Desktop (schema {rev}); this version reads up to "
+            f"schema {head}. Update the app or open another cache. The file was left untouched."
+        )
+    backup = None
+    if kind == "new":
+        _ensure_writable_dir(path.parent)
+        _upgrade(path, create=True)
+    elif rev != head:
+        backup = path.with_name(f"{path.name}.pre-{head}.bak")
+        try:
+            _backup(path, backup)
+            _upgrade(path, create=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"Could not upgrade {path} ({exc}). The original is unchanged.") from None
+        log.info("upgraded cache %s from %s to %s (backup %s)", path, rev, head, backup)
+    info = CacheInfo(path=path, revision=head, upgraded_from=rev if rev != head else None,
+                     backup_path=backup)
+    return Cache(path, info)
+
+
+def _ensure_writable_dir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".c360-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CacheError(
+            f"Cannot create a cache in {folder}: {exc.strerror or exc}. "
+            "Choose a folder you can write to (File > Open cache, or --cache PATH)."
+        ) from None
+
+
+def _backup(path: Path, backup: Path) -> None:
+    src = _connect(path, readonly=True)
+    dst = sqlite3.connect(backup)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _upgrade(path: Path, create: bool) -> None:
+    """Run the migrations to head in one go. A new cache is built in a temporary file first
+    and moved into place, so a failure never leaves a half-made cache behind."""
+    target = path.with_name(path.name + ".building") if create else path
+    if create:
+        target.unlink(missing_ok=True)
+    conn = _connect(target)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        engine = create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+        # pysqlite in autocommit mode: begin explicitly so the whole upgrade is one transaction.
+        event.listen(engine, "begin", lambda sa_conn: sa_conn.exec_driver_sql("BEGIN"))
+        cfg = _alembic_config()
+        with engine.begin() as sa_conn:
+            cfg.attributes["connection"] = sa_conn
+            command.upgrade(cfg, "head")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    if create:
+        for suffix in ("-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        shutil.move(str(target), str(path))

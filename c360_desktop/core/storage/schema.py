@@ -1,0 +1,412 @@
+"""SQLAlchemy 2 models of the local cache: every synchronised entity of DESIGN.md plus local tables.
+
+Synchronised tables carry ``id`` (UUID string made by whoever creates the row), ``row_version``
+(assigned by the central database), ``updated_at``, ``deleted_at`` (soft delete) and
+``updated_by``. Timestamps are stored as UTC text 'YYYY-MM-DD HH:MM:SS', so they sort as text.
+Money is integer cents (JMD). The migrations in ``migrations/versions`` are the source of truth
+for the file layout; ``tests/core/test_storage.py`` checks that they and these models agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Synced:
+    """Columns every synchronised table carries."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    row_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+def _fk(table: str, nullable: bool = True) -> Any:
+    return mapped_column(String(36), ForeignKey(f"{table}.id"), nullable=nullable)
+
+
+class Territory(Synced, Base):
+    __tablename__ = "territory"
+    code: Mapped[str] = mapped_column(String(5), unique=True)  # ISO 3166-2 parish code
+    name: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str | None] = mapped_column(String(20))
+
+
+class SalesRep(Synced, Base):
+    __tablename__ = "sales_rep"
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20), default="field_rep")
+    territory_id: Mapped[str | None] = _fk("territory")
+
+
+class Segment(Synced, Base):
+    __tablename__ = "segment"
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20), default="rule")
+
+
+class Product(Synced, Base):
+    __tablename__ = "product"
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(100))
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    gct_applicable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Customer(Synced, Base):
+    """The golden record."""
+
+    __tablename__ = "customer"
+    # Local, stable integer key of the customer's row in the full-text index (migration 0002).
+    search_key: Mapped[int | None] = mapped_column(Integer, unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # individual | business
+    display_name: Mapped[str] = mapped_column(String(300))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    business_name: Mapped[str | None] = mapped_column(String(300))
+    trn: Mapped[str | None] = mapped_column(String(9))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    street: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(100))
+    parish: Mapped[str | None] = mapped_column(String(5))
+    postal_zone: Mapped[str | None] = mapped_column(String(30))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    primary_phone: Mapped[str | None] = mapped_column(String(20))
+    primary_email: Mapped[str | None] = mapped_column(String(200))
+    segment_id: Mapped[str | None] = _fk("segment")
+    rep_id: Mapped[str | None] = _fk("sales_rep")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (
+        Index("ix_customer_parish", "parish"),
+        Index("ix_customer_trn", "trn"),
+        Index("ix_customer_primary_phone", "primary_phone"),
+        Index("ix_customer_primary_email", "primary_email"),
+        Index("ix_customer_rep", "rep_id"),
+        Index("ix_customer_segment", "segment_id"),
+    )
+
+
+class ContactPoint(Synced, Base):
+    __tablename__ = "contact_point"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    kind: Mapped[str] = mapped_column(String(10))  # phone | email
+    value: Mapped[str] = mapped_column(String(200))  # E.164 or lower-case e-mail
+    label: Mapped[str | None] = mapped_column(String(30))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(30))
+    __table_args__ = (
+        Index("ix_contact_point_customer", "customer_id"),
+        Index("ix_contact_point_value", "value"),
+    )
+
+
+class CustomerAddress(Synced, Base):
+    __tablename__ = "customer_address"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    kind: Mapped[str] = mapped_column(String(20))  # billing | shipping | previous ...
+    street: Mapped[str] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(100))
+    parish: Mapped[str] = mapped_column(String(5))
+    postal_zone: Mapped[str | None] = mapped_column(String(30))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (Index("ix_customer_address_customer", "customer_id"),)
+
+
+class SourceRecord(Synced, Base):
+    """One record in a source system, with its raw fields and lineage."""
+
+    __tablename__ = "source_record"
+    system: Mapped[str] = mapped_column(String(30))
+    external_id: Mapped[str] = mapped_column(String(100))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # file, sheet, row, checksum
+    imported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("system", "external_id", name="uq_source_record_system_ext"),)
+
+
+class IdentityLink(Synced, Base):
+    __tablename__ = "identity_link"
+    source_record_id: Mapped[str] = _fk("source_record", nullable=False)
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    probability: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(100))
+    reviewer: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (
+        Index("ix_identity_link_customer", "customer_id"),
+        Index("ix_identity_link_source", "source_record_id"),
+    )
+
+
+class Transaction(Synced, Base):
+    __tablename__ = "transaction"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    product_id: Mapped[str | None] = _fk("product")
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # before GCT
+    gct_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(20))
+    rep_id: Mapped[str | None] = _fk("sales_rep")
+    campaign_id: Mapped[str | None] = _fk("marketing_campaign")
+    __table_args__ = (Index("ix_transaction_customer_time", "customer_id", "occurred_at"),)
+
+
+class Interaction(Synced, Base):
+    """A call, e-mail, visit, social mention or support ticket."""
+
+    __tablename__ = "interaction"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10), default="inbound")
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[float | None] = mapped_column(Float)  # -1 .. 1
+    rep_id: Mapped[str | None] = _fk("sales_rep")
+    __table_args__ = (Index("ix_interaction_customer_time", "customer_id", "occurred_at"),)
+
+
+class SocialProfile(Synced, Base):
+    __tablename__ = "social_profile"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    platform: Mapped[str] = mapped_column(String(30))
+    handle: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(String(300))
+    followers: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (Index("ix_social_profile_customer", "customer_id"),)
+
+
+class Business(Synced, Base):
+    """A business-directory entry (a PostGIS geography point centrally; lat/lon here)."""
+
+    __tablename__ = "business"
+    name: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(100))
+    parish: Mapped[str | None] = mapped_column(String(5))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (Index("ix_business_parish", "parish"),)
+
+
+class BusinessCustomerRelationship(Synced, Base):
+    __tablename__ = "business_customer_relationship"
+    business_id: Mapped[str] = _fk("business", nullable=False)
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    role: Mapped[str] = mapped_column(String(30))  # self | owner | contact
+    __table_args__ = (
+        Index("ix_bcr_customer", "customer_id"),
+        Index("ix_bcr_business", "business_id"),
+    )
+
+
+class MarketingCampaign(Synced, Base):
+    __tablename__ = "marketing_campaign"
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(30))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    target_segment_id: Mapped[str | None] = _fk("segment")
+
+
+class CampaignSpend(Synced, Base):
+    __tablename__ = "campaign_spend"
+    campaign_id: Mapped[str] = _fk("marketing_campaign", nullable=False)
+    spend_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(30))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    impressions: Mapped[int | None] = mapped_column(Integer)
+    clicks: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (Index("ix_campaign_spend_campaign", "campaign_id", "spend_date"),)
+
+
+class SalesActivity(Synced, Base):
+    __tablename__ = "sales_activity"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    lead_id: Mapped[str | None] = _fk("lead")
+    rep_id: Mapped[str | None] = _fk("sales_rep")
+    kind: Mapped[str] = mapped_column(String(20))  # call | email | meeting | visit
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_sales_activity_customer", "customer_id", "occurred_at"),)
+
+
+class Lead(Synced, Base):
+    __tablename__ = "lead"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    rep_id: Mapped[str | None] = _fk("sales_rep")
+    status: Mapped[str] = mapped_column(String(20))  # new | contacted | qualified | won | lost
+    source: Mapped[str | None] = mapped_column(String(30))
+    estimated_value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    campaign_id: Mapped[str | None] = _fk("marketing_campaign")
+    __table_args__ = (
+        Index("ix_lead_customer", "customer_id"),
+        Index("ix_lead_rep_status", "rep_id", "status"),
+    )
+
+
+class Score(Synced, Base):
+    """A model's score for a customer with per-feature contributions."""
+
+    __tablename__ = "score"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    model: Mapped[str] = mapped_column(String(30))  # churn | clv | lead
+    model_version: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    scored_at: Mapped[datetime] = mapped_column(DateTime)
+    contributions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    __table_args__ = (Index("ix_score_customer_model", "customer_id", "model", "scored_at"),)
+
+
+class Alert(Synced, Base):
+    __tablename__ = "alert"
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    customer_id: Mapped[str | None] = _fk("customer")
+    type: Mapped[str] = mapped_column(String(50))
+    severity: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_alert_created", "created_at"),)
+
+
+class NoteRow(Synced, Base):
+    __tablename__ = "note"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_note_customer", "customer_id", "created_at"),)
+
+
+class Consent(Synced, Base):
+    __tablename__ = "consent"
+    customer_id: Mapped[str] = _fk("customer", nullable=False)
+    channel: Mapped[str] = mapped_column(String(20))  # email | sms | whatsapp | phone
+    purpose: Mapped[str] = mapped_column(String(30))  # marketing | service
+    status: Mapped[str] = mapped_column(String(10))  # granted | withdrawn
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    source: Mapped[str | None] = mapped_column(String(30))
+    __table_args__ = (Index("ix_consent_customer", "customer_id"),)
+
+
+class AuditEvent(Synced, Base):
+    __tablename__ = "audit_event"
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str | None] = mapped_column(String(36))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# ---- local-only tables (never synchronised) ----
+
+
+class Outbox(Base):
+    """Local changes waiting to be pushed, each with a client-generated idempotency key."""
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    operation: Mapped[str] = mapped_column(String(10))  # insert | update | delete
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_row_version: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SyncState(Base):
+    __tablename__ = "sync_state"
+    table_name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CacheMeta(Base):
+    __tablename__ = "cache_meta"
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerSummary(Base):
+    """Per-customer figures derived from transactions and leads, refreshed locally."""
+
+    __tablename__ = "customer_summary"
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    txn_count: Mapped[int] = mapped_column(Integer, default=0)
+    lifetime_spend_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_purchase_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(DateTime)
+    open_leads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DemoTruthPerson(Base):
+    """Demo data only: which real person each golden record is, and their hidden behaviour."""
+
+    __tablename__ = "demo_truth_person"
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36))
+    is_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    churned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    purchase_rate_per_year: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_demo_truth_person_person", "person_id"),)
+
+
+class DemoTruthSource(Base):
+    """Demo data only: the real person behind each source record (identity ground truth)."""
+
+    __tablename__ = "demo_truth_source"
+    source_record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36))
+    variations: Mapped[str | None] = mapped_column(String(200))  # e.g. "typo,phone_format"
+
+
+SYNCED_TABLES: tuple[str, ...] = tuple(
+    t.name for t in Base.metadata.sorted_tables if "row_version" in t.columns
+)
