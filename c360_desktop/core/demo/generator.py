@@ -271,10 +271,10 @@ def _chunk(k: int, n: int, ref: _Reference) -> dict[str, Rows]:
     fading = churned[t_c] & (t_day > end[t_c] - 180)  # buying slows before a customer leaves
     keep &= ~fading | (rng.random(t_c.size) < 0.5)
     t_c, t_day = t_c[keep], t_day[keep]
-    order = np.lexsort((t_day, t_c))
-    t_c, t_day = t_c[order], t_day[order]
+    t_sec = 5 * 3600 + 8 * 3600 + rng.integers(0, 11 * 3600, t_c.size)  # 08:00-19:00 Jamaica, in UTC
+    order = np.lexsort((t_sec, t_day, t_c))
+    t_c, t_day, t_sec = t_c[order], t_day[order], t_sec[order]
     nt = t_c.size
-    t_sec = 5 * 3600 + 8 * 3600 + rng.integers(0, 11 * 3600, nt)  # 08:00-19:00 Jamaica, in UTC
     lens = np.array([len(c) for c in ref.cat_products])
     pick = rng.random(nt)
     cat = np.where(rng.random(nt) < 0.65, cat_pref[t_c], rng.integers(0, len(lens), nt))
@@ -308,12 +308,17 @@ def _chunk(k: int, n: int, ref: _Reference) -> dict[str, Rows]:
     count = np.bincount(t_c, minlength=n)
     spend = np.bincount(t_c, weights=(amount + gct).astype(float), minlength=n).astype(np.int64)
     has = count > 0
-    first_day = np.full(n, -1, dtype=np.int64)
     last_day = np.full(n, -1, dtype=np.int64)
-    if nt:
+    first_stamp: list[str | None] = [None] * n
+    last_stamp: list[str | None] = [None] * n
+    if nt:  # transactions are sorted by (customer, day); same-day order does not matter here
         first_i = np.searchsorted(t_c, np.arange(n))
-        first_day[has] = t_day[first_i[has]]
-        last_day[has] = t_day[(first_i + count - 1)[has]]
+        last_i = first_i + count - 1
+        last_day[has] = t_day[last_i[has]]
+        day_first = [stamps[j] for j in first_i[has].tolist()]
+        day_last = [stamps[j] for j in last_i[has].tolist()]
+        for j, c in enumerate(np.flatnonzero(has).tolist()):
+            first_stamp[c], last_stamp[c] = day_first[j], day_last[j]
     recency = np.where(has, ref.days - 1 - last_day, 10_000)
     vip_line = np.quantile(spend[has], 0.9) if has.any() else 0
     seg = np.select(
@@ -521,8 +526,7 @@ def _chunk(k: int, n: int, ref: _Reference) -> dict[str, Rows]:
             if status in ("new", "contacted", "qualified"):
                 open_leads[i] += 1
         rows["customer_summary"].append((
-            cid, int(count[i]), int(spend[i]), _day_stamp(ref.start, int(first_day[i])),
-            _day_stamp(ref.start, int(last_day[i])), int(open_leads[i])))
+            cid, int(count[i]), int(spend[i]), first_stamp[i], last_stamp[i], int(open_leads[i])))
         if pyr.random() < 0.05:
             rows["note"].append(synced(
                 next(note_ids), cid, pyr.choice(R.NOTE_TEXTS), ref.rep_names[int(rep[i])],
@@ -558,10 +562,6 @@ def _chunk(k: int, n: int, ref: _Reference) -> dict[str, Rows]:
     out: dict[str, Rows] = {name: (_COLUMNS[name], data) for name, data in rows.items()}
     out["transaction"] = (_COLUMNS["transaction"], txn_rows)
     return out
-
-
-def _day_stamp(start: date, day: int) -> str | None:
-    return None if day < 0 else f"{(start + timedelta(days=day)).isoformat()} 00:00:00"
 
 
 _COLUMNS: dict[str, tuple[str, ...]] = {

@@ -131,7 +131,7 @@ INTERACTION_TEMPLATES = {
         ("Thanks for the quick delivery", "The {product} arrived in {town} on time. Very pleased, will order again."),
         ("Great service", "Rep {rep} sorted everything in one visit. Excellent service as always."),
         ("Happy with purchase", "Customer says the {product} works perfectly and recommends us to friends."),
-        ("Compliment", "Loved the Christmas specials, prices were good and staff friendly."),
+        ("Compliment", "Loved this month's specials; prices were good and the staff friendly."),
     ),
     "neutral": (
         ("Price enquiry", "Asked for a quote on {product} for next month."),

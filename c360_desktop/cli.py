@@ -1,0 +1,185 @@
+"""The ``c360`` command: headless access to the same core services as the desktop app.
+
+Every command that reads a cache takes ``--cache PATH`` (default: the configured cache). Bad
+input gives one line on stderr naming the problem and a non-zero exit; long work reports
+progress on stderr so stdout stays clean for JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from c360_desktop import __version__
+from c360_desktop.core.progress import Cancelled, Progress
+from c360_desktop.core.settings import load_settings
+from c360_desktop.core.storage.cache import CacheError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A one-line message for the user; exits with EXIT_BAD_INPUT."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _stderr_progress() -> Progress:
+    state = {"last": -1.0, "t": 0.0}
+    tty = sys.stderr.isatty()
+
+    def show(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if fraction < 1.0 and now - state["t"] < (0.2 if tty else 2.0):
+            return
+        state["t"] = now
+        line = f"[{fraction * 100:5.1f}%] {message}"
+        sys.stderr.write(("\r" + line.ljust(90)) if tty else line + "\n")
+        if tty and fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return Progress(show)
+
+
+def _cache_path(args: argparse.Namespace) -> Path:
+    if args.cache:
+        return Path(args.cache)
+    settings, _problems = load_settings()
+    return settings.resolved_cache_path()
+
+
+def _open_services(args: argparse.Namespace) -> Any:
+    from c360_desktop.core.services import Services
+
+    settings, _problems = load_settings()
+    path = _cache_path(args)
+    if not path.exists():
+        raise CliError(f"no cache at {path} (build one with: c360 demo-data --out {path})")
+    return Services.open(path, settings, create=False)
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
+
+    spec = DemoSpec(customers=args.customers, seed=args.seed, as_of=args.as_of or date.today())
+    started = time.perf_counter()
+    out = build_demo_cache(args.out, spec, progress=_stderr_progress(), overwrite=args.force)
+    print(f"wrote {out} ({spec.customers:,} customers, seed {spec.seed}, as of {spec.as_of}) "
+          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    services = _open_services(args)
+    hits = services.search.search(args.query, limit=args.limit)
+    if args.json:
+        json.dump([hit_to_dict(h) for h in hits], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for h in hits:
+            print(f"{h.customer_id}  {h.display_name:<40.40}  {h.parish or '':6} "
+                  f"{h.phone or '':14} {h.segment or ''}")
+        if not hits:
+            print("no matches", file=sys.stderr)
+    return 0
+
+
+def hit_to_dict(hit: Any) -> dict[str, Any]:
+    return {f: getattr(hit, f) for f in hit.__dataclass_fields__}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from c360_desktop.core.profile import CustomerNotFound
+
+    services = _open_services(args)
+    try:
+        profile = services.profiles.get(args.customer_id)
+    except CustomerNotFound as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        sys.stdout.write(profile.model_dump_json(indent=2) + "\n")
+    else:
+        t = profile.transactions
+        print(f"{profile.display_name} ({profile.kind}), parish {profile.parish or '-'}")
+        print(f"  phone {profile.primary_phone or '-'}  email {profile.primary_email or '-'}")
+        print(f"  {t.count} purchases, lifetime J${t.lifetime_spend:,}, last {t.last_purchase or '-'}")
+        print(f"  {len(profile.source_records)} source records, {len(profile.open_leads)} open leads")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description="C360 Desktop on the command line.")
+    parser.add_argument("--version", action="version", version=f"c360 {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo-data", help="build a demo cache of a believable Jamaican business",
+                       description="Build a demo cache. Deterministic for a seed and as-of date.")
+    p.add_argument("--customers", type=_positive, default=20_000, help="how many (default 20000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--out", required=True, help="the cache file to write (must not exist)")
+    p.add_argument("--as-of", type=_date, help="the dataset's 'today' (default: today)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=cmd_demo_data)
+
+    def cache_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--cache", help="cache file (default: the configured cache)")
+
+    p = sub.add_parser("search", help="find customers by name, phone, e-mail, TRN or business")
+    p.add_argument("query")
+    cache_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--limit", type=_positive, default=20, help="most results (default 20)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("show", help="print a customer's 360 profile")
+    p.add_argument("customer_id")
+    cache_arg(p)
+    p.add_argument("--json", action="store_true", help="print the profile as JSON")
+    p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (CliError, CacheError, ValueError) as exc:
+        print(f"c360: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled:
+        print("c360: cancelled", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except KeyboardInterrupt:
+        print("\nc360: interrupted; nothing was left half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""The customer 360: assembling the unified profile, paging the timeline, and adding notes.
+
+Every query here is an indexed lookup by customer id, so a profile costs a dozen small reads
+whatever the size of the cache. Notes are written with their outbox entry in one transaction:
+a note saved offline is never lost and is pushed exactly once (the outbox key is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from c360_desktop.core import models as m
+from c360_desktop.core.ids import new_id
+from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.validation import cents_to_money
+
+OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")
+
+
+class CustomerNotFound(LookupError):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"no customer with id {customer_id!r} in this cache")
+        self.customer_id = customer_id
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    id: str
+    kind: str  # "purchase" or an interaction channel: call, email, visit, social, support ...
+    occurred_at: str  # UTC, 'YYYY-MM-DD HH:MM:SS'
+    title: str
+    detail: str
+    amount_cents: int | None
+    sentiment: float | None
+
+    @property
+    def cursor(self) -> tuple[str, str]:
+        """Pass as ``before`` to fetch the page after this item."""
+        return (self.occurred_at, self.id)
+
+
+def utc_now_text() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class ProfileService:
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    def exists(self, customer_id: str) -> bool:
+        return self._cache.reader().execute(
+            "SELECT 1 FROM customer WHERE id = ? AND deleted_at IS NULL", (customer_id,)
+        ).fetchone() is not None
+
+    def get(self, customer_id: str, as_of: datetime | None = None) -> m.UnifiedCustomerProfile:
+        conn = self._cache.reader()
+        row = conn.execute(
+            """SELECT c.id, c.kind, c.display_name, c.given_name, c.family_name, c.business_name,
+                      c.trn, c.date_of_birth, c.parish, r.name, c.created_at,
+                      s.id, s.name, s.description, s.method
+               FROM customer c
+               LEFT JOIN sales_rep r ON r.id = c.rep_id
+               LEFT JOIN segment s ON s.id = c.segment_id
+               WHERE c.id = ? AND c.deleted_at IS NULL""", (customer_id,),
+        ).fetchone()
+        if row is None:
+            raise CustomerNotFound(customer_id)
+        segments = (m.CustomerSegment(id=row[11], name=row[12], description=row[13] or "",
+                                      method=row[14]),) if row[11] else ()
+        return m.UnifiedCustomerProfile(
+            id=row[0], kind=row[1], display_name=row[2], given_name=row[3], family_name=row[4],
+            business_name=row[5], trn=row[6], date_of_birth=row[7], parish=row[8],
+            rep_name=row[9], created_at=_dt(row[10]),
+            contact_points=self._contacts(conn, customer_id),
+            addresses=self._addresses(conn, customer_id),
+            source_records=self._sources(conn, customer_id),
+            transactions=self._summary(conn, customer_id, as_of),
+            recent_interactions=self._interactions(conn, customer_id),
+            social_profiles=tuple(
+                m.SocialMediaProfile(id=r[0], platform=r[1], handle=r[2], url=r[3], followers=r[4])
+                for r in conn.execute(
+                    "SELECT id, platform, handle, url, followers FROM social_profile "
+                    "WHERE customer_id = ? AND deleted_at IS NULL", (customer_id,))),
+            segments=segments,
+            scores=self._scores(conn, customer_id),
+            open_leads=self._leads(conn, customer_id),
+            notes=self.notes(customer_id),
+        )
+
+    def _contacts(self, conn: sqlite3.Connection, cid: str) -> tuple[m.ContactPoint, ...]:
+        return tuple(
+            m.ContactPoint(kind=r[0], value=r[1], label=r[2] or "", is_primary=bool(r[3]),
+                           source=r[4] or "")
+            for r in conn.execute(
+                "SELECT kind, value, label, is_primary, source FROM contact_point "
+                "WHERE customer_id = ? AND deleted_at IS NULL ORDER BY is_primary DESC, kind", (cid,)))
+
+    def _addresses(self, conn: sqlite3.Connection, cid: str) -> tuple[m.Address, ...]:
+        return tuple(
+            m.Address(kind=r[0], street=r[1], town=r[2], parish=r[3], postal_zone=r[4],
+                      lat=r[5], lon=r[6])
+            for r in conn.execute(
+                "SELECT kind, street, town, parish, postal_zone, lat, lon FROM customer_address "
+                "WHERE customer_id = ? AND deleted_at IS NULL ORDER BY kind = 'previous', kind", (cid,)))
+
+    def _sources(self, conn: sqlite3.Connection, cid: str) -> tuple[m.SourceRecordRef, ...]:
+        return tuple(
+            m.SourceRecordRef(id=r[0], system=r[1], external_id=r[2], fields=json.loads(r[3]),
+                              imported_at=_dt(r[4]), match_probability=r[5], match_rule=r[6])
+            for r in conn.execute(
+                """SELECT s.id, s.system, s.external_id, s.fields, s.imported_at, l.probability, l.rule
+                   FROM identity_link l JOIN source_record s ON s.id = l.source_record_id
+                   WHERE l.customer_id = ? AND l.deleted_at IS NULL AND s.deleted_at IS NULL
+                   ORDER BY s.system, s.external_id""", (cid,)))
+
+    def _summary(self, conn: sqlite3.Connection, cid: str, as_of: datetime | None) -> m.TransactionsSummary:
+        row = conn.execute(
+            "SELECT txn_count, lifetime_spend_cents, first_purchase_at, last_purchase_at "
+            "FROM customer_summary WHERE customer_id = ?", (cid,)).fetchone()
+        if row is None or not row[0]:
+            return m.TransactionsSummary()
+        since = ((as_of or datetime.now(timezone.utc)) - timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%S")
+        (last_12m,) = conn.execute(
+            'SELECT coalesce(sum(total_cents), 0) FROM "transaction" '
+            "WHERE customer_id = ? AND occurred_at >= ? AND deleted_at IS NULL", (cid, since)).fetchone()
+        return m.TransactionsSummary(
+            count=row[0], lifetime_spend=cents_to_money(row[1]),
+            average_order=(cents_to_money(row[1]) / row[0]).quantize(Decimal("0.01")),
+            first_purchase=_dt(row[2]), last_purchase=_dt(row[3]),
+            spend_last_12_months=cents_to_money(last_12m))
+
+    def _interactions(self, conn: sqlite3.Connection, cid: str) -> tuple[m.InteractionEvent, ...]:
+        return tuple(
+            m.InteractionEvent(id=r[0], customer_id=cid, occurred_at=_dt(r[1]), channel=r[2],
+                               direction=r[3], subject=r[4] or "", body=r[5] or "", sentiment=r[6])
+            for r in conn.execute(
+                "SELECT id, occurred_at, channel, direction, subject, body, sentiment FROM interaction "
+                "WHERE customer_id = ? AND deleted_at IS NULL ORDER BY occurred_at DESC LIMIT 5", (cid,)))
+
+    def _scores(self, conn: sqlite3.Connection, cid: str) -> tuple[m.ModelScore, ...]:
+        rows = conn.execute(
+            """SELECT model, model_version, value, scored_at, contributions FROM score s
+               WHERE customer_id = ? AND deleted_at IS NULL AND scored_at = (
+                   SELECT max(scored_at) FROM score WHERE customer_id = s.customer_id
+                   AND model = s.model AND deleted_at IS NULL)""", (cid,)).fetchall()
+        return tuple(
+            m.ModelScore(model=r[0], model_version=r[1], value=r[2], scored_at=_dt(r[3]),
+                         contributions=tuple(m.FeatureContribution(**c) for c in json.loads(r[4] or "[]")))
+            for r in rows)
+
+    def _leads(self, conn: sqlite3.Connection, cid: str) -> tuple[m.Lead, ...]:
+        marks = ",".join("?" * len(OPEN_LEAD_STATUSES))
+        return tuple(
+            m.Lead(id=r[0], status=r[1], source=r[2] or "",
+                   estimated_value=cents_to_money(r[3]) if r[3] is not None else None,
+                   created_at=_dt(r[4]), rep_name=r[5])
+            for r in conn.execute(
+                f"""SELECT l.id, l.status, l.source, l.estimated_value_cents, l.created_at, r.name
+                    FROM lead l LEFT JOIN sales_rep r ON r.id = l.rep_id
+                    WHERE l.customer_id = ? AND l.deleted_at IS NULL AND l.status IN ({marks})
+                    ORDER BY l.created_at DESC""", (cid, *OPEN_LEAD_STATUSES)))
+
+    # -- timeline ----------------------------------------------------------------------------
+    def timeline(self, customer_id: str, before: tuple[str, str] | None = None,
+                 limit: int = 100) -> list[TimelineItem]:
+        """Transactions and interactions merged, newest first; page on with ``before``."""
+        ts, tid = before or ("9999-12-31 23:59:59", "~")
+        sql = """
+            SELECT * FROM (
+                SELECT t.id, 'purchase', t.occurred_at, coalesce(p.name, 'Purchase'),
+                       t.quantity || ' x, ' || t.channel, t.total_cents, NULL
+                FROM "transaction" t LEFT JOIN product p ON p.id = t.product_id
+                WHERE t.customer_id = :cid AND t.deleted_at IS NULL
+                  AND (t.occurred_at, t.id) < (:ts, :id)
+                ORDER BY t.occurred_at DESC, t.id DESC LIMIT :n)
+            UNION ALL
+            SELECT * FROM (
+                SELECT i.id, i.channel, i.occurred_at, coalesce(i.subject, ''), coalesce(i.body, ''),
+                       NULL, i.sentiment
+                FROM interaction i
+                WHERE i.customer_id = :cid AND i.deleted_at IS NULL
+                  AND (i.occurred_at, i.id) < (:ts, :id)
+                ORDER BY i.occurred_at DESC, i.id DESC LIMIT :n)
+            ORDER BY 3 DESC, 1 DESC LIMIT :n"""
+        rows = self._cache.reader().execute(sql, {"cid": customer_id, "ts": ts, "id": tid, "n": limit})
+        return [TimelineItem(*r) for r in rows]
+
+    # -- notes -------------------------------------------------------------------------------
+    def notes(self, customer_id: str) -> tuple[m.Note, ...]:
+        rows = self._cache.reader().execute(
+            """SELECT n.id, n.body, n.created_at, n.author,
+                      EXISTS(SELECT 1 FROM outbox o WHERE o.entity = 'note' AND o.entity_id = n.id
+                             AND o.pushed_at IS NULL)
+               FROM note n WHERE n.customer_id = ? AND n.deleted_at IS NULL
+               ORDER BY n.created_at DESC, n.id DESC LIMIT 200""", (customer_id,))
+        return tuple(m.Note(id=r[0], customer_id=customer_id, body=r[1], created_at=_dt(r[2]),
+                            author=r[3], pending_sync=bool(r[4])) for r in rows)
+
+    def add_note(self, customer_id: str, body: str, author: str) -> m.Note:
+        """Save a note locally and queue it for sync, in one transaction."""
+        body = body.strip()
+        now = utc_now_text()
+        note = m.Note(id=new_id(), customer_id=customer_id, body=body,
+                      created_at=datetime.fromisoformat(now), author=author)
+        with self._cache.writer() as conn:
+            if conn.execute("SELECT 1 FROM customer WHERE id = ? AND deleted_at IS NULL",
+                            (customer_id,)).fetchone() is None:
+                raise CustomerNotFound(customer_id)
+            conn.execute(
+                "INSERT INTO note (id, row_version, updated_at, updated_by, customer_id, body, author, "
+                "created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
+                (note.id, now, author, customer_id, body, author, now))
+            payload = {"id": note.id, "customer_id": customer_id, "body": body, "author": author,
+                       "created_at": now}
+            conn.execute(
+                "INSERT INTO outbox (idempotency_key, entity, entity_id, operation, payload, "
+                "base_row_version, created_at, attempts) VALUES (?, 'note', ?, 'insert', ?, NULL, ?, 0)",
+                (str(uuid.uuid4()), note.id, json.dumps(payload), now))
+        return note

@@ -1,0 +1,43 @@
+"""The core services for one open cache, built once and handed to the UI and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from c360_desktop.core.profile import ProfileService
+from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.settings import Settings
+from c360_desktop.core.storage.cache import Cache, open_cache
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    path: Path
+    customers: int
+    last_sync_at: str | None
+    demo: bool
+
+
+@dataclass
+class Services:
+    cache: Cache
+    search: CustomerSearch
+    profiles: ProfileService
+    settings: Settings
+
+    @classmethod
+    def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:
+        cache = open_cache(path, create=create)
+        return cls(cache=cache, search=CustomerSearch(cache), profiles=ProfileService(cache),
+                   settings=settings)
+
+    def stats(self) -> CacheStats:
+        conn = self.cache.reader()
+        (count,) = conn.execute("SELECT count(*) FROM customer WHERE deleted_at IS NULL").fetchone()
+        return CacheStats(path=self.cache.path, customers=count,
+                          last_sync_at=self.cache.meta("last_sync_at"),
+                          demo=self.cache.meta("demo_seed") is not None)
+
+    def close(self) -> None:
+        self.cache.close()

@@ -1,0 +1,98 @@
+"""User settings: one typed, versioned schema in the per-user config dir, with migrations.
+
+Environment overrides (for portable installs and tests): C360_CONFIG_DIR, C360_DATA_DIR.
+A malformed settings file is reported (file, line, what is wrong) and left as it is; the app runs
+on defaults until the user saves, which replaces it atomically.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+APP_NAME = "c360-desktop"
+SCHEMA_VERSION = 2
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("C360_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME, False))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("C360_DATA_DIR") or platformdirs.user_data_dir(APP_NAME, False))
+
+
+def default_cache_path() -> Path:
+    return data_dir() / "demo-cache.db"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    schema_version: int = SCHEMA_VERSION
+    cache_path: str | None = None  # None: the demo cache in the data dir
+    demo_customers: int = Field(default=20_000, ge=100, le=2_000_000)
+    demo_seed: int = 1
+    user_name: str = Field(default_factory=getpass.getuser, min_length=1)
+    role: Literal["manager", "analyst", "field_rep"] = "analyst"
+    search_limit: int = Field(default=100, ge=10, le=1000)
+
+    def resolved_cache_path(self) -> Path:
+        return Path(self.cache_path).expanduser() if self.cache_path else default_cache_path()
+
+
+def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    version = int(raw.get("schema_version", 1))
+    if version < 2:  # v1 called the cache file "cache"
+        if "cache" in raw:
+            raw["cache_path"] = raw.pop("cache")
+    raw["schema_version"] = SCHEMA_VERSION
+    return raw
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings, and problems found in the file (each naming the file and what is wrong)."""
+    path = path or settings_path()
+    if not path.exists():
+        return Settings(), []
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("the top level must be a JSON object")
+    except json.JSONDecodeError as exc:
+        return Settings(), [f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}; using defaults"]
+    except (OSError, ValueError) as exc:
+        return Settings(), [f"{path}: {exc}; using defaults"]
+    if int(raw.get("schema_version", 1)) > SCHEMA_VERSION:
+        return Settings(), [f"{path}: written by a newer version (schema {raw['schema_version']}); "
+                            "using defaults and leaving the file as it is"]
+    raw = _migrate(raw)
+    problems = []
+    try:
+        return Settings(**raw), []
+    except ValidationError as exc:
+        good = dict(raw)
+        for err in exc.errors():
+            key = str(err["loc"][0])
+            problems.append(f"{path}: setting '{key}' = {raw.get(key)!r}: {err['msg']}; using the default")
+            good.pop(key, None)
+        return Settings(**good), problems
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write atomically: the old file stays whole until the new one is complete."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(settings.model_dump_json(indent=2), "utf-8")
+    tmp.replace(path)

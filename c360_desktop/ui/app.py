@@ -1,0 +1,229 @@
+"""Composition root: builds the core services, the main window and its panes, and starts Qt.
+
+Start-up never blocks the GUI thread: the cache is opened (and migrated, after a backup) in a
+worker, and on first start the demo cache is built in a worker behind a progress dialog. A cache
+that cannot be opened gets a message that says why, and the user chooses what to do next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
+
+from c360_desktop import __version__
+from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
+from c360_desktop.core.services import Services
+from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
+from c360_desktop.core.storage.cache import CacheError
+from c360_desktop.plugin_api import load_plugins
+from c360_desktop.ui.main_window import MainWindow
+from c360_desktop.ui.plugin_host import PluginHost
+from c360_desktop.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+CHOICE_OPEN, CHOICE_DEMO, CHOICE_QUIT = "open", "demo", "quit"
+
+
+class Launcher:
+    """Opens a cache and shows the window for it; owns what lives as long as the app."""
+
+    def __init__(self, app: QApplication, settings: Settings, cache_arg: str | None = None,
+                 report_ready: bool = False) -> None:
+        self.app = app
+        self.settings = settings
+        self.cache_arg = cache_arg
+        self.report_ready = report_ready
+        self.runner = TaskRunner()
+        self.window: MainWindow | None = None
+        self.services: Services | None = None
+        self.host: PluginHost | None = None
+        self.exit_code = 0
+        self._progress: QProgressDialog | None = None
+
+    # -- the start-up flow -----------------------------------------------------------------
+    def start(self) -> None:
+        path = Path(self.cache_arg).expanduser() if self.cache_arg else self.settings.resolved_cache_path()
+        uses_default = self.cache_arg is None and self.settings.cache_path is None
+        if not path.exists() and uses_default:
+            self.build_demo(path)
+        elif not path.exists():
+            self.explain(f"There is no cache at {path}.")
+        else:
+            self.open(path)
+
+    def build_demo(self, path: Path) -> None:
+        spec = DemoSpec(customers=self.settings.demo_customers, seed=self.settings.demo_seed)
+        dialog = QProgressDialog(f"Building the demo dataset ({spec.customers:,} customers)…", "Cancel", 0, 1000)
+        dialog.setWindowTitle("C360 Desktop: first start")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setValue(0)
+        self._progress = dialog
+
+        def progressed(fraction: float, message: str) -> None:
+            dialog.setValue(int(fraction * 1000))
+            dialog.setLabelText(message)
+
+        def done(_out: Path) -> None:
+            dialog.close()
+            self.open(path)
+
+        def failed(exc: BaseException) -> None:
+            dialog.close()
+            self.explain(f"The demo dataset could not be built.\n\n{exc}")
+
+        handle = self.runner.run_mutation(lambda p: build_demo_cache(path, spec, p), done, failed, progressed)
+
+        def cancelled() -> None:
+            handle.cancel()
+            self.runner.wait()  # the build stops at its next checkpoint and removes its file
+            self.quit(1, "The demo build was cancelled; nothing was written.")
+
+        dialog.canceled.connect(cancelled)
+        dialog.show()
+
+    def open(self, path: Path) -> None:
+        def done(services: Services) -> None:
+            self.show_window(services)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CacheError):
+                self.explain(str(exc))
+            else:
+                log.exception("opening %s failed", path, exc_info=exc)
+                self.explain(f"{path} could not be opened: {exc}")
+
+        self.runner.run_query(lambda _p: Services.open(path, self.settings), done, failed)
+
+    def show_window(self, services: Services) -> None:
+        old_window, old_services = self.window, self.services
+        self.services = services
+        window = MainWindow(QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat))
+        self.host = PluginHost(window, services, self.runner)
+        for report in load_plugins(self.host):
+            if not report.loaded:
+                window.statusBar().showMessage(f"Plugin {report.name} skipped: {report.reason}", 15000)
+        window.restore_layout()
+        window.sig_open_cache_requested.connect(self.choose_cache)
+        self.window = window
+        info = services.cache.info
+        if info.upgraded_from:
+            window.statusBar().showMessage(
+                f"Cache upgraded from schema {info.upgraded_from}; the old file was kept as {info.backup_path}", 15000)
+        window.show()
+        self.refresh_stats()
+        if old_window is not None:
+            old_window.close()
+        if old_services is not None:
+            old_services.close()
+        lookup = self.host.panes.get("lookup_pane")
+        if lookup is not None:
+            lookup.focus_search()
+        if self.report_ready:
+            QTimer.singleShot(0, self._report_ready)
+
+    def _report_ready(self) -> None:
+        print("C360_READY", flush=True)
+        self.quit(0)
+
+    def refresh_stats(self) -> None:
+        services, window = self.services, self.window
+        if services is None or window is None:
+            return
+        self.runner.run_query(lambda _p: services.stats(), window.show_stats)
+
+    # -- when things go wrong --------------------------------------------------------------
+    def ask(self, text: str) -> str:
+        """Shows the problem and asks what to do. Returns CHOICE_OPEN, CHOICE_DEMO or CHOICE_QUIT."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "C360 Desktop", text, parent=self.window)
+        box.setInformativeText("You can open another cache, build a fresh demo cache, or quit.")
+        buttons = {
+            box.addButton("Open another cache…", QMessageBox.ButtonRole.AcceptRole): CHOICE_OPEN,
+            box.addButton("Build demo cache", QMessageBox.ButtonRole.ActionRole): CHOICE_DEMO,
+            box.addButton("Quit" if self.window is None else "Close", QMessageBox.ButtonRole.RejectRole): CHOICE_QUIT,
+        }
+        box.exec()
+        return buttons.get(box.clickedButton(), CHOICE_QUIT)
+
+    def explain(self, text: str) -> None:
+        log.warning("%s", text)
+        choice = self.ask(text)
+        if choice == CHOICE_OPEN:
+            self.choose_cache()
+        elif choice == CHOICE_DEMO:
+            self.choose_demo_location()
+        elif self.window is None:  # nothing usable is open: leave cleanly
+            self.quit(1)
+
+    def choose_cache(self) -> None:
+        start = str(self.settings.resolved_cache_path().parent)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open cache", start, "C360 cache (*.db);;All files (*)")
+        if path:
+            self.remember(path)
+            self.open(Path(path))
+        elif self.window is None:
+            self.quit(1)
+
+    def choose_demo_location(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "New demo cache", str(Path.home() / "c360-demo.db"),
+                                              "C360 cache (*.db)")
+        if not path:
+            if self.window is None:
+                self.quit(1)
+            return
+        if Path(path).exists():
+            self.explain(f"{path} already exists; choose a new file name for the demo cache.")
+            return
+        self.remember(path)
+        self.build_demo(Path(path))
+
+    def remember(self, path: str) -> None:
+        self.settings.cache_path = path
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("could not save settings: %s", exc)
+
+    def quit(self, code: int, message: str | None = None) -> None:
+        if message:
+            print(message, file=sys.stderr)
+        self.exit_code = code
+        QTimer.singleShot(0, lambda: self.app.exit(code))
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="c360-desktop", description="The C360 Desktop workstation.")
+    parser.add_argument("--cache", help="open this cache file instead of the configured one")
+    parser.add_argument("--version", action="version", version=f"c360-desktop {__version__}")
+    parser.add_argument("--report-ready", action="store_true",
+                        help="print C360_READY once the window is usable, then quit (for benchmarks)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("C360 Desktop")
+    app.setOrganizationName("C360")
+    app.setApplicationVersion(__version__)
+    settings, problems = load_settings()
+    launcher = Launcher(app, settings, args.cache, args.report_ready)
+    for problem in problems:
+        log.warning("%s", problem)
+    if problems:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(None, "C360 Desktop: settings", "\n".join(problems)))
+    QTimer.singleShot(0, launcher.start)
+    code = app.exec()
+    launcher.runner.wait()
+    return code or launcher.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

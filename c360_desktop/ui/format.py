@@ -1,0 +1,36 @@
+"""Display formatting shared by panes: local time, parishes, phones, money, masking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from c360_desktop.core import jamaica
+from c360_desktop.core.validation import format_jmd, format_phone, format_trn, mask_trn
+
+JAMAICA = timezone(timedelta(hours=-5), "America/Jamaica")  # no daylight saving
+__all__ = ["JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetime", "parish_name", "trn_for_role"]
+
+
+def _as_utc(value: str | datetime) -> datetime:
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def local_datetime(value: str | datetime | None) -> str:
+    return _as_utc(value).astimezone(JAMAICA).strftime("%d %b %Y %H:%M") if value else "—"
+
+
+def local_date(value: str | datetime | None) -> str:
+    return _as_utc(value).astimezone(JAMAICA).strftime("%d %b %Y") if value else "—"
+
+
+def parish_name(code: str | None) -> str:
+    parish = jamaica.parish_by_code().get(code or "")
+    return parish.address_name if parish else "—"
+
+
+def trn_for_role(trn: str | None, role: str) -> str:
+    """Field reps see only the last three digits of a TRN."""
+    if not trn:
+        return "—"
+    return mask_trn(trn) if role == "field_rep" else format_trn(trn)

@@ -1,0 +1,118 @@
+"""Running work off the GUI thread: ``run_query`` for reads, ``run_mutation`` for writes.
+
+Modelled on Anki's QueryOp / CollectionOp. Background functions are plain functions that take a
+core ``Progress`` (so they are tested without Qt); results, errors and progress come back to the
+GUI thread through queued signals. Mutations run one at a time on a single writer thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from c360_desktop.core.progress import Cancelled, Progress
+
+log = logging.getLogger(__name__)
+
+
+class TaskHandle(QObject):
+    """One background task. Lives in the GUI thread; its slots call the callbacks there."""
+
+    sig_finished = Signal(object)
+    """The task returned a value."""
+    sig_failed = Signal(object)
+    """The task raised; carries the exception."""
+    sig_progressed = Signal(float, str)
+    """The task reported progress (fraction 0..1, message)."""
+
+    def __init__(self, on_done: Callable[[Any], None] | None,
+                 on_error: Callable[[BaseException], None] | None,
+                 on_progress: Callable[[float, str], None] | None) -> None:
+        super().__init__()
+        self.progress = Progress(lambda f, msg: self.sig_progressed.emit(f, msg))
+        self.done = False
+        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+        self.sig_finished.connect(self._finished)
+        self.sig_failed.connect(self._failed)
+        self.sig_progressed.connect(self._progressed)
+
+    def cancel(self) -> None:
+        self.progress.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.progress.cancelled
+
+    @Slot(object)
+    def _finished(self, value: Any) -> None:
+        self.done = True
+        if self._on_done is not None and not self.cancelled:
+            self._on_done(value)
+
+    @Slot(object)
+    def _failed(self, exc: BaseException) -> None:
+        self.done = True
+        if isinstance(exc, Cancelled) or self.cancelled:
+            return
+        if self._on_error is not None:
+            self._on_error(exc)
+        else:
+            log.error("background task failed: %s", "".join(traceback.format_exception(exc)))
+
+    @Slot(float, str)
+    def _progressed(self, fraction: float, message: str) -> None:
+        if self._on_progress is not None and not self.done:
+            self._on_progress(fraction, message)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[Progress], Any], handle: TaskHandle) -> None:
+        super().__init__()
+        self._fn, self._handle = fn, handle
+
+    def run(self) -> None:
+        try:
+            value = self._fn(self._handle.progress)
+        except BaseException as exc:  # reported on the GUI thread
+            self._handle.sig_failed.emit(exc)
+        else:
+            self._handle.sig_finished.emit(value)
+
+
+class TaskRunner(QObject):
+    """Owns the thread pools. Keeps each handle alive until its task has finished."""
+
+    def __init__(self, parent: QObject | None = None, readers: int = 3) -> None:
+        super().__init__(parent)
+        self._readers = QThreadPool(self)
+        self._readers.setMaxThreadCount(readers)
+        self._writer = QThreadPool(self)
+        self._writer.setMaxThreadCount(1)
+        self._live: set[TaskHandle] = set()
+
+    def run_query(self, fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
+                  on_error: Callable[[BaseException], None] | None = None,
+                  on_progress: Callable[[float, str], None] | None = None) -> TaskHandle:
+        return self._start(self._readers, fn, on_done, on_error, on_progress)
+
+    def run_mutation(self, fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
+                     on_error: Callable[[BaseException], None] | None = None,
+                     on_progress: Callable[[float, str], None] | None = None) -> TaskHandle:
+        return self._start(self._writer, fn, on_done, on_error, on_progress)
+
+    def _start(self, pool: QThreadPool, fn: Callable[[Progress], Any], on_done: Any, on_error: Any,
+               on_progress: Any) -> TaskHandle:
+        handle = TaskHandle(on_done, on_error, on_progress)
+        self._live.add(handle)
+        handle.sig_finished.connect(lambda _v: self._live.discard(handle))
+        handle.sig_failed.connect(lambda _e: self._live.discard(handle))
+        pool.start(_Job(fn, handle))
+        return handle
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until all tasks finished (shutdown and tests only)."""
+        return self._readers.waitForDone(msecs) and self._writer.waitForDone(msecs)
