@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from c360_desktop.core.search_index import fold, name_tokens
 from c360_desktop.core.storage.cache import Cache
@@ -61,17 +61,20 @@ class CustomerSearch:
             return self._vocab
 
     def _variants(self, token: str, vocab: list[str]) -> list[str]:
-        """Vocabulary terms within one edit (short words) or two edits (longer words)."""
+        """Vocabulary terms within one edit (short words) or two edits (longer words). Edits are
+        counted as typists make them (OSA distance: a swapped pair of letters is one edit)."""
         if len(token) < 4:
             return []
         max_edits = 1 if len(token) < 7 else 2
-        found = process.extract(token, vocab, scorer=Levenshtein.distance,
+        found = process.extract(token, vocab, scorer=OSA.distance,
                                 score_cutoff=max_edits, limit=12)
         return [term for term, _dist, _i in found if term != token]
 
     # -- the query ------------------------------------------------------------------------
-    def match_expression(self, query: str, conn: sqlite3.Connection | None = None) -> str | None:
-        """The FTS5 MATCH expression for a query, or None when there is nothing to look for."""
+    def match_expression(self, query: str, conn: sqlite3.Connection | None = None,
+                         relaxed: bool = False) -> str | None:
+        """The FTS5 MATCH expression for a query, or None when there is nothing to look for.
+        Strict: every word must match (itself, a prefix, or a near spelling). Relaxed: any word."""
         conn = conn or self._cache.reader()
         still_typing = not query[-1:].isspace()  # a trailing space means the last word is done
         query = query.strip()
@@ -94,7 +97,7 @@ class CustomerSearch:
             if not tok.isdigit():
                 options += [f'"{v}"' for v in self._variants(tok, vocab)]
             groups.append("(" + " OR ".join(options) + ")" if len(options) > 1 else options[0])
-        return " AND ".join(groups)
+        return (" OR " if relaxed else " AND ").join(groups)
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Customers matching ``query``, best first. A trailing space ends the last word."""
@@ -106,9 +109,10 @@ class CustomerSearch:
         expr = self.match_expression(raw, conn)
         if expr is None:
             return []
-        keys = [r[0] for r in conn.execute(
-            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
-            "ORDER BY bm25(customer_fts, 10.0, 1.0) LIMIT ?", (expr, _CANDIDATES))]
+        keys = self._candidates(conn, expr)
+        if not keys:  # e.g. a word mangled beyond correction: any-word match, ranked by closeness
+            relaxed = self.match_expression(raw, conn, relaxed=True)
+            keys = self._candidates(conn, relaxed) if relaxed and relaxed != expr else []
         if not keys:
             return []
         hits = self._rows(conn, keys)
@@ -121,6 +125,12 @@ class CustomerSearch:
             scored.append((closeness - 0.01 * rank[key], hit))
         scored.sort(key=lambda s: (-s[0], -s[1].lifetime_spend_cents))
         return [replace(hit, score=round(score, 2)) for score, hit in scored[:limit]]
+
+    @staticmethod
+    def _candidates(conn: sqlite3.Connection, expr: str) -> list[int]:
+        return [r[0] for r in conn.execute(
+            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
+            "ORDER BY bm25(customer_fts, 10.0, 1.0) LIMIT ?", (expr, _CANDIDATES))]
 
     def _rows(self, conn: sqlite3.Connection, keys: list[int]) -> list[tuple[int, SearchHit]]:
         marks = ",".join("?" * len(keys))

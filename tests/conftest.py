@@ -1,0 +1,63 @@
+"""Shared fixtures: isolated settings per test, a demo cache template copied per test, Qt offscreen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = Path(os.environ.get("C360_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
+DEMO_CUSTOMERS = 3_000
+DEMO_SEED = 11
+DEMO_AS_OF = date(2026, 11, 27)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never-saved settings and an empty data dir for every test (napari's _fresh_settings)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("C360_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("C360_DATA_DIR", str(home / "data"))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo cache built per session; tests get copies of it."""
+    from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
+
+    out = tmp_path_factory.mktemp("template") / "demo.db"
+    return build_demo_cache(out, DemoSpec(DEMO_CUSTOMERS, DEMO_SEED, DEMO_AS_OF))
+
+
+@pytest.fixture
+def demo_cache(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "cache.db"
+    shutil.copyfile(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def services(demo_cache: Path):
+    from c360_desktop.core.services import Services
+    from c360_desktop.core.settings import Settings
+
+    svc = Services.open(demo_cache, Settings(user_name="tester"))
+    yield svc
+    svc.close()
+
+
+def save_screenshot(widget, name: str) -> Path:
+    """Render a widget offscreen to test-artifacts/screenshots/NAME.png (look at it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert widget.grab().save(str(path)), f"could not save {path}"
+    return path

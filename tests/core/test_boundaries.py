@@ -1,0 +1,38 @@
+"""Architecture rules: the core runs without Qt; import-linter contracts hold."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BLOCK_QT = """
+import sys
+class BlockQt:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'):
+            raise ImportError(f'Qt is not installed here ({name})')
+sys.meta_path.insert(0, BlockQt())
+"""
+
+
+def test_core_and_cli_work_without_qt(demo_cache):
+    code = BLOCK_QT + f"""
+import pkgutil, importlib, c360_desktop.core
+for m in pkgutil.walk_packages(c360_desktop.core.__path__, 'c360_desktop.core.'):
+    if '.migrations' not in m.name:
+        importlib.import_module(m.name)
+import c360_desktop.plugin_api, server_sync
+from c360_desktop.cli import main
+sys.exit(main(['search', 'brown', '--cache', {str(demo_cache)!r}, '--limit', '3']))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 3
+
+
+def test_import_contracts():
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout

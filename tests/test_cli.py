@@ -1,0 +1,59 @@
+"""The c360 command, run as a user runs it: a real process, real files."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+C360 = str(Path(sys.executable).with_name("c360"))
+
+
+def run(*args, timeout=300):
+    return subprocess.run([C360, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_data_search_and_show(tmp_path):
+    out = tmp_path / "demo.db"
+    r = run("demo-data", "--customers", "800", "--seed", "4", "--as-of", "2026-06-30", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "Demo cache ready" in r.stderr and out.exists()
+    r = run("search", "smith", "--cache", str(out), "--json", "--limit", "5")
+    hits = json.loads(r.stdout)
+    assert r.returncode == 0 and 0 < len(hits) <= 5 and all("smith" in h["display_name"].lower() for h in hits)
+    r = run("show", hits[0]["customer_id"], "--cache", str(out), "--json")
+    profile = json.loads(r.stdout)
+    assert profile["id"] == hits[0]["customer_id"] and profile["display_name"] == hits[0]["display_name"]
+    assert "transactions" in profile and "source_records" in profile
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "x", "--cache", "/nonexistent/c.db"], "no cache at /nonexistent/c.db"),
+    (["demo-data", "--customers", "0", "--out", "x.db"], "must be at least 1"),
+    (["demo-data", "--customers", "ten", "--out", "x.db"], "'ten' is not a whole number"),
+    (["demo-data", "--customers", "5", "--out", "x.db", "--as-of", "yesterday"], "not a date"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_clear_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_customer_and_foreign_file(demo_cache, tmp_path):
+    r = run("show", "nope", "--cache", str(demo_cache))
+    assert r.returncode == 2 and r.stderr.strip() == "c360: error: no customer with id 'nope' in this cache"
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database")
+    r = run("search", "x", "--cache", str(bad))
+    assert r.returncode == 2 and "not an SQLite database" in r.stderr and r.stderr.count("\n") == 1
+    assert bad.read_text() == "not a database"
+
+
+def test_demo_data_refuses_to_overwrite(demo_cache):
+    size = demo_cache.stat().st_size
+    r = run("demo-data", "--customers", "10", "--out", str(demo_cache))
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert demo_cache.stat().st_size == size
