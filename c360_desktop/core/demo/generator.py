@@ -29,7 +29,7 @@ from c360_desktop.core import jamaica, search_index
 from c360_desktop.core.demo import reference as R
 from c360_desktop.core.ids import id_batch, stable_id
 from c360_desktop.core.progress import Progress
-from c360_desktop.core.storage.cache import CacheError, open_cache
+from c360_desktop.core.storage.cache import CacheError, ensure_writable_dir, open_cache
 
 CHUNK = 5_000  # fixed: the random streams depend on it
 HISTORY_YEARS = 7
@@ -656,6 +656,7 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
         raise CacheError(f"{out} already exists; choose another path (or pass --force to replace it).")
+    ensure_writable_dir(out.parent)
     tmp = out.with_name(out.name + ".partial")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)

@@ -180,7 +180,7 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
         )
     backup = None
     if kind == "new":
-        _ensure_writable_dir(path.parent)
+        ensure_writable_dir(path.parent)
         _upgrade(path, create=True)
     elif rev != head:
         backup = path.with_name(f"{path.name}.pre-{head}.bak")
@@ -195,7 +195,7 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
     return Cache(path, info)
 
 
-def _ensure_writable_dir(folder: Path) -> None:
+def ensure_writable_dir(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".c360-write-test"

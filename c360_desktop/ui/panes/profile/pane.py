@@ -41,6 +41,8 @@ SCORE_LABELS = {
 _NAME_KEYS = ("Customer", "Name", "Business Name", "Display name")
 _PHONE_KEYS = ("Phone", "Telephone")
 MAX_NOTE = 20_000
+SYSTEM_NAMES = {"quickbooks": "QuickBooks", "spreadsheet": "Spreadsheet", "directory": "Business directory",
+                "social": "Social"}
 
 
 def _score_text(score: ModelScore | None, model: str) -> str:
@@ -56,8 +58,8 @@ def _score_text(score: ModelScore | None, model: str) -> str:
 class HeaderCard(QFrame):
     """Identity, contact points, parish, segment, spend and scores at a glance."""
 
-    FIELDS = ("Phone", "E-mail", "TRN", "Address", "Parish", "Customer since", "Rep",
-              "Lifetime spend", "Last purchase", "Purchases", "Last 12 months", "Open leads")
+    FIELDS = ("Phone", "Lifetime spend", "E-mail", "Last 12 months", "Address", "Purchases",
+              "Parish", "Last purchase", "TRN", "Open leads", "Customer since", "Rep")
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,12 +80,15 @@ class HeaderCard(QFrame):
             key = QLabel(f"{name}:")
             key.setStyleSheet("color: palette(mid);")
             value = QLabel("—")
+            value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setObjectName(f"field_{name.lower().replace(' ', '_').replace('-', '')}")
             self.values[name] = value
-            row, col = divmod(i, 3)
-            grid.addWidget(key, row, col * 2, Qt.AlignmentFlag.AlignRight)
+            row, col = divmod(i, 2)
+            grid.addWidget(key, row, col * 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             grid.addWidget(value, row, col * 2 + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         self.scores = QLabel()
         self.scores.setObjectName("scores")
         self.scores.setWordWrap(True)
@@ -162,8 +167,8 @@ class NotesTab(QWidget):
 
     def save(self) -> None:
         body = self.editor.toPlainText().strip()
-        if self._customer is None:
-            return
+        if self._customer is None or not self.save_button.isEnabled():
+            return  # nothing open, or a save is already under way (a double Ctrl+Enter)
         if not body:
             self.message.setText("Write something first.")
             return
@@ -209,7 +214,8 @@ class SourcesTab(QTableWidget):
             other = "; ".join(f"{k}: {v}" for k, v in s.fields.items()
                               if k not in _NAME_KEYS + _PHONE_KEYS and v)
             link = f"{s.match_probability:.0%} ({s.match_rule})" if s.match_probability is not None else ""
-            for col, text in enumerate((s.system, s.external_id, name, phone, other, link)):
+            system = SYSTEM_NAMES.get(s.system, s.system)
+            for col, text in enumerate((system, s.external_id, name, phone, other, link)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.setItem(row, col, item)

@@ -1,0 +1,161 @@
+"""The whole app: first start, bad caches, layout that persists, shortcuts."""
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from c360_desktop.core.settings import Settings, data_dir, save_settings
+from c360_desktop.ui import app as app_mod
+from tests.conftest import save_screenshot
+
+pytestmark = pytest.mark.ui
+
+
+class Recorder:
+    def __init__(self):
+        self.asked: list[str] = []
+        self.quit_code: int | None = None
+
+
+@pytest.fixture
+def launch(qtbot, monkeypatch):
+    """Start the app as main() does; dialogs answer 'quit' and quitting is recorded."""
+    rec = Recorder()
+    launchers = []
+
+    def ask(self, text):
+        rec.asked.append(text)
+        return app_mod.CHOICE_QUIT
+
+    monkeypatch.setattr(app_mod.Launcher, "ask", ask)
+    monkeypatch.setattr(app_mod.Launcher, "quit", lambda self, code, message=None: setattr(rec, "quit_code", code))
+
+    def start(settings=None, cache=None):
+        launcher = app_mod.Launcher(QApplication.instance(), settings or Settings(user_name="tester"), cache)
+        launchers.append(launcher)
+        launcher.start()
+        return launcher
+
+    yield start, rec
+    for launcher in launchers:
+        if launcher.window is not None:
+            launcher.window.close()
+        launcher.runner.wait()
+        if launcher.services is not None:
+            launcher.services.close()
+
+
+def sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_first_start_builds_the_demo_cache_with_progress(qtbot, launch):
+    start, rec = launch
+    settings = Settings(user_name="tester", demo_customers=400)
+    launcher = start(settings)
+    assert launcher._progress is not None and launcher._progress.isVisible()
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=60_000)
+    window = launcher.window
+    qtbot.waitUntil(lambda: "customers" in window.count_label.text(), timeout=10_000)
+    qtbot.wait(50)  # let the status bar lay itself out before the screenshot
+    assert (data_dir() / "demo-cache.db").exists()
+    count = launcher.services.stats().customers
+    assert window.count_label.text() == f"{count:,} customers" and count >= 400
+    assert "never" in window.sync_label.text()
+    assert rec.asked == []
+    save_screenshot(window, "main_window_first_start")
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("corrupt", "not an SQLite database"),
+    ("foreign", "not a C360 cache"),
+    ("newer", "newer C360 Desktop"),
+    ("missing", "There is no cache at"),
+])
+def test_bad_caches_are_explained_and_left_untouched(qtbot, launch, tmp_path, demo_cache, kind, message):
+    start, rec = launch
+    path = tmp_path / f"{kind}.db"
+    if kind == "corrupt":
+        path.write_bytes(b"\x00garbage" * 500)
+    elif kind == "foreign":
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+        conn.close()
+    elif kind == "newer":
+        path.write_bytes(demo_cache.read_bytes())
+        conn = sqlite3.connect(path)
+        conn.execute("UPDATE alembic_version SET version_num = '0042'")
+        conn.commit()
+        conn.close()
+    before = sha(path) if path.exists() else None
+    launcher = start(cache=str(path))
+    qtbot.waitUntil(lambda: bool(rec.asked), timeout=10_000)
+    assert message in rec.asked[0] and str(path) in rec.asked[0]
+    assert rec.quit_code == 1 and launcher.window is None
+    assert (sha(path) if path.exists() else None) == before
+
+
+def test_an_unwritable_data_dir_is_explained(qtbot, launch, tmp_path, monkeypatch):
+    start, rec = launch
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    monkeypatch.setenv("C360_DATA_DIR", str(blocker / "c360"))
+    start(Settings(user_name="tester", demo_customers=100))
+    qtbot.waitUntil(lambda: bool(rec.asked), timeout=30_000)
+    assert "Cannot create a cache in" in rec.asked[0] and "blocker" in rec.asked[0]
+    assert rec.quit_code == 1
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_window_geometry_and_docks_persist(qtbot, launch, demo_cache):
+    start, _ = launch
+    first = start(cache=str(demo_cache))
+    qtbot.waitUntil(lambda: first.window is not None, timeout=10_000)
+    first.window.resize(760, 540)  # fits the offscreen screen (800 x 600)
+    dock = first.window.findChild(QDockWidget, "lookup_pane")
+    first.window.removeDockWidget(dock)
+    first.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.show()
+    first.window.close()
+    second = start(cache=str(demo_cache))
+    qtbot.waitUntil(lambda: second.window is not None, timeout=10_000)
+    assert (second.window.width(), second.window.height()) == (760, 540)
+    dock2 = second.window.findChild(QDockWidget, "lookup_pane")
+    assert second.window.dockWidgetArea(dock2) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_ctrl_k_focuses_search_from_anywhere_and_enter_opens(qtbot, launch, demo_cache):
+    start, _ = launch
+    launcher = start(cache=str(demo_cache))
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+    window = launcher.window
+    lookup, profile = launcher.host.panes["lookup_pane"], launcher.host.panes["profile_pane"]
+    window.activateWindow()
+    profile.notes.editor.setFocus()
+    qtbot.waitUntil(lambda: profile.notes.editor.hasFocus(), timeout=5_000)
+    qtbot.keyClick(profile.notes.editor, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: lookup.search_box.hasFocus(), timeout=5_000)
+    name = launcher.services.cache.reader().execute(
+        "SELECT display_name FROM customer WHERE kind = 'business' LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(profile.sig_profile_shown, timeout=10_000):
+        qtbot.keyClicks(lookup.search_box, name)
+        qtbot.keyClick(lookup.search_box, Qt.Key.Key_Return)  # before the results are in
+    assert profile.header.title.text() == name
+    qtbot.waitUntil(lambda: profile.timeline_model.rowCount() > 0, timeout=10_000)
+    save_screenshot(window, "main_window")
+
+
+def test_settings_file_decides_which_cache_opens(qtbot, launch, demo_cache):
+    start, _ = launch
+    save_settings(Settings(cache_path=str(demo_cache)))
+    from c360_desktop.core.settings import load_settings
+
+    settings, _ = load_settings()
+    launcher = start(settings)
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+    assert launcher.services.cache.path == demo_cache.resolve()
