@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,4 +30,4 @@ class EventEnvelope(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must carry a time zone (UTC ISO 8601, e.g. 2026-01-31T14:05:00Z)")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from c360_desktop.core import models as m
@@ -45,11 +45,16 @@ class TimelineItem:
 
 
 def utc_now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _when(text: str) -> datetime:
+    """A required timestamp column."""
+    return datetime.fromisoformat(text)
 
 
 class ProfileService:
@@ -128,7 +133,7 @@ class ProfileService:
             "FROM customer_summary WHERE customer_id = ?", (cid,)).fetchone()
         if row is None or not row[0]:
             return m.TransactionsSummary()
-        since = ((as_of or datetime.now(timezone.utc)) - timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%S")
+        since = ((as_of or datetime.now(UTC)) - timedelta(days=365)).strftime("%Y-%m-%d %H:%M:%S")
         (last_12m,) = conn.execute(
             'SELECT coalesce(sum(total_cents), 0) FROM "transaction" '
             "WHERE customer_id = ? AND occurred_at >= ? AND deleted_at IS NULL", (cid, since)).fetchone()
@@ -140,7 +145,7 @@ class ProfileService:
 
     def _interactions(self, conn: sqlite3.Connection, cid: str) -> tuple[m.InteractionEvent, ...]:
         return tuple(
-            m.InteractionEvent(id=r[0], customer_id=cid, occurred_at=_dt(r[1]), channel=r[2],
+            m.InteractionEvent(id=r[0], customer_id=cid, occurred_at=_when(r[1]), channel=r[2],
                                direction=r[3], subject=r[4] or "", body=r[5] or "", sentiment=r[6])
             for r in conn.execute(
                 "SELECT id, occurred_at, channel, direction, subject, body, sentiment FROM interaction "
@@ -153,7 +158,7 @@ class ProfileService:
                    SELECT max(scored_at) FROM score WHERE customer_id = s.customer_id
                    AND model = s.model AND deleted_at IS NULL)""", (cid,)).fetchall()
         return tuple(
-            m.ModelScore(model=r[0], model_version=r[1], value=r[2], scored_at=_dt(r[3]),
+            m.ModelScore(model=r[0], model_version=r[1], value=r[2], scored_at=_when(r[3]),
                          contributions=tuple(m.FeatureContribution(**c) for c in json.loads(r[4] or "[]")))
             for r in rows)
 
@@ -162,7 +167,7 @@ class ProfileService:
         return tuple(
             m.Lead(id=r[0], status=r[1], source=r[2] or "",
                    estimated_value=cents_to_money(r[3]) if r[3] is not None else None,
-                   created_at=_dt(r[4]), rep_name=r[5])
+                   created_at=_when(r[4]), rep_name=r[5])
             for r in conn.execute(
                 f"""SELECT l.id, l.status, l.source, l.estimated_value_cents, l.created_at, r.name
                     FROM lead l LEFT JOIN sales_rep r ON r.id = l.rep_id
@@ -202,7 +207,7 @@ class ProfileService:
                              AND o.pushed_at IS NULL)
                FROM note n WHERE n.customer_id = ? AND n.deleted_at IS NULL
                ORDER BY n.created_at DESC, n.id DESC LIMIT 200""", (customer_id,))
-        return tuple(m.Note(id=r[0], customer_id=customer_id, body=r[1], created_at=_dt(r[2]),
+        return tuple(m.Note(id=r[0], customer_id=customer_id, body=r[1], created_at=_when(r[2]),
                             author=r[3], pending_sync=bool(r[4])) for r in rows)
 
     def add_note(self, customer_id: str, body: str, author: str) -> m.Note:

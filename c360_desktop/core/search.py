@@ -38,7 +38,7 @@ class SearchHit:
     segment: str | None
     last_purchase: str | None
     lifetime_spend_cents: int
-    score: float
+    score: float = 0.0
 
 
 class CustomerSearch:
@@ -141,4 +141,4 @@ class CustomerSearch:
             LEFT JOIN segment s ON s.id = c.segment_id
             LEFT JOIN customer_summary m ON m.customer_id = c.id
             WHERE c.search_key IN ({marks}) AND c.deleted_at IS NULL"""
-        return [(r[0], SearchHit(*r[1:], score=0.0)) for r in conn.execute(sql, keys)]
+        return [(r[0], SearchHit(*r[1:])) for r in conn.execute(sql, keys)]

@@ -49,9 +49,8 @@ class Settings(BaseModel):
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
     version = int(raw.get("schema_version", 1))
-    if version < 2:  # v1 called the cache file "cache"
-        if "cache" in raw:
-            raw["cache_path"] = raw.pop("cache")
+    if version < 2 and "cache" in raw:  # v1 called the cache file "cache"
+        raw["cache_path"] = raw.pop("cache")
     raw["schema_version"] = SCHEMA_VERSION
     return raw
 

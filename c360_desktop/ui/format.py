@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.validation import format_jmd, format_phone, format_trn, mask_trn
@@ -13,7 +13,7 @@ __all__ = ["JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetim
 
 def _as_utc(value: str | datetime) -> datetime:
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def local_datetime(value: str | datetime | None) -> str:

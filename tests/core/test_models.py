@@ -1,6 +1,6 @@
 """Domain models: validation messages name the field and the value; the event envelope."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -51,7 +51,7 @@ def test_event_envelope_accepts_newer_fields_and_needs_utc():
     e = EventEnvelope(event_id=uuid4(), type="social.mention", schema_version=3,
                       occurred_at="2026-11-28T10:00:00-05:00", source="listener",
                       payload={"text": "hi"}, extra_field_from_v3=True)
-    assert e.occurred_at == datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    assert e.occurred_at == datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     with pytest.raises(ValidationError, match="time zone"):
         EventEnvelope(event_id=uuid4(), type="x", schema_version=1,
                       occurred_at="2026-11-28T10:00:00", source="s")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from c360_desktop.core import search_index
-from c360_desktop.core.demo.generator import _typo
+from c360_desktop.core.demo.variations import typo
 
 
 def individuals(services, n, seed=0, max_namesakes=3):
@@ -27,7 +27,7 @@ def misspell(name, typos, rng):
     long_words = [i for i, w in enumerate(words) if len(w) >= 5]
     for _ in range(typos):
         i = rng.choice(long_words)
-        words[i] = _typo(words[i], rng)
+        words[i] = typo(words[i], rng)
     return " ".join(words)
 
 

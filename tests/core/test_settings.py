@@ -2,7 +2,13 @@
 
 import json
 
-from c360_desktop.core.settings import SCHEMA_VERSION, Settings, load_settings, save_settings, settings_path
+from c360_desktop.core.settings import (
+    SCHEMA_VERSION,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 
 
 def test_defaults_when_there_is_no_file():

@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.models import ModelScore, Note, UnifiedCustomerProfile
 from c360_desktop.core.services import Services
-from c360_desktop.ui.format import format_jmd, format_phone, local_date, local_datetime, parish_name, trn_for_role
+from c360_desktop.ui.format import (
+    format_jmd,
+    format_phone,
+    local_date,
+    local_datetime,
+    parish_name,
+    trn_for_role,
+)
 from c360_desktop.ui.panes.profile.model import TimelineModel
 from c360_desktop.ui.workers import TaskRunner
 

@@ -6,6 +6,7 @@ builds the index for the customers already in the cache.
 Revision ID: 0002
 Revises: 0001
 """
+import sqlite3
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ def upgrade() -> None:
     op.execute(search_index.FTS_DDL)
     op.execute(search_index.VOCAB_DDL)
     dbapi = op.get_bind().connection.dbapi_connection
+    assert isinstance(dbapi, sqlite3.Connection), "the cache is SQLite"
     search_index.index_customers(dbapi)
 
 
