@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _format(raw: bytes) -> str:
@@ -30,6 +32,8 @@ def new_id() -> str:
 def id_batch(rng: np.random.Generator, start_ms: int, n: int) -> list[str]:
     """``n`` UUIDv7 strings with strictly increasing timestamps from ``start_ms``: deterministic
     for a seeded generator (demo data), vectorised because the demo builds millions of them."""
+    import numpy as np  # only the demo needs it; kept off the app's start-up path
+
     raw = np.empty((n, 16), dtype=np.uint8)
     ms = (np.arange(n, dtype=np.uint64) + np.uint64(start_ms)).astype(">u8").view(np.uint8)
     raw[:, :6] = ms.reshape(n, 8)[:, 2:]

@@ -1,7 +1,7 @@
 """Customer search as you type: names (with typos), business names, phones in any format,
 e-mails and TRNs, answered from the cache's full-text index.
 
-A query is split into tokens the way the index splits names (``search_index.name_tokens``).
+A query is split into words and each is put in the form the index stores (``search_index.canonical``).
 Digit runs are phone or TRN fragments and match as prefixes of the indexed 11-, 10- and 7-digit
 phone tokens and the TRN. Each word also matches the vocabulary terms within one or two edits
 (rapidfuzz over the in-memory name vocabulary), so "Cambell" finds "Campbell". The last word is
@@ -17,13 +17,14 @@ import threading
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import DamerauLevenshtein
 
-from c360_desktop.core.search_index import fold, name_tokens
+from c360_desktop.core.search_index import SYNONYMS, canonical, fold, name_tokens
 from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.validation import InvalidValue, normalize_email
 
 _PHONE_CHARS = re.compile(r"[\s\-\.\(\)\+/]")
-_CANDIDATES = 200
+_CANDIDATES = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,35 +47,45 @@ class CustomerSearch:
 
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
-        self._vocab: list[str] = []
+        self._terms: list[str] = []
+        self._docs: dict[str, int] = {}
         self._vocab_generation: str | None = None
         self._lock = threading.Lock()
 
     # -- vocabulary for typo correction -------------------------------------------------
-    def _vocabulary(self, conn: sqlite3.Connection) -> list[str]:
+    def _vocabulary(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, int]]:
+        """Name terms with the number of customers carrying each, reloaded when the index changes."""
         row = conn.execute("SELECT value FROM cache_meta WHERE key = 'search_generation'").fetchone()
         generation = row[0] if row else None
         with self._lock:
             if generation != self._vocab_generation:
-                self._vocab = [t for (t,) in conn.execute("SELECT term FROM search_vocab ORDER BY docs DESC")]
+                self._docs = dict(conn.execute("SELECT term, docs FROM search_vocab ORDER BY docs DESC"))
+                self._terms = list(self._docs)
                 self._vocab_generation = generation
-            return self._vocab
+            return self._terms, self._docs
 
-    def _variants(self, token: str, vocab: list[str]) -> list[str]:
-        """Vocabulary terms within one edit (short words) or two edits (longer words). Edits are
-        counted as typists make them (OSA distance: a swapped pair of letters is one edit)."""
+    def _variants(self, token: str, terms: list[str], docs: dict[str, int]) -> list[str]:
+        """Likely intended spellings: vocabulary terms within one edit (short words) or two edits
+        (longer or unknown words), counted as typists make them (Damerau-Levenshtein: a swapped pair is one edit).
+        A word the vocabulary already knows is taken as meant, unless a neighbour is far more
+        common ("Smiht" is a typo; "Mark" is not a typo of "Park")."""
         if len(token) < 4:
             return []
-        max_edits = 1 if len(token) < 7 else 2
-        found = process.extract(token, vocab, scorer=OSA.distance,
-                                score_cutoff=max_edits, limit=12)
-        return [term for term, _dist, _i in found if term != token]
+        known = docs.get(token, 0)
+        max_edits = 2 if not known or len(token) >= 7 else 1
+        found = process.extract(token, terms, scorer=DamerauLevenshtein.distance, score_cutoff=max_edits, limit=12)
+        out = [term for term, _dist, _i in found if term != token and docs[term] >= 5 * known]
+        # Rare neighbours of a common spelling are mostly typos in the data itself; they would
+        # outrank the intended name in BM25 (rare terms weigh most), so they are left out.
+        floor = max((docs[t] for t in out), default=0) / 100
+        return [t for t in out if docs[t] >= floor][:8]
 
     # -- the query ------------------------------------------------------------------------
     def match_expression(self, query: str, conn: sqlite3.Connection | None = None,
                          relaxed: bool = False) -> str | None:
         """The FTS5 MATCH expression for a query, or None when there is nothing to look for.
-        Strict: every word must match (itself, a prefix, or a near spelling). Relaxed: any word."""
+        Strict: every word must match (itself, a prefix, or a near spelling). Relaxed: the same,
+        leaving out words that match nothing (a word mangled beyond correction)."""
         conn = conn or self._cache.reader()
         still_typing = not query[-1:].isspace()  # a trailing space means the last word is done
         query = query.strip()
@@ -86,18 +97,34 @@ class CustomerSearch:
             if not parts:
                 return None
             return " AND ".join(f'"{p}"' for p in parts[:-1]) + (" AND " if len(parts) > 1 else "") + f'"{parts[-1]}"*'
-        tokens = name_tokens(query)
-        if not tokens:
+        groups = self._groups(query, still_typing, conn)
+        if not groups:
             return None
-        vocab = self._vocabulary(conn)
+        if relaxed:  # leave out the words that match nothing at all; the rest must all match
+            groups = [g for g in groups if conn.execute(
+                "SELECT 1 FROM customer_fts WHERE customer_fts MATCH ? LIMIT 1", (g,)).fetchone()]
+        return " AND ".join(groups) or None
+
+    def _groups(self, query: str, still_typing: bool, conn: sqlite3.Connection) -> list[str]:
+        """One MATCH group per word: the word (a prefix if typed last or digits) or its variants."""
+        words = fold(query).split()
+        terms, docs = self._vocabulary(conn)
         groups = []
-        for i, tok in enumerate(tokens):
-            last = i == len(tokens) - 1 and still_typing
-            options = [f'"{tok}"*' if last or tok.isdigit() else f'"{tok}"']
-            if not tok.isdigit():
-                options += [f'"{v}"' for v in self._variants(tok, vocab)]
+        for i, word in enumerate(words):
+            tok = canonical(word)
+            if i == len(words) - 1 and still_typing:
+                # A word still being typed is a prefix, of itself or of its canonical form:
+                # "And" may be the start of "Anderson", "Limit" of "Limited" (indexed as "ltd").
+                completions = [c for k, c in SYNONYMS.items() if len(word) >= 3 and k.startswith(word)]
+                options = list(dict.fromkeys(f'"{t}"*' for t in (tok, word, *completions) if t))
+            elif tok is None:
+                continue
+            else:
+                options = [f'"{tok}"*' if tok.isdigit() else f'"{tok}"']
+            if tok and not tok.isdigit():
+                options += [f'"{v}"' for v in self._variants(tok, terms, docs)]
             groups.append("(" + " OR ".join(options) + ")" if len(options) > 1 else options[0])
-        return (" OR " if relaxed else " AND ").join(groups)
+        return groups
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Customers matching ``query``, best first. A trailing space ends the last word."""
@@ -106,33 +133,53 @@ class CustomerSearch:
         if not query:
             return []
         conn = self._cache.reader()
+        if "@" in query and (keys := self._exact_email(conn, query)):
+            return self._rows(conn, keys)
         expr = self.match_expression(raw, conn)
         if expr is None:
             return []
-        keys = self._candidates(conn, expr)
-        if not keys:  # e.g. a word mangled beyond correction: any-word match, ranked by closeness
+        found = self._candidates(conn, expr)
+        if not found:  # e.g. a word mangled beyond correction: match on the others, rank by closeness
             relaxed = self.match_expression(raw, conn, relaxed=True)
-            keys = self._candidates(conn, relaxed) if relaxed and relaxed != expr else []
-        if not keys:
-            return []
-        hits = self._rows(conn, keys)
-        typed = fold(query)
-        is_text = not _PHONE_CHARS.sub("", query).isdigit() and "@" not in query
-        rank = {k: i for i, k in enumerate(keys)}
-        scored = []
-        for key, hit in hits:
-            closeness = fuzz.WRatio(typed, fold(hit.display_name)) if is_text else 100.0
-            scored.append((closeness - 0.01 * rank[key], hit))
-        scored.sort(key=lambda s: (-s[0], -s[1].lifetime_spend_cents))
-        return [replace(hit, score=round(score, 2)) for score, hit in scored[:limit]]
+            found = self._candidates(conn, relaxed) if relaxed and relaxed != expr else []
+        if _PHONE_CHARS.sub("", query).isdigit() or "@" in query:
+            ranked = [(key, 100.0) for key, _name in found[:limit]]
+        else:  # rank every candidate by how closely its name matches what was typed
+            typed = " ".join(name_tokens(query)) or fold(query)
+            best = process.extract(typed, [name for _key, name in found], scorer=fuzz.WRatio, limit=limit)
+            ranked = [(found[i][0], score) for _name, score, i in best]
+        score = dict(ranked)
+        return [replace(hit, score=round(score[key], 1))
+                for key, hit in self._rows_by_key(conn, [key for key, _s in ranked])]
 
     @staticmethod
-    def _candidates(conn: sqlite3.Connection, expr: str) -> list[int]:
+    def _exact_email(conn: sqlite3.Connection, query: str) -> list[int]:
+        """A complete e-mail address: an indexed lookup, no full-text work at all."""
+        try:
+            email = normalize_email(query)
+        except InvalidValue:
+            return []
         return [r[0] for r in conn.execute(
-            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? "
-            "ORDER BY bm25(customer_fts, 10.0, 1.0) LIMIT ?", (expr, _CANDIDATES))]
+            "SELECT DISTINCT c.search_key FROM contact_point p JOIN customer c ON c.id = p.customer_id "
+            "WHERE p.value = ? AND p.deleted_at IS NULL", (email,))]
 
-    def _rows(self, conn: sqlite3.Connection, keys: list[int]) -> list[tuple[int, SearchHit]]:
+    @staticmethod
+    def _candidates(conn: sqlite3.Connection, expr: str) -> list[tuple[int, str]]:
+        """Up to _CANDIDATES matches with their indexed name text, in index order. No BM25: its
+        IDF for a broad prefix (say "co"*) walks that whole posting list, which costs tens of
+        milliseconds at a million customers, and the ranking by name closeness does better."""
+        return conn.execute(
+            "SELECT rowid, name FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
+            (expr, _CANDIDATES)).fetchall()
+
+    def _rows(self, conn: sqlite3.Connection, keys: list[int]) -> list[SearchHit]:
+        return [hit for _key, hit in self._rows_by_key(conn, keys)]
+
+    @staticmethod
+    def _rows_by_key(conn: sqlite3.Connection, keys: list[int]) -> list[tuple[int, SearchHit]]:
+        """Display rows for index keys, in the order of ``keys``."""
+        if not keys:
+            return []
         marks = ",".join("?" * len(keys))
         sql = f"""
             SELECT c.search_key, c.id, c.display_name, c.kind, c.parish, c.town, c.primary_phone,
@@ -141,4 +188,5 @@ class CustomerSearch:
             LEFT JOIN segment s ON s.id = c.segment_id
             LEFT JOIN customer_summary m ON m.customer_id = c.id
             WHERE c.search_key IN ({marks}) AND c.deleted_at IS NULL"""
-        return [(r[0], SearchHit(*r[1:])) for r in conn.execute(sql, keys)]
+        rows = {r[0]: SearchHit(*r[1:]) for r in conn.execute(sql, keys)}
+        return [(key, rows[key]) for key in keys if key in rows]

@@ -1,6 +1,6 @@
 """The customer full-text index: how names, phones, e-mails, TRNs and addresses become tokens.
 
-Indexing and querying share ``fold`` and ``name_tokens`` so both sides agree on what a token is
+Indexing and querying share ``fold`` and ``canonical`` so both sides agree on what a token is
 ("Ltd" and "Limited" are one token, honorifics are dropped, accents folded). Phones are indexed as
 11-, 10- and 7-digit tokens so any way of writing a number finds it. Name tokens are also counted
 in ``search_vocab``, the vocabulary that typo correction draws on.
@@ -23,7 +23,7 @@ FTS_DDL = (
 )
 VOCAB_DDL = "CREATE TABLE search_vocab (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
 
-_SYNONYMS = {
+SYNONYMS = {
     "limited": "ltd",
     "company": "co",
     "incorporated": "inc",
@@ -32,7 +32,7 @@ _SYNONYMS = {
     "saint": "st",
     "street": "st",
 }
-_DROP = {"mr", "mrs", "ms", "miss", "dr", "rev", "and", "the", "of"}
+STOP_WORDS = {"mr", "mrs", "ms", "miss", "dr", "rev", "and", "the", "of"}
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -42,14 +42,15 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
 
 
+def canonical(word: str) -> str | None:
+    """A folded word as the index stores it ("limited" -> "ltd"), or None for a stop word."""
+    tok = SYNONYMS.get(word, word)
+    return None if tok in STOP_WORDS else tok
+
+
 def name_tokens(text: str) -> list[str]:
     """Tokens of a personal or business name, as the index stores them."""
-    out = []
-    for tok in fold(text).split():
-        tok = _SYNONYMS.get(tok, tok)
-        if tok not in _DROP:
-            out.append(tok)
-    return out
+    return [t for t in map(canonical, fold(text).split()) if t]
 
 
 def phone_tokens(e164: str) -> list[str]:

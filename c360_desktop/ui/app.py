@@ -16,7 +16,6 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 
 from c360_desktop import __version__
-from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
 from c360_desktop.core.storage.cache import CacheError
@@ -58,6 +57,8 @@ class Launcher:
             self.open(path)
 
     def build_demo(self, path: Path) -> None:
+        from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
+
         spec = DemoSpec(customers=self.settings.demo_customers, seed=self.settings.demo_seed)
         dialog = QProgressDialog(f"Building the demo dataset ({spec.customers:,} customers)…", "Cancel", 0, 1000)
         dialog.setWindowTitle("C360 Desktop: first start")

@@ -130,3 +130,11 @@ def test_index_follows_changes_and_deletions(services):
     assert services.search.search("Zebediah Quartermaine") == []
     vocab = services.cache.reader().execute("SELECT docs FROM search_vocab WHERE term = 'quartermaine'").fetchone()
     assert vocab is None
+
+
+def test_a_word_still_being_typed_is_a_prefix_even_of_a_stop_word_or_suffix(services):
+    conn = services.cache.reader()
+    cid, given = conn.execute("SELECT id, given_name FROM customer WHERE family_name = 'Anderson' LIMIT 1").fetchone()
+    assert cid in [h.customer_id for h in services.search.search(f"{given} And", limit=100)]
+    bid, name = conn.execute("SELECT id, display_name FROM customer WHERE display_name LIKE '% Limited' LIMIT 1").fetchone()
+    assert bid in [h.customer_id for h in services.search.search(name[: -len("ed")], limit=100)]  # "...Limit"

@@ -26,8 +26,12 @@ def test_new_cache_is_at_head_in_wal_mode(tmp_path):
     conn = c.reader()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == cache_mod.known_revisions()[1]
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == cache_mod.HEAD
     assert not (tmp_path / "new.db.building").exists()
+
+
+def test_the_known_revisions_are_the_migration_scripts():
+    assert list(cache_mod.REVISIONS) == cache_mod.script_revisions()
 
 
 def test_migrations_and_models_agree(tmp_path):

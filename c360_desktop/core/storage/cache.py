@@ -16,16 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool, StaticPool
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x43333630  # "C360", stored in the SQLite header (PRAGMA application_id)
+# The migration revisions this app knows, oldest first. Kept here so that opening an up-to-date
+# cache needs neither Alembic nor SQLAlchemy (they cost most of a second at start-up);
+# tests/core/test_storage.py checks this list against the migration scripts.
+REVISIONS = ("0001", "0002")
+HEAD = REVISIONS[-1]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,19 +45,19 @@ class CacheInfo:
     backup_path: Path | None = None
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     return cfg
 
 
-def known_revisions() -> tuple[list[str], str]:
-    """All revision ids this app knows, oldest first, and the head."""
-    script = ScriptDirectory.from_config(_alembic_config())
-    revs = [r.revision for r in script.walk_revisions()][::-1]
-    head = script.get_current_head()
-    assert head is not None
-    return revs, head
+def script_revisions() -> list[str]:
+    """The revision ids of the migration scripts, oldest first (reads the scripts: slow)."""
+    from alembic.script import ScriptDirectory
+
+    return [r.revision for r in ScriptDirectory.from_config(_alembic_config()).walk_revisions()][::-1]
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -107,6 +110,9 @@ class Cache:
     @property
     def engine(self) -> Engine:
         """An SQLAlchemy engine over the same factory, for ORM and migration work."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
         if self._engine is None:
             self._engine = create_engine(
                 "sqlite://", creator=lambda: self.connect(), poolclass=NullPool
@@ -170,7 +176,7 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
     """Open (or create) a cache, upgrading an older one after backing it up."""
     path = Path(path).expanduser().resolve()
     kind, rev = _inspect(path)
-    revisions, head = known_revisions()
+    revisions, head = REVISIONS, HEAD
     if kind == "new" and not create:
         raise CacheError(f"No cache at {path}. Build one with 'c360 demo-data --out {path}'.")
     if kind == "ours" and rev not in revisions:
@@ -224,6 +230,10 @@ def _upgrade(path: Path, create: bool) -> None:
     target = path.with_name(path.name + ".building") if create else path
     if create:
         target.unlink(missing_ok=True)
+    from alembic import command
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import StaticPool
+
     conn = _connect(target)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
