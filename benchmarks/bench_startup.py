@@ -107,22 +107,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--customers", type=int, default=200_000, help="cache for the launch timing")
     ap.add_argument("--memory-customers", type=int, default=1_000_000, help="cache for the memory session")
+    ap.add_argument("--cache", help="use this cache for the launch timing")
+    ap.add_argument("--memory-cache", help="use this cache for the memory session")
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     exe = Path(sys.executable)
-    app_cmd = [str(exe.with_name("c360-desktop")), "--cache", str(demo_cache(args.customers)), "--report-ready"]
+    app_cmd = [str(exe.with_name("c360-desktop")), "--cache", str(demo_cache(args.customers, args.cache)),
+               "--report-ready"]
     bare_cmd = [sys.executable, "-c", BARE_QT]
     run_until_ready(app_cmd)  # warm the OS file cache once, as a second start would be
     app_times = [run_until_ready(app_cmd)[0] for _ in range(args.runs)]
     bare_times = [run_until_ready(bare_cmd)[0] for _ in range(args.runs)]
-    print(f"LAUNCH TO USABLE WINDOW ({args.customers:,}-customer cache, {args.runs} runs)")
+    print(f"LAUNCH TO USABLE WINDOW ({Path(app_cmd[2]).name}, {args.runs} runs)")
     print(f"  c360-desktop     median {statistics.median(app_times):.2f} s   max {max(app_times):.2f} s")
     print(f"  bare PySide6     median {statistics.median(bare_times):.2f} s   max {max(bare_times):.2f} s  (baseline)")
 
-    big = demo_cache(args.memory_customers)
+    big = demo_cache(args.memory_customers, args.memory_cache)
     _t, app_rss = run_until_ready([sys.executable, "-c", APP_SESSION, str(big)])
     _t, bare_rss = run_until_ready([sys.executable, "-c", BARE_QT, "--memory"])
-    print(f"MEMORY (RSS) after 30 searches and 30 profiles on the {args.memory_customers:,}-customer cache")
+    print(f"MEMORY (RSS) after 30 searches and 30 profiles on {big.name}")
     print(f"  c360-desktop     {app_rss / 2**20:6.0f} MiB")
     print(f"  bare PySide6     {bare_rss / 2**20:6.0f} MiB  (baseline)")
 

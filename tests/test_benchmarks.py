@@ -1,0 +1,35 @@
+"""The benchmark scripts still run and print their figures beside their baselines (small caches;
+timings are never asserted here, only that the figures are produced)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def run(*args):
+    r = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def test_lookup_benchmark(demo_cache):
+    out = run("benchmarks.bench_lookup", "--cache", str(demo_cache), "--per-category", "10",
+              "--baseline-per-category", "3", "--profiles", "20", "--baseline-profiles", "2")
+    for category in ("business name", "email", "misspelt name", "name prefix", "phone"):
+        assert re.search(rf"{category}\s+ours\s+p50\s+[\d.]+ ms\s+p95", out), out
+        assert re.search(rf"{category}\s+LIKE '%q%'\s+p50", out), out
+    assert re.search(r"ours\s+p50\s+[\d.]+ ms", out.split("360 PROFILE")[1])
+    assert "no indexes" in out
+
+
+def test_startup_benchmark(demo_cache):
+    out = run("benchmarks.bench_startup", "--cache", str(demo_cache), "--memory-cache", str(demo_cache), "--runs", "1")
+    assert re.search(r"c360-desktop\s+median [\d.]+ s", out), out
+    assert re.search(r"bare PySide6\s+median [\d.]+ s", out), out
+    assert re.search(r"c360-desktop\s+\d+ MiB", out), out
