@@ -44,6 +44,9 @@ class Launcher:
         self.host: PluginHost | None = None
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
+        # Until the main window is up, dialogs (progress, problems) are the only windows, and
+        # closing one must not end the app; quitting before then is always explicit.
+        app.setQuitOnLastWindowClosed(False)
 
     # -- the start-up flow -----------------------------------------------------------------
     def start(self) -> None:
@@ -79,14 +82,21 @@ class Launcher:
             dialog.close()
             self.explain(f"The demo dataset could not be built.\n\n{exc}")
 
-        handle = self.runner.run_mutation(lambda p: build_demo_cache(path, spec, p), done, failed, progressed)
-
-        def cancelled() -> None:
-            handle.cancel()
-            self.runner.wait()  # the build stops at its next checkpoint and removes its file
+        def stopped() -> None:
+            dialog.close()
             self.quit(1, "The demo build was cancelled; nothing was written.")
 
-        dialog.canceled.connect(cancelled)
+        handle = self.runner.run_mutation(lambda p: build_demo_cache(path, spec, p), done, failed,
+                                          progressed, stopped)
+
+        def cancel() -> None:
+            if handle.done:
+                return  # closing the dialog after the build also emits canceled
+            handle.cancel()  # the build stops at its next checkpoint and removes its file
+            dialog.setLabelText("Cancelling…")
+            dialog.show()
+
+        dialog.canceled.connect(cancel)
         dialog.show()
 
     def open(self, path: Path) -> None:
@@ -118,6 +128,7 @@ class Launcher:
             window.statusBar().showMessage(
                 f"Cache upgraded from schema {info.upgraded_from}; the old file was kept as {info.backup_path}", 15000)
         window.show()
+        self.app.setQuitOnLastWindowClosed(True)
         self.refresh_stats()
         if old_window is not None:
             old_window.close()

@@ -31,11 +31,14 @@ class TaskHandle(QObject):
 
     def __init__(self, on_done: Callable[[Any], None] | None,
                  on_error: Callable[[BaseException], None] | None,
-                 on_progress: Callable[[float, str], None] | None) -> None:
+                 on_progress: Callable[[float, str], None] | None,
+                 on_settled: Callable[[TaskHandle], None],
+                 on_cancelled: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.progress = Progress(lambda f, msg: self.sig_progressed.emit(f, msg))
         self.done = False
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+        self._on_settled, self._on_cancelled = on_settled, on_cancelled
         self.sig_finished.connect(self._finished)
         self.sig_failed.connect(self._failed)
         self.sig_progressed.connect(self._progressed)
@@ -50,18 +53,26 @@ class TaskHandle(QObject):
     @Slot(object)
     def _finished(self, value: Any) -> None:
         self.done = True
-        if self._on_done is not None and not self.cancelled:
-            self._on_done(value)
+        try:
+            if self._on_done is not None and not self.cancelled:
+                self._on_done(value)
+        finally:
+            self._on_settled(self)
 
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         self.done = True
-        if isinstance(exc, Cancelled) or self.cancelled:
-            return
-        if self._on_error is not None:
-            self._on_error(exc)
-        else:
-            log.error("background task failed: %s", "".join(traceback.format_exception(exc)))
+        try:
+            if isinstance(exc, Cancelled) or self.cancelled:
+                if self._on_cancelled is not None:
+                    self._on_cancelled()
+                return
+            if self._on_error is not None:
+                self._on_error(exc)
+            else:
+                log.error("background task failed: %s", "".join(traceback.format_exception(exc)))
+        finally:
+            self._on_settled(self)
 
     @Slot(float, str)
     def _progressed(self, fraction: float, message: str) -> None:
@@ -96,20 +107,25 @@ class TaskRunner(QObject):
 
     def run_query(self, fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
                   on_error: Callable[[BaseException], None] | None = None,
-                  on_progress: Callable[[float, str], None] | None = None) -> TaskHandle:
-        return self._start(self._readers, fn, on_done, on_error, on_progress)
+                  on_progress: Callable[[float, str], None] | None = None,
+                  on_cancelled: Callable[[], None] | None = None) -> TaskHandle:
+        """Run ``fn(progress)`` on a reader thread; every callback runs on the GUI thread."""
+        return self._start(self._readers, fn, on_done, on_error, on_progress, on_cancelled)
 
     def run_mutation(self, fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
                      on_error: Callable[[BaseException], None] | None = None,
-                     on_progress: Callable[[float, str], None] | None = None) -> TaskHandle:
-        return self._start(self._writer, fn, on_done, on_error, on_progress)
+                     on_progress: Callable[[float, str], None] | None = None,
+                     on_cancelled: Callable[[], None] | None = None) -> TaskHandle:
+        """Like run_query, on the single writer thread, so writes never overlap."""
+        return self._start(self._writer, fn, on_done, on_error, on_progress, on_cancelled)
 
     def _start(self, pool: QThreadPool, fn: Callable[[Progress], Any], on_done: Any, on_error: Any,
-               on_progress: Any) -> TaskHandle:
-        handle = TaskHandle(on_done, on_error, on_progress)
+               on_progress: Any, on_cancelled: Any) -> TaskHandle:
+        # Callbacks are called from the handle's slots (GUI thread), never connected to its
+        # signals directly: PySide runs a plain function connected to a signal in the emitting
+        # (worker) thread. For the same reason the handle is released from a slot.
+        handle = TaskHandle(on_done, on_error, on_progress, self._live.discard, on_cancelled)
         self._live.add(handle)
-        handle.sig_finished.connect(lambda _v: self._live.discard(handle))
-        handle.sig_failed.connect(lambda _e: self._live.discard(handle))
         pool.start(_Job(fn, handle))
         return handle
 

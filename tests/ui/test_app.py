@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton
 
 from c360_desktop.core.settings import Settings, data_dir, save_settings
 from c360_desktop.ui import app as app_mod
@@ -58,6 +58,7 @@ def test_first_start_builds_the_demo_cache_with_progress(qtbot, launch):
     settings = Settings(user_name="tester", demo_customers=400)
     launcher = start(settings)
     assert launcher._progress is not None and launcher._progress.isVisible()
+    save_screenshot(launcher._progress, "first_start_progress")
     qtbot.waitUntil(lambda: launcher.window is not None, timeout=60_000)
     window = launcher.window
     qtbot.waitUntil(lambda: "customers" in window.count_label.text(), timeout=10_000)
@@ -66,8 +67,21 @@ def test_first_start_builds_the_demo_cache_with_progress(qtbot, launch):
     count = launcher.services.stats().customers
     assert window.count_label.text() == f"{count:,} customers" and count >= 400
     assert "never" in window.sync_label.text()
-    assert rec.asked == []
+    qtbot.wait(100)  # nothing may quit the app once the build is done (closing the dialog)
+    assert rec.asked == [] and rec.quit_code is None and window.isVisible()
     save_screenshot(window, "main_window_first_start")
+
+
+def test_cancelling_the_first_start_build_leaves_nothing(qtbot, launch):
+    start, rec = launch
+    launcher = start(Settings(user_name="tester", demo_customers=200_000))
+    qtbot.waitUntil(lambda: launcher._progress.value() > 0, timeout=30_000)
+    cancel_button = launcher._progress.findChild(QPushButton)
+    assert cancel_button.text() == "Cancel"
+    qtbot.mouseClick(cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rec.quit_code is not None, timeout=30_000)
+    assert rec.quit_code == 1 and launcher.window is None
+    assert list(data_dir().iterdir()) == []
 
 
 @pytest.mark.parametrize("kind, message", [
