@@ -5,7 +5,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton
 
 from c360_desktop.core.settings import Settings, data_dir, save_settings
@@ -173,3 +173,20 @@ def test_settings_file_decides_which_cache_opens(qtbot, launch, demo_cache):
     launcher = start(settings)
     qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
     assert launcher.services.cache.path == demo_cache.resolve()
+
+
+def test_about_box_names_the_data_sources(qtbot, launch, demo_cache):
+    start, _ = launch
+    launcher = start(cache=str(demo_cache))
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+    seen = {}
+
+    def read_and_close():
+        box = QApplication.activeModalWidget()
+        seen["text"] = box.text()
+        save_screenshot(box, "about_box")
+        box.accept()
+
+    QTimer.singleShot(200, read_and_close)
+    launcher.window.show_about()
+    assert "GeoNames" in seen["text"] and "CC BY 4.0" in seen["text"] and "Natural Earth" in seen["text"]

@@ -114,3 +114,15 @@ def test_empty_profile_pane_explains_itself(qtbot, services, runner):
     pane = ProfilePane(services, runner)
     qtbot.addWidget(pane)
     assert "Ctrl+K" in pane.placeholder.text()
+
+
+def test_field_reps_see_a_masked_trn(qtbot, services, runner):
+    cid, trn = services.cache.reader().execute(
+        "SELECT id, trn FROM customer WHERE trn IS NOT NULL LIMIT 1").fetchone()
+    for role, expected in (("analyst", f"{trn[:3]}-{trn[3:6]}-{trn[6:]}"), ("field_rep", f"***-***-{trn[-3:]}")):
+        services.settings.role = role
+        pane = ProfilePane(services, runner)
+        qtbot.addWidget(pane)
+        with qtbot.waitSignal(pane.sig_profile_shown, timeout=10_000):
+            pane.show_customer(cid)
+        assert pane.header.values["TRN"].text() == expected
