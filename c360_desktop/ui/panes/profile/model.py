@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from c360_desktop.core.profile import ProfileService, TimelineItem
 from c360_desktop.ui.format import format_jmd, local_datetime
+from c360_desktop.ui.widgets.table_model import Index, RowsTableModel
 from c360_desktop.ui.workers import TaskRunner
 
-Index = QModelIndex | QPersistentModelIndex
 PAGE = 100
 _NEGATIVE, _POSITIVE = QColor("#b3261e"), QColor("#1b6e20")
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(RowsTableModel[TimelineItem]):
     COLUMNS = ("When", "What", "Details", "Amount", "Sentiment")
     sig_page_loaded = Signal(int)
     """A page arrived; carries the number of rows now loaded."""
@@ -24,7 +24,6 @@ class TimelineModel(QAbstractTableModel):
     def __init__(self, profiles: ProfileService, runner: TaskRunner) -> None:
         super().__init__()
         self._profiles, self._runner = profiles, runner
-        self._items: list[TimelineItem] = []
         self._customer: str | None = None
         self._exhausted = True
         self._loading = False
@@ -33,7 +32,7 @@ class TimelineModel(QAbstractTableModel):
     def set_customer(self, customer_id: str | None) -> None:
         self.beginResetModel()
         self._epoch += 1
-        self._items, self._customer = [], customer_id
+        self._rows, self._customer = [], customer_id
         self._exhausted, self._loading = customer_id is None, False
         self.endResetModel()
         if customer_id is not None:
@@ -51,7 +50,7 @@ class TimelineModel(QAbstractTableModel):
             return
         self._loading = True
         epoch, cid = self._epoch, self._customer
-        before = self._items[-1].cursor if self._items else None
+        before = self._rows[-1].cursor if self._rows else None
         self._runner.run_query(lambda _p: self._profiles.timeline(cid, before, PAGE),
                                lambda page: self._append(epoch, page),
                                lambda exc: self._failed(epoch))
@@ -62,33 +61,22 @@ class TimelineModel(QAbstractTableModel):
         self._loading = False
         self._exhausted = len(page) < PAGE
         if page:
-            first = len(self._items)
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._items.extend(page)
+            self._rows.extend(page)
             self.endInsertRows()
-        self.sig_page_loaded.emit(len(self._items))
+        self.sig_page_loaded.emit(len(self._rows))
 
     def _failed(self, epoch: int) -> None:
         if epoch == self._epoch:
             self._loading = False
             self._exhausted = True
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
                         Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole):
             return None
-        item = self._items[index.row()]
+        item = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 4 and item.sentiment is not None:
