@@ -9,7 +9,6 @@ An older cache is copied to a backup file before it is upgraded.
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -251,4 +250,4 @@ def _upgrade(path: Path, create: bool) -> None:
     if create:
         for suffix in ("-wal", "-shm"):
             Path(str(target) + suffix).unlink(missing_ok=True)
-        shutil.move(str(target), str(path))
+        target.replace(path)  # atomic, and overwrites an empty placeholder file on Windows too
