@@ -1,0 +1,195 @@
+"""Administering a central database: create or migrate its schema, report its state, seed it.
+
+Seeding streams the demo dataset (the same generator the desktop uses) into PostgreSQL with
+COPY, table by table in foreign-key order, one transaction per chunk of customers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+from c360_desktop.core.progress import Progress
+from server_sync.schema import SCHEMA_VERSION, central_metadata
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class AdminError(Exception):
+    """A one-line message for the operator."""
+
+
+def engine_for(url: str, password: str | None = None, timeout_s: int = 10) -> Engine:
+    """An engine for a central database URL (the password never comes in the URL's text)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise AdminError(f"{url!r} is not a database URL (e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+    if password is not None:
+        parsed = parsed.set(password=password)
+    args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        args = {"connect_timeout": timeout_s, "application_name": "c360-server"}
+    return create_engine(parsed, connect_args=args, pool_pre_ping=True)
+
+
+def explain(exc: BaseException, url: str) -> str:
+    """A database error as one line a person can act on."""
+    text_ = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    host = make_url(url).host or "localhost"
+    if "password authentication failed" in text_ or "no password supplied" in text_:
+        return f"the server at {host} refused the password for this user"
+    if "Connection refused" in text_ or "could not connect" in text_ or "timeout expired" in text_:
+        return f"cannot reach the database server at {host} ({text_})"
+    if "does not exist" in text_ and "database" in text_:
+        return f"no such database on {host}: {text_}"
+    return text_
+
+
+def _config(connection: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config(None)).get_current_head()  # type: ignore[arg-type]
+    assert head is not None
+    return head
+
+
+@dataclass(frozen=True)
+class Status:
+    server_version: str
+    revision: str | None
+    schema_version: int | None
+    postgis: str | None
+    rows: dict[str, int]
+
+
+def init(url: str, password: str | None = None) -> str:
+    """Create or migrate the central schema. Returns the revision now in place."""
+    engine = engine_for(url, password)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                available = conn.execute(text(
+                    "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first()
+                if available is None:
+                    raise AdminError("PostGIS is not installed on the database server "
+                                     "(Debian: apt-get install postgresql-15-postgis-3)")
+            current = MigrationContext.configure(conn, opts={"version_table": "c360_alembic_version"}).get_current_revision()
+            known = {r.revision for r in ScriptDirectory.from_config(_config(conn)).walk_revisions()}
+            if current is not None and current not in known:
+                raise AdminError(f"the central schema is at revision {current}, newer than this "
+                                 "c360-server knows; use a newer c360-server")
+            command.upgrade(_config(conn), "head")
+    except (OperationalError, ProgrammingError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+    return head_revision()
+
+
+def status(url: str, password: str | None = None) -> Status:
+    engine = engine_for(url, password)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(text("SELECT version()")).scalar_one()
+            revision = MigrationContext.configure(conn, opts={"version_table": "c360_alembic_version"}).get_current_revision()
+            postgis = None
+            if conn.dialect.name == "postgresql":
+                postgis = conn.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
+            schema_version, rows = None, {}
+            if revision is not None:
+                schema_version = int(conn.execute(text(
+                    "SELECT value FROM c360_meta WHERE key = 'schema_version'")).scalar_one())
+                for name in ("customer", "transaction", "interaction", "source_record", "lead"):
+                    rows[name] = conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+        return Status(str(version).split(",")[0], revision, schema_version, postgis, rows)
+    except (OperationalError, ProgrammingError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+
+
+def _copy_text(rows: list[tuple]) -> io.StringIO:
+    r"""Rows as PostgreSQL COPY CSV with NULL written \N (so NULL and '' stay apart)."""
+    out = io.StringIO()
+    for row in rows:
+        fields = []
+        for v in row:
+            if v is None:
+                fields.append(r"\N")
+            elif isinstance(v, str):
+                fields.append('"' + v.replace('"', '""') + '"')
+            elif isinstance(v, bool):
+                fields.append("t" if v else "f")
+            elif isinstance(v, dict | list):
+                fields.append('"' + json.dumps(v).replace('"', '""') + '"')
+            else:
+                fields.append(str(v))
+        out.write(",".join(fields))
+        out.write("\n")
+    out.seek(0)
+    return out
+
+
+def seed(url: str, customers: int, seed_value: int = 1, password: str | None = None,
+         progress: Progress | None = None, as_of: Any = None) -> int:
+    """Load the demo dataset into an initialised, empty central database. Returns rows loaded."""
+    from datetime import date
+
+    from c360_desktop.core.demo.generator import CHUNK, DemoSpec, generate
+
+    progress = progress or Progress()
+    central = set(central_metadata().tables)
+    engine = engine_for(url, password)
+    total = 0
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM customer")).scalar_one():
+                raise AdminError("the central database already holds customers; seed only an empty one")
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            spec = DemoSpec(customers, seed_value, as_of or date.today())
+            chunks = max(1, -(-customers // CHUNK))
+            for k, batch in enumerate(generate(spec)):
+                cur.execute("SET LOCAL c360.bulk_load = 'on'")
+                for table, (columns, rows) in batch.items():
+                    if table not in central or not rows:
+                        continue
+                    cols = ", ".join(f'"{c}"' for c in columns)
+                    cur.copy_expert(f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')',
+                                    _copy_text(rows))
+                    total += len(rows)
+                raw.commit()
+                progress.update(min(1.0, k / chunks), f"Seeded {min(k * CHUNK, customers):,} of {customers:,} customers")
+            cur.execute("ANALYZE")
+            raw.commit()
+        finally:
+            raw.close()
+    except DBAPIError as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+    progress.update(1.0, f"Seeded {customers:,} customers ({total:,} rows)")
+    return total
+
+
+Callback = Callable[[float, str], None]
+SCHEMA = SCHEMA_VERSION

@@ -1,0 +1,97 @@
+"""The central schema: the cache's synchronised entities, as the central database holds them.
+
+The tables are built from the core's SQLAlchemy models (one definition of every entity), less the
+cache's local-only columns, with what only the centre has:
+
+- ``row_version`` assigned by the database on every insert and update: a sequence and a trigger
+  in PostgreSQL, the ``rowversion`` type in SQL Server;
+- ``geog``, a PostGIS geography point, on customer and business (PostgreSQL);
+- ``audit_log`` (who, when, table, row, before and after), written by triggers;
+- ``applied_change``: the idempotency keys of pushed changes, so a replayed push applies once;
+- ``c360_meta``: the schema version, for the handshake with desktops.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects import mssql
+
+from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
+
+SCHEMA_VERSION = 1
+# Desktops whose central-schema support covers this version may sync (see core.sync.handshake).
+LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
+GEO_TABLES = ("customer", "business")
+# Tables scoped to a territory through their customer_id (a rep's cache holds only these rows
+# for their parishes' customers); the others are reference data every desktop gets whole.
+CUSTOMER_SCOPED = (
+    "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
+    "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",
+)
+
+
+def central_metadata(dialect: str = "postgresql") -> MetaData:
+    md = MetaData()
+    for name in SYNCED_TABLES:
+        source = Base.metadata.tables[name]
+        skip = LOCAL_ONLY_COLUMNS.get(name, set())
+        columns = []
+        for col in source.columns:
+            if col.name in skip:
+                continue
+            copy = col._copy()
+            for fk in col.foreign_keys:  # _copy() leaves foreign keys behind; the centre enforces them
+                copy.append_foreign_key(ForeignKey(fk.target_fullname))
+            if col.name == "row_version":
+                if dialect == "mssql":
+                    copy = Column("row_version", mssql.ROWVERSION, nullable=False)
+                else:
+                    copy = Column("row_version", BigInteger, nullable=False, server_default="0")
+            columns.append(copy)
+        table = Table(name, md, *columns)
+        for index in source.indexes:
+            if all(c.name not in skip for c in index.columns):
+                Index(index.name, *(table.c[c.name] for c in index.columns), unique=index.unique)
+        Index(f"ix_{name}_row_version", table.c.row_version)
+        for uc in source.constraints:
+            if isinstance(uc, UniqueConstraint) and uc.name:
+                table.append_constraint(UniqueConstraint(*(c.name for c in uc.columns), name=uc.name))
+    Table(
+        "audit_log", md,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("table_name", String(50), nullable=False),
+        Column("row_id", String(36), nullable=False),
+        Column("action", String(10), nullable=False),
+        Column("actor", String(100)),
+        Column("at", DateTime, nullable=False, server_default=func.now()),
+        Column("before", JSON),
+        Column("after", JSON),
+        Index("ix_audit_log_row", "table_name", "row_id"),
+    )
+    Table(
+        "applied_change", md,
+        Column("idempotency_key", String(36), primary_key=True),
+        Column("entity", String(50), nullable=False),
+        Column("entity_id", String(36), nullable=False),
+        Column("outcome", String(20), nullable=False),
+        Column("applied_at", DateTime, nullable=False, server_default=func.now()),
+    )
+    Table(
+        "c360_meta", md,
+        Column("key", String(50), primary_key=True),
+        Column("value", Text),
+    )
+    return md
