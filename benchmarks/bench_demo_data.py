@@ -22,10 +22,11 @@ from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache
 t = time.perf_counter()
 out = build_demo_cache(sys.argv[1], DemoSpec(int(sys.argv[2]), {SEED}, date.fromisoformat("{AS_OF.isoformat()}")))
 elapsed = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the build's peak, before counting
 conn = sqlite3.connect(out)
 tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'customer_fts%' AND name NOT LIKE 'sqlite%'")]
 rows = sum(conn.execute(f'SELECT count(*) FROM "{{t}}"').fetchone()[0] for t in tables)
-print(elapsed, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(elapsed, rows, peak)
 """
 
 

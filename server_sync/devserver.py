@@ -27,8 +27,9 @@ def free_port() -> int:
 
 
 class DevPostgres:
-    def __init__(self, database: str = "c360", port: int | None = None) -> None:
+    def __init__(self, database: str = "c360", port: int | None = None, password: str | None = None) -> None:
         self.database = database
+        self.password = password  # None: trust; else SCRAM over TCP with this password
         self.port = port or free_port()
         self.root = Path(tempfile.mkdtemp(prefix="c360-pg-"))
         self.data = self.root / "data"
@@ -46,14 +47,33 @@ class DevPostgres:
 
     @property
     def dsn(self) -> str:
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname={self.database}"
+        pw = f" password={self.password}" if self.password else ""
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={self.database}{pw}"
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (copied from ``template`` if given); returns its URL."""
+        tpl = f' TEMPLATE "{template}"' if template else ""
+        self._psql(f'CREATE DATABASE "{name}"{tpl}')
+        return self.url_for(name)
+
+    def psql(self, sql: str, database: str | None = None) -> str:
+        return self._psql(sql, database or self.database)
 
     def start(self) -> DevPostgres:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         if not self.data.exists():
-            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                      "--no-instructions")
+            auth = ["--auth=trust"]
+            if self.password:
+                pwfile = self.root / "pwfile"
+                pwfile.write_text(self.password)
+                if self._as_postgres:
+                    shutil.chown(pwfile, "postgres", "postgres")
+                auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", *auth, "-E", "UTF8", "--no-instructions")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-o",
                   f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                   "-c synchronous_commit=off -c full_page_writes=off", "start")
@@ -63,8 +83,9 @@ class DevPostgres:
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
         psql = shutil.which("psql") or str(PG_BIN / "psql")
+        env = dict(os.environ, PGPASSWORD=self.password or "")
         r = subprocess.run([psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-                            "-tAc", sql], capture_output=True, text=True, check=True, timeout=60)
+                            "-tAc", sql], capture_output=True, text=True, check=True, timeout=60, env=env)
         return r.stdout
 
     def postmaster_pid(self) -> int:

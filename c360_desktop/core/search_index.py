@@ -171,3 +171,23 @@ def _write(conn: sqlite3.Connection, rows: Sequence[tuple], fresh: bool) -> None
         "INSERT INTO cache_meta (key, value) VALUES ('search_generation', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
+
+
+def forget_customers(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> None:
+    """Take customers out of the index and the vocabulary (before they leave the cache)."""
+    for i in range(0, len(customer_ids), 500):
+        part = list(customer_ids[i : i + 500])
+        marks = ",".join("?" * len(part))
+        keys = [r[0] for r in conn.execute(
+            f"SELECT search_key FROM customer WHERE id IN ({marks}) AND search_key IS NOT NULL", part)]
+        if not keys:
+            continue
+        kmarks = ",".join("?" * len(keys))
+        vocab: Counter[str] = Counter()
+        for (names,) in conn.execute(f"SELECT name FROM customer_fts WHERE rowid IN ({kmarks})", keys):
+            vocab.update(set(names.split()))
+        conn.execute(f"DELETE FROM customer_fts WHERE rowid IN ({kmarks})", keys)
+        conn.executemany("UPDATE search_vocab SET docs = docs - ? WHERE term = ?",
+                         [(n, t) for t, n in vocab.items()])
+        conn.execute("DELETE FROM search_vocab WHERE docs <= 0")
+        conn.execute("UPDATE cache_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'search_generation'")

@@ -1,0 +1,44 @@
+"""Synchronising the cache with the central database (pull now; push and conflicts to come)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from sqlalchemy.engine import make_url
+
+from c360_desktop.core import secrets
+from c360_desktop.core.progress import Progress
+from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.sync.central import Central, SyncError
+from c360_desktop.core.sync.pull import Puller, PullResult
+
+__all__ = ["SyncError", "account_for", "password_for", "sync"]
+
+
+def account_for(url: str) -> str:
+    """The keyring account of a database URL: user@host:port/database (no password)."""
+    u = make_url(url)
+    return f"{u.username or ''}@{u.host or 'localhost'}:{u.port or ''}/{u.database or ''}"
+
+
+def password_for(url: str) -> str | None:
+    """PGPASSWORD if set (the standard for scripts), else the keyring entry for this URL."""
+    return os.environ.get("PGPASSWORD") or secrets.get_password(account_for(url))
+
+
+def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
+         progress: Progress | None = None, password: str | None = None) -> PullResult:
+    try:
+        in_url = make_url(url).password
+    except Exception:
+        raise SyncError(f"{url!r} is not a database URL "
+                        "(e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+    if in_url:
+        raise SyncError("put the password in the OS keyring or PGPASSWORD, not in the URL")
+    central = Central(url, password if password is not None else password_for(url))
+    try:
+        central.handshake()
+        return Puller(cache, central, parishes).pull(progress, full=full)
+    finally:
+        central.close()

@@ -1,0 +1,176 @@
+"""The central database as the sync engine sees it: connect, check compatibility, read batches.
+
+SQL is built with SQLAlchemy Core and compiled for the server's dialect (PostgreSQL or SQL
+Server), then run on the raw DB-API cursor, because fetching millions of rows through the ORM
+layer would cost more than the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, TableClause, and_, column, create_engine, select, table
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
+
+SUPPORTED_SCHEMA = (1, 1)  # central schema versions this app can sync with (inclusive)
+CUSTOMER_SCOPED = (
+    "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
+    "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",
+)
+LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
+
+
+class SyncError(Exception):
+    """A one-line reason sync cannot go on; nothing has been written for the failed step."""
+
+
+def explain(exc: BaseException, host: str) -> str:
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    msg = first[0] if first else type(exc).__name__
+    if "password authentication failed" in msg or "no password supplied" in msg:
+        return f"the server at {host} refused the password for this user"
+    if any(s in msg for s in ("Connection refused", "could not connect", "timeout expired",
+                              "server closed the connection", "could not translate host name")):
+        return f"cannot reach the database server at {host}"
+    return msg
+
+
+def sync_columns(name: str) -> list[str]:
+    """The columns of a synchronised table that travel between centre and cache."""
+    skip = LOCAL_ONLY_COLUMNS.get(name, set())
+    return [c.name for c in Base.metadata.tables[name].columns if c.name not in skip]
+
+
+def _converter(col_type: Any) -> Callable[[Any], Any] | None:
+    """How a value from the server is stored in the cache (text timestamps, JSON text, 0/1)."""
+    name = type(col_type).__name__
+    if name == "DateTime":
+        return lambda v: v if v is None or isinstance(v, str) else (
+            v.strftime("%Y-%m-%d %H:%M:%S") + (f".{v.microsecond:06d}" if v.microsecond else ""))
+    if name == "Date":
+        return lambda v: v.isoformat() if isinstance(v, date | datetime) else v
+    if name == "JSON":
+        return lambda v: v if v is None or isinstance(v, str) else json.dumps(v)
+    if name == "Boolean":
+        return lambda v: None if v is None else int(v)
+    return None
+
+
+class Central:
+    """One connection to the central database for one sync run."""
+
+    def __init__(self, url: str, password: str | None = None, connect_timeout: int = 10) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception:
+            raise SyncError(f"{url!r} is not a database URL "
+                            "(e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+        self.host = parsed.host or "localhost"
+        if password is not None:
+            parsed = parsed.set(password=password)
+        args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
+            args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
+        self.engine: Engine = create_engine(parsed, connect_args=args, poolclass=None)
+        try:
+            self.raw = self.engine.raw_connection()
+        except Exception as exc:
+            if _is_db_error(exc):
+                raise SyncError(explain(exc, self.host)) from None
+            raise
+        self.dialect = self.engine.dialect
+        self._tables: dict[str, TableClause] = {}
+        self._converters: dict[str, list[Callable[[Any], Any] | None]] = {}
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # the connection may already be gone (server lost)
+            self.raw.close()
+        self.engine.dispose()
+
+    def run(self, stmt: Any) -> list[tuple]:
+        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        params: Any = compiled.params
+        if compiled.positiontup is not None:
+            params = [compiled.params[k] for k in compiled.positiontup]
+        cur = self.raw.cursor()
+        try:
+            cur.execute(str(compiled), params)
+            return [tuple(r) for r in cur.fetchall()]
+        except (DBAPIError, Exception) as exc:
+            if _is_db_error(exc):
+                raise SyncError(explain(exc, self.host)) from None
+            raise
+        finally:
+            cur.close()
+
+    def handshake(self) -> int:
+        """The central schema version, or a SyncError saying why this app cannot sync with it."""
+        meta = table("c360_meta", column("key"), column("value"))
+        try:
+            rows = self.run(select(meta.c.value).where(meta.c.key == "schema_version"))
+        except SyncError as exc:
+            if "c360_meta" in str(exc) or "does not exist" in str(exc):
+                self.raw.rollback()
+                raise SyncError("the database is not a C360 central database (no c360_meta table); "
+                                "initialise it with 'c360-server init'") from None
+            raise
+        self.raw.rollback()
+        version = int(rows[0][0]) if rows else 0
+        lo, hi = SUPPORTED_SCHEMA
+        if version > hi:
+            raise SyncError(f"the central schema is version {version}, newer than this app supports "
+                            f"(up to {hi}); update C360 Desktop before syncing")
+        if version < lo:
+            raise SyncError(f"the central schema is version {version}, older than this app needs "
+                            f"({lo}); upgrade it with 'c360-server init'")
+        return version
+
+    def _table(self, name: str) -> TableClause:
+        if name not in self._tables:
+            cols = sync_columns(name)
+            self._tables[name] = table(name, *(column(c) for c in cols))
+            types = Base.metadata.tables[name].columns
+            self._converters[name] = [_converter(types[c].type) for c in cols]
+        return self._tables[name]
+
+    def fetch(self, name: str, after: int, limit: int, parishes: Sequence[str] | None,
+              customer_ids: Sequence[str] | None = None) -> list[tuple]:
+        """Up to ``limit`` rows of a table with row_version > ``after``, in row_version order,
+        limited to a territory (customers of those parishes and what hangs off them) if given,
+        or to given customers (then regardless of row_version)."""
+        t = self._table(name)
+        stmt = select(*t.c)
+        conds: list[ColumnElement[bool]] = []
+        if customer_ids is not None:
+            key = t.c.id if name == "customer" else t.c.customer_id
+            conds.append(key.in_(list(customer_ids)))
+        else:
+            conds.append(t.c.row_version > after)
+            if parishes and name == "customer":
+                conds.append(t.c.parish.in_(list(parishes)))
+            elif parishes and name in CUSTOMER_SCOPED:
+                c = table("customer", column("id"), column("parish"))
+                stmt = stmt.select_from(t.join(c, c.c.id == t.c.customer_id))
+                conds.append(c.c.parish.in_(list(parishes)))
+        stmt = stmt.where(and_(*conds)).order_by(t.c.row_version).limit(limit)
+        rows = self.run(stmt)
+        self.raw.rollback()  # end the read transaction: no snapshot held between batches
+        conv = self._converters[name]
+        if any(conv):
+            rows = [tuple(f(v) if f else v for f, v in zip(conv, row, strict=True)) for row in rows]
+        return rows
+
+
+def _is_db_error(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return isinstance(exc, DBAPIError | ProgrammingError) or module.startswith(("psycopg2", "pyodbc"))
+
+
+__all__ = ["SYNCED_TABLES", "Central", "SyncError", "sync_columns"]
