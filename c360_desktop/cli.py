@@ -130,6 +130,34 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parishes(text: str) -> list[str]:
+    from c360_desktop.core.validation import InvalidValue, normalize_parish
+
+    try:
+        return [normalize_parish(p.strip(), "--territory") for p in text.split(",") if p.strip()]
+    except InvalidValue as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from c360_desktop.core.storage.cache import open_cache
+    from c360_desktop.core.sync import SyncError, sync
+
+    path = _cache_path(args)
+    cache = open_cache(path, create=True)
+    started = time.perf_counter()
+    try:
+        result = sync(cache, args.url, parishes=args.territory, full=args.full, progress=_stderr_progress())
+    except SyncError as exc:
+        raise CliError(f"sync failed: {exc}") from None
+    finally:
+        cache.close()
+    elapsed = time.perf_counter() - started
+    pulled = ", ".join(f"{t.table} {t.rows:,}" for t in result.tables if t.rows)
+    print(f"pulled {result.rows:,} rows in {elapsed:.1f} s ({pulled or 'no changes'}); pushed 0", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="C360 Desktop on the command line.")
     parser.add_argument("--version", action="version", version=f"c360 {__version__}")
@@ -153,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--limit", type=_positive, default=20, help="most results (default 20)")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("sync", help="pull central changes into a cache",
+                       description="Pull central changes into a cache, incrementally and resumably. The "
+                       "password comes from PGPASSWORD or the OS keyring, never the command line.")
+    p.add_argument("--url", required=True, help="central database, e.g. postgresql+psycopg2://rep@host/c360")
+    cache_arg(p)
+    p.add_argument("--territory", type=_parishes, help="parishes to hold, e.g. JM-12,JM-11 (default: all)")
+    p.add_argument("--full", action="store_true", help="pull everything again, not just changes")
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("show", help="print a customer's 360 profile")
     p.add_argument("customer_id")
