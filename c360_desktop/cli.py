@@ -147,14 +147,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     cache = open_cache(path, create=True)
     started = time.perf_counter()
     try:
-        result = sync(cache, args.url, parishes=args.territory, full=args.full, progress=_stderr_progress())
+        pushed, result = sync(cache, args.url, parishes=args.territory, full=args.full, progress=_stderr_progress())
     except SyncError as exc:
         raise CliError(f"sync failed: {exc}") from None
     finally:
         cache.close()
     elapsed = time.perf_counter() - started
     pulled = ", ".join(f"{t.table} {t.rows:,}" for t in result.tables if t.rows)
-    print(f"pulled {result.rows:,} rows in {elapsed:.1f} s ({pulled or 'no changes'}); pushed 0", file=sys.stderr)
+    conflicts = f", {len(pushed.conflicts)} conflicts to review" if pushed.conflicts else ""
+    print(f"pushed {pushed.applied:,} changes ({pushed.merged} merged{conflicts}); pulled {result.rows:,} rows "
+          f"in {elapsed:.1f} s ({pulled or 'no changes'})", file=sys.stderr)
     return 0
 
 

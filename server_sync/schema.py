@@ -87,6 +87,7 @@ def central_metadata(dialect: str = "postgresql") -> MetaData:
         Column("entity", String(50), nullable=False),
         Column("entity_id", String(36), nullable=False),
         Column("outcome", String(20), nullable=False),
+        Column("detail", JSON),  # conflicts found, so a replay can hand them back
         Column("applied_at", DateTime, nullable=False, server_default=func.now()),
     )
     Table(

@@ -13,8 +13,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from c360_desktop.core import models as m
+from c360_desktop.core import search_index, validation
 from c360_desktop.core.ids import new_id
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import cents_to_money
@@ -224,10 +226,61 @@ class ProfileService:
                 "INSERT INTO note (id, row_version, updated_at, updated_by, customer_id, body, author, "
                 "created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
                 (note.id, now, author, customer_id, body, author, now))
-            payload = {"id": note.id, "customer_id": customer_id, "body": body, "author": author,
-                       "created_at": now}
-            conn.execute(
-                "INSERT INTO outbox (idempotency_key, entity, entity_id, operation, payload, "
-                "base_row_version, created_at, attempts) VALUES (?, 'note', ?, 'insert', ?, NULL, ?, 0)",
-                (str(uuid.uuid4()), note.id, json.dumps(payload), now))
+            queue_change(conn, "note", note.id, "insert", {
+                "id": note.id, "customer_id": customer_id, "body": body, "author": author,
+                "created_at": now, "updated_at": now, "updated_by": author})
         return note
+
+    def update_customer(self, customer_id: str, changes: dict[str, Any], author: str) -> dict[str, Any]:
+        """Edit a customer here at once and queue the edit for sync, with each field's value
+        before the edit (the base of a three-way merge if the centre changed it meanwhile).
+        Returns the changes as stored (normalised: phones in E.164, parish as its code)."""
+        clean = {field: _validated(field, value) for field, value in changes.items()}
+        cols = ", ".join(f'"{f}"' for f in clean)
+        with self._cache.writer() as conn:
+            row = conn.execute(f'SELECT row_version, {cols} FROM customer WHERE id = ? AND deleted_at IS NULL',
+                               (customer_id,)).fetchone()
+            if row is None:
+                raise CustomerNotFound(customer_id)
+            base = dict(zip(clean, row[1:], strict=True))
+            clean = {f: v for f, v in clean.items() if v != base[f]}
+            if not clean:
+                return {}
+            sets = ", ".join(f'"{f}" = ?' for f in clean)
+            conn.execute(f"UPDATE customer SET {sets}, updated_by = ? WHERE id = ?",
+                         (*clean.values(), author, customer_id))
+            search_index.index_customers(conn, [customer_id])
+            queue_change(conn, "customer", customer_id, "update",
+                         {"changes": clean, "base": {f: base[f] for f in clean}, "updated_by": author},
+                         base_row_version=row[0])
+        return clean
+
+
+EDITABLE_FIELDS: dict[str, Any] = {
+    "display_name": None, "given_name": None, "family_name": None, "business_name": None,
+    "street": None, "town": None, "postal_zone": None,
+    "trn": validation.normalize_trn, "parish": validation.normalize_parish,
+    "primary_phone": validation.normalize_phone, "primary_email": validation.normalize_email,
+}
+
+
+def _validated(field: str, value: Any) -> Any:
+    if field not in EDITABLE_FIELDS:
+        raise validation.InvalidValue(field, value, "is not a field that can be edited")
+    if value is None or value == "":
+        if field in ("display_name",):
+            raise validation.InvalidValue(field, value, "must not be empty")
+        return None
+    check = EDITABLE_FIELDS[field]
+    return check(str(value), field) if check else str(value).strip()
+
+
+def queue_change(conn: sqlite3.Connection, entity: str, entity_id: str, operation: str,
+                 payload: dict[str, Any], base_row_version: int | None = None) -> str:
+    """Put a local change in the outbox (inside the caller's transaction); returns its idempotency key."""
+    key = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO outbox (idempotency_key, entity, entity_id, operation, payload, base_row_version, "
+        "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+        (key, entity, entity_id, operation, json.dumps(payload), base_row_version, utc_now_text()))
+    return key

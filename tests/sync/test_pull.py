@@ -16,7 +16,7 @@ def cache(tmp_path):
 
 
 def test_first_pull_makes_the_cache_equal_central(cache, central_url):
-    result = sync(cache, central_url)
+    _pushed, result = sync(cache, central_url)
     want, have = table_digests(cache, central_url)
     assert have == want
     assert result.rows == sum(n for n, _ in want.values())

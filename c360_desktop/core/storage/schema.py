@@ -361,6 +361,25 @@ class Outbox(Base):
     pushed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class SyncConflict(Base):
+    """A field edited here and centrally since the last sync, to different values: the user decides."""
+
+    __tablename__ = "sync_conflict"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(100))
+    base: Mapped[Any] = mapped_column(JSON, nullable=True)
+    mine: Mapped[Any] = mapped_column(JSON, nullable=True)
+    theirs: Mapped[Any] = mapped_column(JSON, nullable=True)
+    theirs_row_version: Mapped[int] = mapped_column(BigInteger)
+    outbox_key: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(String(10))  # mine | theirs
+    __table_args__ = (Index("ix_sync_conflict_open", "resolved_at", "entity_id"),)
+
+
 class SyncState(Base):
     __tablename__ = "sync_state"
     table_name: Mapped[str] = mapped_column(String(50), primary_key=True)

@@ -1,4 +1,4 @@
-"""Synchronising the cache with the central database (pull now; push and conflicts to come)."""
+"""Synchronising the cache with the central database: push the outbox, then pull changes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.central import Central, SyncError
 from c360_desktop.core.sync.pull import Puller, PullResult
+from c360_desktop.core.sync.push import Pusher, PushResult
 
 __all__ = ["SyncError", "account_for", "password_for", "sync"]
 
@@ -28,7 +29,8 @@ def password_for(url: str) -> str | None:
 
 
 def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
-         progress: Progress | None = None, password: str | None = None) -> PullResult:
+         progress: Progress | None = None, password: str | None = None) -> tuple[PushResult, PullResult]:
+    """Push local changes, then pull central ones (which brings back the new row versions)."""
     try:
         in_url = make_url(url).password
     except Exception:
@@ -39,6 +41,7 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     central = Central(url, password if password is not None else password_for(url))
     try:
         central.handshake()
-        return Puller(cache, central, parishes).pull(progress, full=full)
+        pushed = Pusher(cache, central).push(progress)
+        return pushed, Puller(cache, central, parishes).pull(progress, full=full)
     finally:
         central.close()

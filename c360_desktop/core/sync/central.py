@@ -31,6 +31,10 @@ class SyncError(Exception):
     """A one-line reason sync cannot go on; nothing has been written for the failed step."""
 
 
+class Duplicate(Exception):
+    """A central write hit a unique key (for an idempotency key: the change was applied before)."""
+
+
 def explain(exc: BaseException, host: str) -> str:
     first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     msg = first[0] if first else type(exc).__name__
@@ -109,6 +113,32 @@ class Central:
             raise
         finally:
             cur.close()
+
+    def write(self, stmt: Any) -> int:
+        """Execute a write inside the current central transaction; returns the affected row count.
+        A uniqueness violation is raised as Duplicate; other database errors as SyncError."""
+        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        params: Any = compiled.params
+        if compiled.positiontup is not None:
+            params = [compiled.params[k] for k in compiled.positiontup]
+        cur = self.raw.cursor()
+        try:
+            cur.execute(str(compiled), params)
+            return int(cur.rowcount)
+        except Exception as exc:
+            if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
+                raise Duplicate(str(exc).splitlines()[0]) from None
+            if _is_db_error(exc):
+                raise SyncError(explain(exc, self.host)) from None
+            raise
+        finally:
+            cur.close()
+
+    def commit(self) -> None:
+        self.raw.commit()
+
+    def rollback(self) -> None:
+        self.raw.rollback()
 
     def handshake(self) -> int:
         """The central schema version, or a SyncError saying why this app cannot sync with it."""

@@ -1,0 +1,121 @@
+"""Pushing local changes: exactly once, merged field by field, conflicts kept for the user."""
+
+import json
+
+import pytest
+
+from c360_desktop.core.profile import ProfileService
+from c360_desktop.core.storage.cache import open_cache
+from c360_desktop.core.sync import sync
+from c360_desktop.core.sync.central import Central
+from c360_desktop.core.sync.push import Pusher, three_way
+
+
+@pytest.fixture
+def synced(tmp_path, central_url):
+    cache = open_cache(tmp_path / "cache.db")
+    sync(cache, central_url)
+    yield cache, ProfileService(cache)
+    cache.close()
+
+
+def a_customer(cache):
+    return cache.reader().execute(
+        "SELECT id, display_name, primary_email FROM customer WHERE kind = 'individual' "
+        "AND primary_email IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+
+
+def central_row(central, sql, *params):
+    cur = central.cursor()
+    cur.execute(sql, params)
+    row = cur.fetchone()
+    central.commit()
+    return row
+
+
+def test_three_way_merge_rules():
+    base = {"a": 1, "b": 1, "c": 1}
+    assert three_way(base, {"a": 2}, {"a": 1}) == ({"a": 2}, [])  # only we changed it
+    assert three_way(base, {"b": 2}, {"b": 2}) == ({}, [])  # both made the same change
+    assert three_way(base, {"c": 2}, {"c": 3}) == ({}, ["c"])  # both changed it, differently
+
+
+def test_a_note_written_offline_reaches_the_centre_once_even_if_replayed(synced, central_url, central):
+    cache, profiles = synced
+    cid = a_customer(cache)[0]
+    note = profiles.add_note(cid, "Visited: wants 40 bags of cement before Christmas.", "rep.campbell")
+    pushed, _ = sync(cache, central_url)
+    assert pushed.applied == 1
+    # a crash after the central commit but before the local mark: the change is sent again
+    with cache.writer() as conn:
+        conn.execute("UPDATE outbox SET pushed_at = NULL")
+    pushed, _ = sync(cache, central_url)
+    assert pushed.already_applied == 1 and pushed.applied == 0
+    assert central_row(central, "SELECT count(*) FROM note WHERE id = %s", note.id) == (1,)
+    assert central_row(central, "SELECT count(*) FROM applied_change") == (1,)
+    # the note came back with its central row version; nothing is waiting any more
+    rv = cache.reader().execute("SELECT row_version FROM note WHERE id = ?", (note.id,)).fetchone()[0]
+    assert rv > 0 and not profiles.notes(cid)[0].pending_sync
+
+
+def test_edits_of_different_fields_are_both_kept(synced, central_url, central):
+    cache, profiles = synced
+    cid, name, _email = a_customer(cache)
+    profiles.update_customer(cid, {"primary_email": "new.address@example.com"}, "rep.campbell")
+    cur = central.cursor()
+    cur.execute("UPDATE customer SET display_name = %s, updated_by = 'office' WHERE id = %s", (name + " Jr.", cid))
+    central.commit()
+    pushed, _ = sync(cache, central_url)
+    assert pushed.merged == 1 and pushed.conflicts == []
+    assert central_row(central, "SELECT display_name, primary_email FROM customer WHERE id = %s", cid) == (
+        name + " Jr.", "new.address@example.com")
+    assert cache.reader().execute("SELECT display_name, primary_email FROM customer WHERE id = ?", (cid,)).fetchone() == (
+        name + " Jr.", "new.address@example.com")
+
+
+def test_edits_of_the_same_field_become_a_conflict_not_an_overwrite(synced, central_url, central):
+    cache, profiles = synced
+    cid, _name, email = a_customer(cache)
+    profiles.update_customer(cid, {"primary_email": "mine@example.com"}, "rep.campbell")
+    cur = central.cursor()
+    cur.execute("UPDATE customer SET primary_email = 'theirs@example.com' WHERE id = %s", (cid,))
+    central.commit()
+    pushed, _ = sync(cache, central_url)
+    assert pushed.conflicts == [("customer", cid, "primary_email")]
+    assert central_row(central, "SELECT primary_email FROM customer WHERE id = %s", cid) == ("theirs@example.com",)
+    row = cache.reader().execute(
+        "SELECT base, mine, theirs, resolved_at FROM sync_conflict WHERE entity_id = ?", (cid,)).fetchone()
+    assert [json.loads(v) for v in row[:3]] == [email, "mine@example.com", "theirs@example.com"]
+    assert row[3] is None  # waiting in the inbox for the user
+
+
+def test_conflicts_survive_a_replay(synced, central_url, central):
+    cache, profiles = synced
+    cid, _name, _email = a_customer(cache)
+    profiles.update_customer(cid, {"primary_email": "mine@example.com"}, "rep.campbell")
+    cur = central.cursor()
+    cur.execute("UPDATE customer SET primary_email = 'theirs@example.com' WHERE id = %s", (cid,))
+    central.commit()
+    c = Central(central_url)
+    try:
+        pusher = Pusher(cache, c)
+        key, entity, entity_id, op, payload, base_rv = pusher.pending()[0][1:]
+        pusher._apply(key, entity, entity_id, op, json.loads(payload), base_rv)  # centre commits; we "crash"
+    finally:
+        c.close()
+    assert cache.reader().execute("SELECT count(*) FROM sync_conflict").fetchone() == (0,)
+    pushed, _ = sync(cache, central_url)
+    assert pushed.already_applied == 1
+    assert cache.reader().execute("SELECT field FROM sync_conflict").fetchall() == [("primary_email",)]
+
+
+def test_bad_edits_are_refused_before_anything_is_queued(synced):
+    from c360_desktop.core.validation import InvalidValue
+
+    cache, profiles = synced
+    cid = a_customer(cache)[0]
+    for changes, message in (({"primary_phone": "555-1234"}, "area code"), ({"parish": "Narnia"}, "not a Jamaican parish"),
+                             ({"row_version": 1}, "not a field that can be edited"), ({"display_name": ""}, "must not be empty")):
+        with pytest.raises(InvalidValue, match=message):
+            profiles.update_customer(cid, changes, "rep")
+    assert cache.reader().execute("SELECT count(*) FROM outbox").fetchone() == (0,)
