@@ -41,7 +41,8 @@ def explain(exc: BaseException, host: str) -> str:
     if "password authentication failed" in msg or "no password supplied" in msg:
         return f"the server at {host} refused the password for this user"
     if any(s in msg for s in ("Connection refused", "could not connect", "timeout expired",
-                              "server closed the connection", "could not translate host name")):
+                              "server closed the connection", "could not translate host name",
+                              "Could not connect", "08001", "08S01")):
         return f"cannot reach the database server at {host}"
     return msg
 
@@ -79,24 +80,29 @@ class Central:
         self.host = parsed.host or "localhost"
         if password is not None:
             parsed = parsed.set(password=password)
-        args: dict[str, Any] = {}
-        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
-            args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
-        self.engine: Engine = create_engine(parsed, connect_args=args, poolclass=None)
+        self.engine: Engine | None = None
         try:
-            self.raw = self.engine.raw_connection()
+            if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "pyodbc":
+                self.raw, self.dialect = _postgresql_over_odbc(parsed, connect_timeout)
+            else:
+                args: dict[str, Any] = {}
+                if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
+                    args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
+                self.engine = create_engine(parsed, connect_args=args)
+                self.raw = self.engine.raw_connection()
+                self.dialect = self.engine.dialect
         except Exception as exc:
             if _is_db_error(exc):
                 raise SyncError(explain(exc, self.host)) from None
             raise
-        self.dialect = self.engine.dialect
         self._tables: dict[str, TableClause] = {}
         self._converters: dict[str, list[Callable[[Any], Any] | None]] = {}
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # the connection may already be gone (server lost)
             self.raw.close()
-        self.engine.dispose()
+        if self.engine is not None:
+            self.engine.dispose()
 
     def run(self, stmt: Any) -> list[tuple]:
         compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
@@ -196,6 +202,20 @@ class Central:
         if any(conv):
             rows = [tuple(f(v) if f else v for f, v in zip(conv, row, strict=True)) for row in rows]
         return rows
+
+
+def _postgresql_over_odbc(url: Any, timeout: int) -> tuple[Any, Any]:
+    """PostgreSQL through pyodbc and psqlODBC: the path SQL Server takes, on a server we can run.
+    SQLAlchemy has no postgresql+pyodbc dialect, so the connection is opened here and SQL is
+    compiled for PostgreSQL with pyodbc's qmark parameters."""
+    import pyodbc
+    from sqlalchemy.dialects import postgresql
+
+    driver = url.query.get("driver", "PostgreSQL Unicode")
+    parts = {"DRIVER": "{" + driver + "}", "SERVER": url.host or "localhost", "PORT": url.port or 5432,
+             "DATABASE": url.database, "UID": url.username, "PWD": url.password or ""}
+    conn = pyodbc.connect(";".join(f"{k}={v}" for k, v in parts.items()), timeout=timeout, autocommit=False)
+    return conn, postgresql.dialect(paramstyle="qmark")
 
 
 def _is_db_error(exc: BaseException) -> bool:

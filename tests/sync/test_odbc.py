@@ -1,0 +1,68 @@
+"""The pyodbc path. SQL Server cannot run on these machines, so the same sync runs for real over
+pyodbc against PostgreSQL through psqlODBC (driver "PostgreSQL Unicode"), and the SQL Server SQL
+is checked by compiling it with SQLAlchemy's mssql dialect."""
+
+import pytest
+from sqlalchemy.dialects import mssql
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from c360_desktop.core.storage.cache import open_cache
+from c360_desktop.core.sync import SyncError, sync
+from c360_desktop.core.sync.central import Central
+from server_sync.schema import central_metadata
+from tests.sync.helpers import table_digests
+
+
+def odbc(url: str) -> str:
+    return url.replace("postgresql+psycopg2://", "postgresql+pyodbc://") + "?driver=PostgreSQL+Unicode"
+
+
+def test_sync_over_pyodbc_matches_central(tmp_path, central_url, central):
+    cache = open_cache(tmp_path / "odbc.db")
+    sync(cache, odbc(central_url))
+    want, have = table_digests(cache, central_url)
+    assert have == want
+    cur = central.cursor()
+    cur.execute("UPDATE customer SET display_name = 'Odbc Tester' WHERE id = (SELECT id FROM customer ORDER BY id LIMIT 1)")
+    central.commit()
+    sync(cache, odbc(central_url))
+    want, have = table_digests(cache, central_url)
+    assert have == want
+
+
+def test_pyodbc_errors_are_one_line(tmp_path):
+    from server_sync.devserver import free_port
+
+    cache = open_cache(tmp_path / "c.db")
+    with pytest.raises(SyncError, match="cannot reach the database server at 127.0.0.1"):
+        sync(cache, f"postgresql+pyodbc://postgres@127.0.0.1:{free_port()}/c360?driver=PostgreSQL+Unicode")
+
+
+def test_sql_server_sql_compiles():
+    md = central_metadata("mssql")
+    ddl = "\n".join(str(CreateTable(t).compile(dialect=mssql.dialect())) for t in md.sorted_tables)
+    assert "row_version ROWVERSION NOT NULL" in ddl and "CREATE TABLE [transaction]" in ddl
+    for t in md.sorted_tables:
+        for index in t.indexes:
+            str(CreateIndex(index).compile(dialect=mssql.dialect()))
+
+    class FakeCentral(Central):  # compile only: no server
+        def __init__(self) -> None:
+            self.dialect = mssql.dialect()
+            self._tables, self._converters = {}, {}
+
+        def run(self, stmt):
+            compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+            self.sql = str(compiled)
+            return []
+
+        @property
+        def raw(self):
+            return type("R", (), {"rollback": lambda s: None})()
+
+    fc = FakeCentral()
+    fc.fetch("transaction", 10, 5000, ["JM-12", "JM-13"])
+    assert fc.sql.startswith("SELECT TOP 5000 [transaction].")  # T-SQL has no LIMIT
+    assert "FROM [transaction] JOIN customer ON customer.id = [transaction].customer_id" in fc.sql
+    assert "WHERE [transaction].row_version > :row_version_1 AND customer.parish IN (:parish_1_1, :parish_1_2)" in fc.sql
+    assert fc.sql.rstrip().endswith("ORDER BY [transaction].row_version")
