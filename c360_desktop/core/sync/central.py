@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, TableClause, and_, column, create_engine, select, table
+from sqlalchemy import ColumnElement, Integer, TableClause, Text, and_, cast, column, create_engine, select, table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
@@ -176,13 +176,29 @@ class Central:
             self._converters[name] = [_converter(types[c].type) for c in cols]
         return self._tables[name]
 
+    def _select_list(self, name: str, t: TableClause) -> list[Any]:
+        """The columns to select. PostgreSQL formats timestamps, dates and JSON as text in exactly
+        the cache's form, which spares a Python conversion per value on millions of rows."""
+        if self.dialect.name != "postgresql":
+            return list(t.c)
+        out: list[Any] = []
+        for col, conv in zip(t.c, self._converters[name], strict=True):
+            kind = type(Base.metadata.tables[name].columns[col.name].type).__name__
+            if kind in ("DateTime", "Date", "JSON"):
+                out.append(cast(col, Text).label(col.name))
+            elif kind == "Boolean":
+                out.append(cast(col, Integer).label(col.name))
+            else:
+                out.append(col)
+        return out
+
     def fetch(self, name: str, after: int, limit: int, parishes: Sequence[str] | None,
               customer_ids: Sequence[str] | None = None) -> list[tuple]:
         """Up to ``limit`` rows of a table with row_version > ``after``, in row_version order,
         limited to a territory (customers of those parishes and what hangs off them) if given,
         or to given customers (then regardless of row_version)."""
         t = self._table(name)
-        stmt = select(*t.c)
+        stmt = select(*self._select_list(name, t))
         conds: list[ColumnElement[bool]] = []
         if customer_ids is not None:
             key = t.c.id if name == "customer" else t.c.customer_id
@@ -199,7 +215,7 @@ class Central:
         rows = self.run(stmt)
         self.raw.rollback()  # end the read transaction: no snapshot held between batches
         conv = self._converters[name]
-        if any(conv):
+        if self.dialect.name != "postgresql" and any(conv):
             rows = [tuple(f(v) if f else v for f, v in zip(conv, row, strict=True)) for row in rows]
         return rows
 

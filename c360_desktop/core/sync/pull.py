@@ -27,7 +27,7 @@ from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.storage.schema import SYNCED_TABLES
 from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_columns
 
-BATCH = 5_000
+BATCH = 20_000
 OVERLAP = 500
 _SUMMARY_SOURCES = ("transaction", "lead")
 
