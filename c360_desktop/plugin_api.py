@@ -27,7 +27,8 @@ class PluginContext(Protocol):
     services: Any  # c360_desktop.core.services.Services
     runner: Any  # ui.workers.TaskRunner, where capabilities has "ui"
 
-    def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left") -> None: ...
+    def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left",
+                 visible: bool = True) -> None: ...
 
     def add_action(self, text: str, shortcut: str | None, callback: Callable[[], None],
                    menu: str = "Go") -> None: ...

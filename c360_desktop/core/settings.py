@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 APP_NAME = "c360-desktop"
 SCHEMA_VERSION = 2
@@ -32,6 +32,36 @@ def default_cache_path() -> Path:
     return data_dir() / "demo-cache.db"
 
 
+class ConnectionProfile(BaseModel):
+    """A central database to sync with. The password is in the OS keyring, never here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(min_length=1, max_length=50)
+    url: str = Field(min_length=1)
+    territory: list[str] = Field(default_factory=list)  # parish codes; empty: all
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            url = make_url(value)
+        except Exception:
+            raise ValueError("is not a database URL (e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+        if url.password:
+            raise ValueError("must not contain a password; it is kept in the OS keyring")
+        return value
+
+    @field_validator("territory")
+    @classmethod
+    def _parishes(cls, value: list[str]) -> list[str]:
+        from c360_desktop.core.validation import normalize_parish
+
+        return [normalize_parish(p, "territory") for p in value]
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
@@ -42,6 +72,13 @@ class Settings(BaseModel):
     user_name: str = Field(default_factory=getpass.getuser, min_length=1)
     role: Literal["manager", "analyst", "field_rep"] = "analyst"
     search_limit: int = Field(default=100, ge=10, le=1000)
+    profiles: list[ConnectionProfile] = Field(default_factory=list)
+    active_profile: str | None = None
+    sync_every_minutes: int = Field(default=15, ge=0, le=24 * 60)  # 0: only on demand
+
+    def profile(self, name: str | None = None) -> ConnectionProfile | None:
+        wanted = name or self.active_profile
+        return next((p for p in self.profiles if p.name == wanted), None)
 
     def resolved_cache_path(self) -> Path:
         return Path(self.cache_path).expanduser() if self.cache_path else default_cache_path()

@@ -120,6 +120,13 @@ class Launcher:
         for report in load_plugins(self.host):
             if not report.loaded:
                 window.statusBar().showMessage(f"Plugin {report.name} skipped: {report.reason}", 15000)
+        from c360_desktop.ui.sync_controller import SyncController
+
+        self.sync = SyncController(window, services, self.runner)
+        conflicts = self.host.panes.get("conflicts_pane")
+        if conflicts is not None:
+            self.sync.sig_sync_finished.connect(lambda _ok: conflicts.refresh())
+        self.sync.sig_sync_finished.connect(lambda _ok: self.refresh_stats())
         window.restore_layout()
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window

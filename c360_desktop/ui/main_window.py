@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
     def add_action(self, text: str, shortcut: str | None, callback: Callable[[], object], menu: str = "Go") -> QAction:
         return self._add(self.menu(f"&{menu}"), text, shortcut, callback)
 
-    def add_pane(self, widget: QWidget, title: str, object_name: str, area: str = "left") -> None:
+    def add_pane(self, widget: QWidget, title: str, object_name: str, area: str = "left",
+                 visible: bool = True) -> None:
         if area == "central":
             widget.setObjectName(object_name)
             self.setCentralWidget(widget)
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(_AREAS.get(area, Qt.DockWidgetArea.LeftDockWidgetArea), dock)
         self.view_menu.addAction(dock.toggleViewAction())
         self.docks[object_name] = dock
+        dock.setVisible(visible)
 
     def show_stats(self, stats: CacheStats) -> None:
         kind = "demo data" if stats.demo else "cache"

@@ -20,8 +20,9 @@ class PluginHost:
         self._viewer: Callable[[str], None] | None = None
         self.panes: dict[str, Any] = {}
 
-    def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left") -> None:
-        self._window.add_pane(widget, title, object_name, area)
+    def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left",
+                 visible: bool = True) -> None:
+        self._window.add_pane(widget, title, object_name, area, visible)
         self.panes[object_name] = widget
 
     def add_action(self, text: str, shortcut: str | None, callback: Callable[[], None],

@@ -57,3 +57,21 @@ def test_a_newer_file_is_not_touched():
     path.write_text(json.dumps({"schema_version": 99, "role": "manager"}))
     settings, problems = load_settings()
     assert settings.role == "analyst" and "newer version" in problems[0]
+
+
+def test_connection_profiles_refuse_passwords_and_normalise_parishes():
+    import pytest
+    from pydantic import ValidationError
+
+    from c360_desktop.core.settings import ConnectionProfile
+
+    p = ConnectionProfile(name="prod", url="postgresql+psycopg2://rep@db.example/c360", territory=["St Andrew", "JM-12"])
+    assert p.territory == ["JM-02", "JM-12"]
+    with pytest.raises(ValidationError, match="must not contain a password"):
+        ConnectionProfile(name="prod", url="postgresql+psycopg2://rep:secret@db/c360")
+    with pytest.raises(ValidationError, match="not a Jamaican parish"):
+        ConnectionProfile(name="prod", url="postgresql+psycopg2://rep@db/c360", territory=["Narnia"])
+    s = Settings(profiles=[p], active_profile="prod")
+    save_settings(s)
+    assert load_settings()[0].profile() == p
+    assert "secret" not in settings_path().read_text()

@@ -119,3 +119,26 @@ def test_bad_edits_are_refused_before_anything_is_queued(synced):
         with pytest.raises(InvalidValue, match=message):
             profiles.update_customer(cid, changes, "rep")
     assert cache.reader().execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+
+
+def test_resolving_a_conflict_either_way(synced, central_url, central):
+    from c360_desktop.core.sync.conflicts import ConflictInbox
+
+    cache, profiles = synced
+    inbox = ConflictInbox(cache, profiles)
+    cid, _name, _email = a_customer(cache)
+    for mine, theirs in (("mine1@example.com", "theirs1@example.com"), ("mine2@example.com", "theirs2@example.com")):
+        profiles.update_customer(cid, {"primary_email": mine}, "rep")
+        cur = central.cursor()
+        cur.execute("UPDATE customer SET primary_email = %s WHERE id = %s", (theirs, cid))
+        central.commit()
+        sync(cache, central_url)
+    first, second = inbox.open()
+    assert (first.label, first.field, first.mine, first.theirs) == (
+        profiles.get(cid).display_name, "primary_email", "mine1@example.com", "theirs1@example.com")
+    inbox.keep_theirs(first.seq)
+    inbox.keep_mine(second.seq, "rep")
+    assert inbox.open() == []
+    pushed, _ = sync(cache, central_url)
+    assert pushed.applied == 1 and pushed.conflicts == []
+    assert central_row(central, "SELECT primary_email FROM customer WHERE id = %s", cid) == ("mine2@example.com",)

@@ -13,7 +13,18 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, TableClause, Text, and_, cast, column, create_engine, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    TableClause,
+    Text,
+    and_,
+    cast,
+    column,
+    create_engine,
+    select,
+    table,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
@@ -182,7 +193,7 @@ class Central:
         if self.dialect.name != "postgresql":
             return list(t.c)
         out: list[Any] = []
-        for col, conv in zip(t.c, self._converters[name], strict=True):
+        for col in t.c:
             kind = type(Base.metadata.tables[name].columns[col.name].type).__name__
             if kind in ("DateTime", "Date", "JSON"):
                 out.append(cast(col, Text).label(col.name))

@@ -1,0 +1,128 @@
+"""Sync in the app: on demand (F5) and on a schedule, in the background, with progress, cancel
+and an online/offline indicator. A lost server leaves the app usable; the next run resumes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
+
+from c360_desktop.core.services import Services
+from c360_desktop.core.sync import SyncError, sync
+from c360_desktop.ui.format import JAMAICA
+from c360_desktop.ui.main_window import MainWindow
+from c360_desktop.ui.workers import TaskHandle, TaskRunner
+
+
+class SyncController(QObject):
+    sig_sync_finished = Signal(bool)
+    """A sync run ended; True if it completed."""
+
+    def __init__(self, window: MainWindow, services: Services, runner: TaskRunner) -> None:
+        super().__init__(window)
+        self._window, self._services, self._runner = window, services, runner
+        self._handle: TaskHandle | None = None
+        self.state = QLabel()
+        self.state.setObjectName("sync_state")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.activity = QLabel()
+        for w in (self.activity, self.bar, self.cancel_button):
+            w.hide()
+        status = window.statusBar()
+        for w in (self.activity, self.bar, self.cancel_button):
+            status.addWidget(w)
+        status.addPermanentWidget(self.state)
+        window.add_action("&Sync now", "F5", self.sync_now, menu="Sync")
+        window.add_action("&Connections…", None, self.edit_connections, menu="Sync")
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.sync_now)
+        self.reschedule()
+        self._show_state()
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None
+
+    def reschedule(self) -> None:
+        minutes = self._services.settings.sync_every_minutes
+        if minutes and self._services.settings.profile():
+            self.timer.start(minutes * 60_000)
+        else:
+            self.timer.stop()
+
+    def _show_state(self, offline_reason: str | None = None) -> None:
+        profile = self._services.settings.profile()
+        if profile is None:
+            self.state.setText("Not connected (Sync > Connections…)")
+        elif offline_reason:
+            self.state.setText(f"Offline since {datetime.now(JAMAICA):%H:%M}")
+            self.state.setToolTip(offline_reason)
+        else:
+            self.state.setText(f"Online: {profile.name}")
+            self.state.setToolTip(profile.url)
+
+    def sync_now(self) -> None:
+        profile = self._services.settings.profile()
+        if profile is None:
+            self._window.statusBar().showMessage("No connection chosen: Sync > Connections… to add one.", 8000)
+            return
+        if self.running:
+            return
+        cache = self._services.cache
+        for w in (self.activity, self.bar, self.cancel_button):
+            w.show()
+        self.activity.setText(f"Syncing with {profile.name}…")
+        self.bar.setValue(0)
+
+        def progressed(fraction: float, message: str) -> None:
+            self.bar.setValue(int(fraction * 1000))
+            self.activity.setText(message)
+
+        def done(result: tuple) -> None:
+            pushed, pulled = result
+            self._finish()
+            self._show_state()
+            note = f"Synced: pushed {pushed.applied}, pulled {pulled.rows:,} rows"
+            if pushed.conflicts:
+                note += f"; {len(pushed.conflicts)} conflicts to review"
+            self._window.statusBar().showMessage(note, 10_000)
+            self.sig_sync_finished.emit(True)
+
+        def failed(exc: BaseException) -> None:
+            self._finish()
+            reason = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+            self._show_state(offline_reason=reason)
+            self._window.statusBar().showMessage(f"Sync stopped: {reason}. Working offline; it will resume.", 15_000)
+            self.sig_sync_finished.emit(False)
+
+        def cancelled() -> None:
+            self._finish()
+            self._window.statusBar().showMessage("Sync cancelled; what was already pulled is kept.", 8000)
+            self.sig_sync_finished.emit(False)
+
+        self._handle = self._runner.run_mutation(
+            lambda p: sync(cache, profile.url, profile.territory, progress=p), done, failed, progressed, cancelled)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self.activity.setText("Cancelling…")
+
+    def _finish(self) -> None:
+        self._handle = None
+        for w in (self.activity, self.bar, self.cancel_button):
+            w.hide()
+
+    def edit_connections(self) -> None:
+        from c360_desktop.ui.widgets.connections import ConnectionsDialog
+
+        dialog = ConnectionsDialog(self._services.settings, self._runner, self._window)
+        if dialog.exec():
+            self.reschedule()
+            self._show_state()
+

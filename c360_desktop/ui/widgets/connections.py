@@ -1,0 +1,156 @@
+"""Connections: named central databases (URL and territory in settings, password in the keyring)."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from c360_desktop.core import secrets
+from c360_desktop.core.settings import ConnectionProfile, Settings, save_settings
+from c360_desktop.core.sync import account_for
+from c360_desktop.core.sync.central import Central, SyncError
+from c360_desktop.ui.workers import TaskRunner
+
+
+def test_connection(url: str, password: str | None) -> str:
+    """Server version and round trip, or a SyncError with a one-line reason."""
+    central = Central(url, password)
+    try:
+        started = time.perf_counter()
+        central.handshake()
+        ms = (time.perf_counter() - started) * 1000
+        rows = central.run(__import__("sqlalchemy").text("SELECT version()"))
+        central.rollback()
+        return f"Connected: {str(rows[0][0]).split(',')[0]}; round trip {ms:.0f} ms"
+    finally:
+        central.close()
+
+
+class ConnectionsDialog(QDialog):
+    def __init__(self, settings: Settings, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connections")
+        self.setObjectName("connections_dialog")
+        self._settings, self._runner = settings, runner
+        self.profiles = list(settings.profiles)
+        self.list = QListWidget()
+        self.name = QLineEdit(placeholderText="e.g. prod")
+        self.url = QLineEdit(placeholderText="postgresql+psycopg2://user@host:5432/c360")
+        self.territory = QLineEdit(placeholderText="parishes, e.g. JM-12, St. Elizabeth (empty: all)")
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="kept in the OS keyring")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("connection_message")
+        form = QFormLayout()
+        for label, widget in (("Name", self.name), ("URL", self.url), ("Territory", self.territory),
+                              ("Password", self.password)):
+            form.addRow(label, widget)
+        self.save_button, self.test_button = QPushButton("Save"), QPushButton("Test")
+        self.delete_button, self.use_button = QPushButton("Delete"), QPushButton("Use for sync")
+        row = QHBoxLayout()
+        for b in (self.save_button, self.test_button, self.use_button, self.delete_button):
+            row.addWidget(b)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        layout.addLayout(form)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.list.currentRowChanged.connect(self._show)
+        self.save_button.clicked.connect(self.save)
+        self.test_button.clicked.connect(self.test)
+        self.delete_button.clicked.connect(self.delete)
+        self.use_button.clicked.connect(self.use)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.list.clear()
+        for p in self.profiles:
+            active = "  (used for sync)" if p.name == self._settings.active_profile else ""
+            self.list.addItem(f"{p.name}: {p.url}{active}")
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.profiles):
+            p = self.profiles[row]
+            self.name.setText(p.name)
+            self.url.setText(p.url)
+            self.territory.setText(", ".join(p.territory))
+            self.password.clear()
+
+    def _form(self) -> ConnectionProfile | None:
+        try:
+            territory = [t.strip() for t in self.territory.text().split(",") if t.strip()]
+            return ConnectionProfile(name=self.name.text().strip(), url=self.url.text().strip(), territory=territory)
+        except ValidationError as exc:
+            self.message.setText("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
+            return None
+
+    def save(self) -> None:
+        profile = self._form()
+        if profile is None:
+            return
+        if self.password.text():
+            try:
+                secrets.set_password(account_for(profile.url), self.password.text())
+            except secrets.SecretsUnavailable as exc:
+                self.message.setText(str(exc))
+                return
+        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+        self._persist()
+        self.message.setText(f"Saved {profile.name}.")
+
+    def use(self) -> None:
+        profile = self._form()
+        if profile is not None:
+            if profile not in self.profiles:
+                self.save()
+            self._settings.active_profile = profile.name
+            self._persist()
+
+    def delete(self) -> None:
+        name = self.name.text().strip()
+        self.profiles = [p for p in self.profiles if p.name != name]
+        if self._settings.active_profile == name:
+            self._settings.active_profile = None
+        self._persist()
+
+    def _persist(self) -> None:
+        self._settings.profiles = self.profiles
+        try:
+            save_settings(self._settings)
+        except OSError as exc:
+            self.message.setText(f"Could not save settings: {exc}")
+        self._refresh()
+
+    def test(self) -> None:
+        profile = self._form()
+        if profile is None:
+            return
+        password = self.password.text() or secrets.get_password(account_for(profile.url))
+        self.message.setText("Testing…")
+        self.test_button.setEnabled(False)
+
+        def done(text: str) -> None:
+            self.test_button.setEnabled(True)
+            self.message.setText(text)
+
+        def failed(exc: BaseException) -> None:
+            self.test_button.setEnabled(True)
+            self.message.setText(f"Could not connect: {exc}" if isinstance(exc, SyncError) else f"Error: {exc}")
+
+        self._runner.run_query(lambda _p: test_connection(profile.url, password), done, failed)

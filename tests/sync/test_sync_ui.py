@@ -1,0 +1,144 @@
+"""Sync in the app, against the real PostgreSQL: F5, conflicts pane, offline, Connections dialog."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from c360_desktop.core.settings import ConnectionProfile, Settings, load_settings, settings_path
+from c360_desktop.ui import app as app_mod
+from tests.conftest import save_screenshot
+
+pytestmark = pytest.mark.ui
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend (there is no OS keyring on a headless Linux box)."""
+
+    priority = 1
+
+    def __init__(self):
+        self.store = {}
+
+    def get_password(self, service, user):
+        return self.store.get((service, user))
+
+    def set_password(self, service, user, password):
+        self.store[(service, user)] = password
+
+    def delete_password(self, service, user):
+        self.store.pop((service, user), None)
+
+
+@pytest.fixture
+def keyring_memory(monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    store = MemoryKeyring()
+    backend = type("MemoryBackend", (KeyringBackend,), {
+        "priority": 1, "get_password": lambda s, a, b: store.get_password(a, b),
+        "set_password": lambda s, a, b, c: store.set_password(a, b, c),
+        "delete_password": lambda s, a, b: store.delete_password(a, b)})()
+    old = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield store
+    keyring.set_keyring(old)
+
+
+@pytest.fixture
+def app_for(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(app_mod.Launcher, "quit", lambda self, code, message=None: None)
+    launchers = []
+
+    def start(url, parishes=()):
+        settings = Settings(user_name="rep.campbell", sync_every_minutes=0, active_profile="test",
+                            profiles=[ConnectionProfile(name="test", url=url, territory=list(parishes))])
+        launcher = app_mod.Launcher(QApplication.instance(), settings, str(tmp_path / "cache.db"))
+        launchers.append(launcher)
+        (tmp_path / "cache.db").unlink(missing_ok=True)
+        from c360_desktop.core.storage.cache import open_cache
+
+        open_cache(tmp_path / "cache.db").close()  # an empty cache, as on a new laptop
+        launcher.start()
+        qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+        return launcher
+
+    yield start
+    for launcher in launchers:
+        launcher.window.close()
+        launcher.runner.wait()
+        launcher.services.close()
+
+
+def test_f5_syncs_and_a_conflict_is_decided_in_the_pane(qtbot, app_for, central_url, central):
+    launcher = app_for(central_url)
+    window, sync = launcher.window, launcher.sync
+    assert "Online: test" in sync.state.text()
+    with qtbot.waitSignal(sync.sig_sync_finished, timeout=60_000) as done:
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert done.args == [True]
+    qtbot.waitUntil(lambda: window.count_label.text().startswith("1,5"), timeout=10_000)
+    services = launcher.services
+    cid = services.cache.reader().execute(
+        "SELECT id FROM customer WHERE primary_email IS NOT NULL ORDER BY id LIMIT 1").fetchone()[0]
+    services.profiles.update_customer(cid, {"primary_email": "mine@example.com"}, "rep.campbell")
+    cur = central.cursor()
+    cur.execute("UPDATE customer SET primary_email = 'theirs@example.com' WHERE id = %s", (cid,))
+    central.commit()
+    pane = launcher.host.panes["conflicts_pane"]
+    with qtbot.waitSignal(pane.sig_conflicts_shown, timeout=60_000, check_params_cb=lambda n: n == 1):
+        sync.sync_now()
+    assert pane.parentWidget().isVisible()  # the inbox shows itself when it has something
+    assert [pane.table.item(0, c).text() for c in (1, 3, 4)] == ["primary_email", "mine@example.com", "theirs@example.com"]
+    save_screenshot(window, "sync_conflicts")
+    with qtbot.waitSignal(pane.sig_conflicts_shown, timeout=10_000, check_params_cb=lambda n: n == 0):
+        qtbot.mouseClick(pane.mine_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(sync.sig_sync_finished, timeout=60_000):
+        sync.sync_now()
+    cur.execute("SELECT primary_email FROM customer WHERE id = %s", (cid,))
+    assert cur.fetchone() == ("mine@example.com",)
+
+
+def test_an_unreachable_server_leaves_the_app_usable_and_says_offline(qtbot, app_for):
+    from server_sync.devserver import free_port
+
+    launcher = app_for(f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/c360")
+    sync = launcher.sync
+    with qtbot.waitSignal(sync.sig_sync_finished, timeout=60_000) as done:
+        sync.sync_now()
+    assert done.args == [False]
+    assert sync.state.text().startswith("Offline since")
+    assert "cannot reach the database server" in sync.state.toolTip()
+    lookup = launcher.host.panes["lookup_pane"]
+    with qtbot.waitSignal(lookup.sig_results_shown, timeout=10_000):
+        lookup.search_box.setText("anyone")  # still usable
+    save_screenshot(launcher.window, "sync_offline")
+
+
+def test_connections_dialog_keeps_the_password_in_the_keyring(qtbot, keyring_memory, pg):
+    from c360_desktop.core.sync import account_for
+    from c360_desktop.ui.widgets.connections import ConnectionsDialog
+    from c360_desktop.ui.workers import TaskRunner
+
+    settings = Settings(user_name="rep")
+    runner = TaskRunner()
+    dialog = ConnectionsDialog(settings, runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.url.setText(pg.url.replace("postgres@", "postgres:oops@"))
+    dialog.name.setText("prod")
+    dialog.save_button.click()
+    assert "must not contain a password" in dialog.message.text()
+    dialog.url.setText(pg.url)
+    dialog.territory.setText("St Andrew, JM-12")
+    dialog.password.setText("s3cret")
+    dialog.save_button.click()
+    dialog.use_button.click()
+    saved, _ = load_settings()
+    assert saved.profile() == ConnectionProfile(name="prod", url=pg.url, territory=["JM-02", "JM-12"])
+    assert "s3cret" not in settings_path().read_text()
+    assert keyring_memory.get_password("c360-desktop", account_for(pg.url)) == "s3cret"
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Connected: PostgreSQL 15"), timeout=15_000)
+    save_screenshot(dialog, "connections_dialog")
+    runner.wait()
