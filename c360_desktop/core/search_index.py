@@ -99,9 +99,10 @@ def index_customers(
         conn.execute("DELETE FROM customer_fts")
         conn.execute("DELETE FROM search_vocab")
         total = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
-        conn.execute(
-            "UPDATE customer SET search_key = rowid WHERE search_key IS NULL OR search_key != rowid"
-        )
+        # Clear, then assign: keys handed out one by one earlier could collide with rowids
+        # part-way through a single UPDATE.
+        conn.execute("UPDATE customer SET search_key = NULL WHERE search_key IS NOT NULL AND search_key != rowid")
+        conn.execute("UPDATE customer SET search_key = rowid WHERE search_key IS NULL")
         done, last = 0, -1
         while True:
             rows = conn.execute(

@@ -138,3 +138,16 @@ def test_a_word_still_being_typed_is_a_prefix_even_of_a_stop_word_or_suffix(serv
     assert cid in [h.customer_id for h in services.search.search(f"{given} And", limit=100)]
     bid, name = conn.execute("SELECT id, display_name FROM customer WHERE display_name LIKE '% Limited' LIMIT 1").fetchone()
     assert bid in [h.customer_id for h in services.search.search(name[: -len("ed")], limit=100)]  # "...Limit"
+
+
+def test_a_full_rebuild_after_incremental_keys_does_not_collide(services):
+    """Keys handed out one by one (max + 1) may equal other rows' rowids; a full rebuild copes."""
+    conn_ids = [r[0] for r in services.cache.reader().execute("SELECT id FROM customer ORDER BY rowid LIMIT 3")]
+    with services.cache.writer() as conn:
+        conn.execute("UPDATE customer SET search_key = NULL")
+        conn.execute("UPDATE customer SET search_key = 1 WHERE id = ?", (conn_ids[2],))  # rowid 1 belongs to another
+        search_index.index_customers(conn)
+    keys = dict(services.cache.reader().execute("SELECT id, search_key FROM customer WHERE id IN (?, ?, ?)", conn_ids))
+    assert len(set(keys.values())) == 3
+    name = services.cache.reader().execute("SELECT display_name FROM customer WHERE id = ?", (conn_ids[0],)).fetchone()[0]
+    assert conn_ids[0] in [h.customer_id for h in services.search.search(name, limit=100)]

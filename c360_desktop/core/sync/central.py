@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlalchemy.pool import NullPool
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 
@@ -99,7 +100,10 @@ class Central:
                 args: dict[str, Any] = {}
                 if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
                     args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
-                self.engine = create_engine(parsed, connect_args=args)
+                # One connection per run, transactions ended by us: no pooling, and no rollback on
+                # return (which, on a connection the server dropped, only logs a second error).
+                self.engine = create_engine(parsed, connect_args=args, poolclass=NullPool,
+                                            pool_reset_on_return=None)
                 self.raw = self.engine.raw_connection()
                 self.dialect = self.engine.dialect
         except Exception as exc:
@@ -152,10 +156,18 @@ class Central:
             cur.close()
 
     def commit(self) -> None:
-        self.raw.commit()
+        self._end(self.raw.commit)
 
     def rollback(self) -> None:
-        self.raw.rollback()
+        self._end(self.raw.rollback)
+
+    def _end(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            if _is_db_error(exc):
+                raise SyncError(explain(exc, self.host)) from None
+            raise
 
     def handshake(self) -> int:
         """The central schema version, or a SyncError saying why this app cannot sync with it."""
@@ -164,11 +176,11 @@ class Central:
             rows = self.run(select(meta.c.value).where(meta.c.key == "schema_version"))
         except SyncError as exc:
             if "c360_meta" in str(exc) or "does not exist" in str(exc):
-                self.raw.rollback()
+                self.rollback()
                 raise SyncError("the database is not a C360 central database (no c360_meta table); "
                                 "initialise it with 'c360-server init'") from None
             raise
-        self.raw.rollback()
+        self.rollback()
         version = int(rows[0][0]) if rows else 0
         lo, hi = SUPPORTED_SCHEMA
         if version > hi:
@@ -224,7 +236,7 @@ class Central:
                 conds.append(c.c.parish.in_(list(parishes)))
         stmt = stmt.where(and_(*conds)).order_by(t.c.row_version).limit(limit)
         rows = self.run(stmt)
-        self.raw.rollback()  # end the read transaction: no snapshot held between batches
+        self.rollback()  # end the read transaction: no snapshot held between batches
         conv = self._converters[name]
         if self.dialect.name != "postgresql" and any(conv):
             rows = [tuple(f(v) if f else v for f, v in zip(conv, row, strict=True)) for row in rows]
