@@ -17,9 +17,13 @@ per-customer summaries. During a first full pull these are rebuilt once at the e
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from c360_desktop.core import search_index
 from c360_desktop.core.progress import Progress
@@ -28,6 +32,7 @@ from c360_desktop.core.storage.schema import SYNCED_TABLES
 from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_columns
 
 BATCH = 20_000
+_DONE = object()
 OVERLAP = 500
 _SUMMARY_SOURCES = ("transaction", "lead")
 
@@ -129,10 +134,8 @@ class Puller:
         # After the first pull every customer change comes (a customer may have moved into or out
         # of the territory); only the in-scope ones are kept.
         parishes = self.parishes if (wm == 0 or name != "customer") else None
-        while True:
-            rows = self.central.fetch(name, after, self.batch, parishes)
-            if not rows:
-                break
+        batches = self._prefetched(name, after, parishes, rv) if first else self._batches(name, after, parishes, rv)
+        for rows in batches:
             with self.cache.writer() as conn:
                 kept = self._apply(conn, name, cols, sql, rows, first)
                 top = max(wm, rows[-1][rv])
@@ -141,16 +144,61 @@ class Puller:
                     "strftime('%Y-%m-%d %H:%M:%S', 'now')) ON CONFLICT(table_name) DO UPDATE SET "
                     "watermark = excluded.watermark, last_pull_at = excluded.last_pull_at", (name, top))
             res.rows += kept
-            after = rows[-1][rv]
-            wm = max(wm, after)
+            wm = max(wm, rows[-1][rv])
             elapsed = time.perf_counter() - started
             rate = res.rows / elapsed if elapsed else 0.0
             progress.update((index + 0.5) / len(SYNCED_TABLES),
                             f"{name}: {res.rows:,} rows ({rate:,.0f} rows/s)")
-            if len(rows) < self.batch:
-                break
         res.seconds = time.perf_counter() - started
         return res
+
+    def _batches(self, name: str, after: int, parishes: list[str] | None, rv: int) -> Iterator[list[tuple]]:
+        while True:
+            rows = self.central.fetch(name, after, self.batch, parishes)
+            if rows:
+                yield rows
+            if len(rows) < self.batch:
+                return
+            after = rows[-1][rv]
+
+    def _prefetched(self, name: str, after: int, parishes: list[str] | None, rv: int) -> Iterator[list[tuple]]:
+        """The same batches, the next one fetched on a helper thread while this one is written:
+        network and parsing overlap with SQLite. Only for first pulls, where nothing else uses the
+        central connection meanwhile. A consumer that stops early (cancel, error) stops the helper."""
+        pipe: queue.Queue[Any] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for rows in self._batches(name, after, parishes, rv):
+                    while not stop.is_set():
+                        try:
+                            pipe.put(rows, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                pipe.put(_DONE)
+            except BaseException as exc:  # handed to the consumer, raised there
+                pipe.put(exc)
+
+        helper = threading.Thread(target=produce, name=f"prefetch-{name}", daemon=True)
+        helper.start()
+        try:
+            while True:
+                item = pipe.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while helper.is_alive():  # drain so the helper can finish its put and see stop
+                with contextlib.suppress(queue.Empty):
+                    pipe.get(timeout=0.1)
+            helper.join()
 
     def _apply(self, conn, name: str, cols: list[str], sql: str, rows: list[tuple], first: bool) -> int:  # type: ignore[no-untyped-def]
         arrived: list[str] = []
