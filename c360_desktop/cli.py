@@ -143,11 +143,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.storage.cache import open_cache
     from c360_desktop.core.sync import SyncError, sync
 
+    url, territory = args.url, args.territory
+    if args.profile:
+        settings, _problems = load_settings()
+        profile = settings.profile(args.profile)
+        if profile is None:
+            known = ", ".join(p.name for p in settings.profiles) or "none yet (Sync > Connections… in the app)"
+            raise CliError(f"no connection profile {args.profile!r}; profiles: {known}")
+        url, territory = profile.url, territory or profile.territory
     path = _cache_path(args)
     cache = open_cache(path, create=True)
     started = time.perf_counter()
     try:
-        pushed, result = sync(cache, args.url, parishes=args.territory, full=args.full, progress=_stderr_progress())
+        pushed, result = sync(cache, url, parishes=territory, full=args.full, progress=_stderr_progress())
     except SyncError as exc:
         raise CliError(f"sync failed: {exc}") from None
     finally:
@@ -187,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="pull central changes into a cache",
                        description="Pull central changes into a cache, incrementally and resumably. The "
                        "password comes from PGPASSWORD or the OS keyring, never the command line.")
-    p.add_argument("--url", required=True, help="central database, e.g. postgresql+psycopg2://rep@host/c360")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--profile", help="a connection profile from the settings (see Sync > Connections)")
+    where.add_argument("--url", help="central database, e.g. postgresql+psycopg2://rep@host/c360")
     cache_arg(p)
     p.add_argument("--territory", type=_parishes, help="parishes to hold, e.g. JM-12,JM-11 (default: all)")
     p.add_argument("--full", action="store_true", help="pull everything again, not just changes")
