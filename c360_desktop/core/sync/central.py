@@ -119,14 +119,19 @@ class Central:
         if self.engine is not None:
             self.engine.dispose()
 
-    def run(self, stmt: Any) -> list[tuple]:
+    def _compiled(self, stmt: Any) -> tuple[str, Any]:
+        """SQL text and parameters for this server's dialect and driver (named or positional)."""
         compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
         params: Any = compiled.params
         if compiled.positiontup is not None:
             params = [compiled.params[k] for k in compiled.positiontup]
+        return str(compiled), params
+
+    def run(self, stmt: Any) -> list[tuple]:
+        sql, params = self._compiled(stmt)
         cur = self.raw.cursor()
         try:
-            cur.execute(str(compiled), params)
+            cur.execute(sql, params)
             return [tuple(r) for r in cur.fetchall()]
         except (DBAPIError, Exception) as exc:
             if _is_db_error(exc):
@@ -138,13 +143,10 @@ class Central:
     def write(self, stmt: Any) -> int:
         """Execute a write inside the current central transaction; returns the affected row count.
         A uniqueness violation is raised as Duplicate; other database errors as SyncError."""
-        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
-        params: Any = compiled.params
-        if compiled.positiontup is not None:
-            params = [compiled.params[k] for k in compiled.positiontup]
+        sql, params = self._compiled(stmt)
         cur = self.raw.cursor()
         try:
-            cur.execute(str(compiled), params)
+            cur.execute(sql, params)
             return int(cur.rowcount)
         except Exception as exc:
             if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
