@@ -5,6 +5,8 @@ cache's local-only columns, with what only the centre has:
 
 - ``row_version`` assigned by the database on every insert and update: a sequence and a trigger
   in PostgreSQL, the ``rowversion`` type in SQL Server;
+- ``row_xid`` (PostgreSQL): the transaction that wrote the row, so pulls can take exactly the rows
+  of finished transactions (see core.sync.pull);
 - ``geog``, a PostGIS geography point, on customer and business (PostgreSQL);
 - ``audit_log`` (who, when, table, row, before and after), written by triggers;
 - ``applied_change``: the idempotency keys of pushed changes, so a replayed push applies once;
@@ -61,11 +63,16 @@ def central_metadata(dialect: str = "postgresql") -> MetaData:
                 else:
                     copy = Column("row_version", BigInteger, nullable=False, server_default="0")
             columns.append(copy)
+        if dialect != "mssql":
+            # The writing transaction: pulls page by (row_xid, id) below the oldest running one.
+            columns.append(Column("row_xid", BigInteger, nullable=False, server_default="0"))
         table = Table(name, md, *columns)
         for index in source.indexes:
             if all(c.name not in skip for c in index.columns):
                 Index(index.name, *(table.c[c.name] for c in index.columns), unique=index.unique)
         Index(f"ix_{name}_row_version", table.c.row_version)
+        if dialect != "mssql":
+            Index(f"ix_{name}_row_xid", table.c.row_xid, table.c.id)
         for uc in source.constraints:
             if isinstance(uc, UniqueConstraint) and uc.name:
                 table.append_constraint(UniqueConstraint(*(c.name for c in uc.columns), name=uc.name))

@@ -14,7 +14,7 @@ def table_digests(cache, url, parishes=None) -> tuple[dict, dict]:
         conn = cache.connect()
         for name in SYNCED_TABLES:
             cols = sync_columns(name)
-            rows = central.fetch(name, 0, 10_000_000, parishes)
+            rows = [r[:-1] for r in central.fetch(name, (0, ""), 10_000_000, parishes)]
             want[name] = _digest(rows)
             names = ", ".join(f'"{c}"' for c in cols)
             have[name] = _digest(conn.execute(f'SELECT {names} FROM "{name}"').fetchall())

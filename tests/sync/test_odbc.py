@@ -61,8 +61,9 @@ def test_sql_server_sql_compiles():
             return type("R", (), {"rollback": lambda s: None})()
 
     fc = FakeCentral()
-    fc.fetch("transaction", 10, 5000, ["JM-12", "JM-13"])
+    fc.fetch("transaction", (10, "abc"), 5000, ["JM-12", "JM-13"])
     assert fc.sql.startswith("SELECT TOP 5000 [transaction].")  # T-SQL has no LIMIT
     assert "FROM [transaction] JOIN customer ON customer.id = [transaction].customer_id" in fc.sql
-    assert "WHERE [transaction].row_version > :row_version_1 AND customer.parish IN (:parish_1_1, :parish_1_2)" in fc.sql
-    assert fc.sql.rstrip().endswith("ORDER BY [transaction].row_version")
+    assert "CAST([transaction].row_version AS BIGINT) < CAST(MIN_ACTIVE_ROWVERSION() AS BIGINT)" in fc.sql
+    assert "customer.parish IN (:parish_1_1, :parish_1_2)" in fc.sql
+    assert fc.sql.rstrip().endswith("ORDER BY CAST([transaction].row_version AS BIGINT), [transaction].id")

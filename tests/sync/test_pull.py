@@ -120,3 +120,34 @@ def test_wrong_password_is_named(tmp_path):
             sync(cache, server.url, password="wrong-one")
         with pytest.raises(SyncError, match="not a C360 central database"):
             sync(cache, server.url, password="right-one")  # the password was right; the schema absent
+
+
+def test_a_transaction_that_commits_late_is_not_skipped(cache, central_url):
+    """T1 takes a row version and stays open while T2 takes a higher one and commits; a pull in
+    between must not move past T1's change, which becomes visible only later."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    sync(cache, central_url)
+    u = make_url(central_url)
+    t1 = psycopg2.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+    t2 = psycopg2.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+    c1, c2 = t1.cursor(), t2.cursor()
+    c1.execute("SELECT id FROM customer ORDER BY id LIMIT 2")
+    a, b = (r[0] for r in c1.fetchall())
+    c1.execute("UPDATE customer SET display_name = 'Late Committer' WHERE id = %s", (a,))  # T1: open
+    c2.execute("UPDATE customer SET display_name = 'Early Committer' WHERE id = %s", (b,))
+    t2.commit()
+    # pull while T1 is still open (for longer than any re-read overlap could cover)
+    c2.execute("UPDATE interaction SET sentiment = sentiment WHERE id IN (SELECT id FROM interaction LIMIT 2000)")
+    c2.execute("UPDATE customer SET status = status WHERE id IN (SELECT id FROM customer WHERE id <> %s LIMIT 1000)", (a,))
+    t2.commit()
+    sync(cache, central_url)
+    t1.commit()
+    sync(cache, central_url)
+    names = dict(cache.reader().execute("SELECT id, display_name FROM customer WHERE id IN (?, ?)", (a, b)))
+    assert names == {a: "Late Committer", b: "Early Committer"}
+    want, have = table_digests(cache, central_url)
+    assert have == want
+    t1.close()
+    t2.close()

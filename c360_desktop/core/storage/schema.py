@@ -383,7 +383,9 @@ class SyncConflict(Base):
 class SyncState(Base):
     __tablename__ = "sync_state"
     table_name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    # The pull cursor: (watermark, cursor_id) = (row_xid or rowversion, id) of the last row taken.
     watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+    cursor_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
     last_pull_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     TableClause,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     cast,
     column,
     create_engine,
+    literal_column,
+    or_,
     select,
     table,
 )
@@ -196,7 +199,8 @@ class Central:
     def _table(self, name: str) -> TableClause:
         if name not in self._tables:
             cols = sync_columns(name)
-            self._tables[name] = table(name, *(column(c) for c in cols))
+            extra: list[Any] = [column("row_xid")] if self.dialect.name == "postgresql" else []
+            self._tables[name] = table(name, *(column(c) for c in cols), *extra)
             types = Base.metadata.tables[name].columns
             self._converters[name] = [_converter(types[c].type) for c in cols]
         return self._tables[name]
@@ -204,11 +208,13 @@ class Central:
     def _select_list(self, name: str, t: TableClause) -> list[Any]:
         """The columns to select. PostgreSQL formats timestamps, dates and JSON as text in exactly
         the cache's form, which spares a Python conversion per value on millions of rows."""
+        local = Base.metadata.tables[name].columns
+        cols = [c for c in t.c if c.name in local]
         if self.dialect.name != "postgresql":
-            return list(t.c)
+            return cols
         out: list[Any] = []
-        for col in t.c:
-            kind = type(Base.metadata.tables[name].columns[col.name].type).__name__
+        for col in cols:
+            kind = type(local[col.name].type).__name__
             if kind in ("DateTime", "Date", "JSON"):
                 out.append(cast(col, Text).label(col.name))
             elif kind == "Boolean":
@@ -217,31 +223,43 @@ class Central:
                 out.append(col)
         return out
 
-    def fetch(self, name: str, after: int, limit: int, parishes: Sequence[str] | None,
+    def _position(self, t: TableClause) -> tuple[Any, Any]:
+        """The column pulls page by, and the bound below which every writer has finished:
+        PostgreSQL, the writing transaction and the oldest one still running; SQL Server, the
+        rowversion and MIN_ACTIVE_ROWVERSION(). A pull that stays below the bound can never be
+        passed by a transaction that commits later."""
+        if self.dialect.name == "postgresql":
+            return t.c.row_xid, literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cast(t.c.row_version, BigInteger), literal_column("CAST(MIN_ACTIVE_ROWVERSION() AS BIGINT)")
+
+    def fetch(self, name: str, after: tuple[int, str], limit: int, parishes: Sequence[str] | None,
               customer_ids: Sequence[str] | None = None) -> list[tuple]:
-        """Up to ``limit`` rows of a table with row_version > ``after``, in row_version order,
-        limited to a territory (customers of those parishes and what hangs off them) if given,
-        or to given customers (then regardless of row_version)."""
+        """Up to ``limit`` rows of a table past the cursor ``after`` = (position, id), in cursor
+        order, limited to a territory (customers of those parishes and what hangs off them) if
+        given, or to given customers (then regardless of the cursor). Each row ends with its
+        position; callers strip it."""
         t = self._table(name)
-        stmt = select(*self._select_list(name, t))
+        pos, bound = self._position(t)
+        stmt = select(*self._select_list(name, t), pos.label("c360_position"))
         conds: list[ColumnElement[bool]] = []
         if customer_ids is not None:
             key = t.c.id if name == "customer" else t.c.customer_id
             conds.append(key.in_(list(customer_ids)))
         else:
-            conds.append(t.c.row_version > after)
+            x, last_id = after
+            conds += [or_(pos > x, and_(pos == x, t.c.id > last_id)), pos < bound]
             if parishes and name == "customer":
                 conds.append(t.c.parish.in_(list(parishes)))
             elif parishes and name in CUSTOMER_SCOPED:
                 c = table("customer", column("id"), column("parish"))
                 stmt = stmt.select_from(t.join(c, c.c.id == t.c.customer_id))
                 conds.append(c.c.parish.in_(list(parishes)))
-        stmt = stmt.where(and_(*conds)).order_by(t.c.row_version).limit(limit)
+        stmt = stmt.where(and_(*conds)).order_by(pos, t.c.id).limit(limit)
         rows = self.run(stmt)
         self.rollback()  # end the read transaction: no snapshot held between batches
         conv = self._converters[name]
         if self.dialect.name != "postgresql" and any(conv):
-            rows = [tuple(f(v) if f else v for f, v in zip(conv, row, strict=True)) for row in rows]
+            rows = [tuple(f(v) if f else v for f, v in zip([*conv, None], row, strict=True)) for row in rows]
         return rows
 
 

@@ -5,10 +5,11 @@ order. Each batch is upserted and the watermark advanced in one local transactio
 any point resumes where the last committed batch ended, with nothing lost or duplicated. An upsert
 never replaces a row with an older version of itself, so replays are harmless.
 
-Known limit: a central transaction that commits after a later-numbered one has been pulled would
-be skipped by a plain watermark. Each pull therefore re-reads ``OVERLAP`` versions below the
-watermark, which catches short transactions that commit late; an exact bound (transaction-id
-windows) is still to come.
+The cursor is exact. Row versions are handed out when rows are written, not when transactions
+commit, so paging by ``row_version`` alone could pass a row whose transaction commits late. Pulls
+therefore page by (writing transaction, id) and only take rows of transactions older than the
+oldest one still running (PostgreSQL: ``row_xid`` below ``pg_snapshot_xmin``; SQL Server:
+``rowversion`` below ``MIN_ACTIVE_ROWVERSION()``): nothing can later appear behind the cursor.
 
 Derived data follows in the same transactions: the search index for changed customers and the
 per-customer summaries. During a first full pull these are rebuilt once at the end instead (a
@@ -33,7 +34,6 @@ from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_column
 
 BATCH = 20_000
 _DONE = object()
-OVERLAP = 500
 _SUMMARY_SOURCES = ("transaction", "lead")
 
 
@@ -90,17 +90,17 @@ class Puller:
         self.parishes = list(parishes) if parishes else None
         self.batch = batch
 
-    def watermark(self, name: str) -> int:
+    def cursor(self, name: str) -> tuple[int, str]:
         row = self.cache.reader().execute(
-            "SELECT watermark FROM sync_state WHERE table_name = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
+            "SELECT watermark, cursor_id FROM sync_state WHERE table_name = ?", (name,)).fetchone()
+        return (int(row[0]), row[1]) if row else (0, "")
 
     def pull(self, progress: Progress | None = None, full: bool = False) -> PullResult:
         progress = progress or Progress()
         if full:
             with self.cache.writer() as conn:
                 conn.execute("DELETE FROM sync_state")
-        first = all(self.watermark(t) == 0 for t in SYNCED_TABLES)
+        first = all(self.cursor(t) == (0, "") for t in SYNCED_TABLES)
         if first:
             self._mark_stale(True)
         result = PullResult()
@@ -126,25 +126,25 @@ class Puller:
     def _pull_table(self, name: str, progress: Progress, index: int, first: bool) -> TableResult:
         cols = sync_columns(name)
         sql = _upsert_sql(name, cols)
-        rv = cols.index("row_version")
+        key = cols.index("id")
         res = TableResult(name)
         started = time.perf_counter()
-        wm = self.watermark(name)
-        after = max(0, wm - OVERLAP) if wm else 0
+        cursor = self.cursor(name)
         # After the first pull every customer change comes (a customer may have moved into or out
         # of the territory); only the in-scope ones are kept.
-        parishes = self.parishes if (wm == 0 or name != "customer") else None
-        batches = self._prefetched(name, after, parishes, rv) if first else self._batches(name, after, parishes, rv)
-        for rows in batches:
+        parishes = self.parishes if (cursor == (0, "") or name != "customer") else None
+        batches = self._prefetched(name, cursor, parishes) if first else self._batches(name, cursor, parishes)
+        for fetched in batches:
+            last = fetched[-1]
+            rows = [r[:-1] for r in fetched]  # drop the position each row ends with
             with self.cache.writer() as conn:
                 kept = self._apply(conn, name, cols, sql, rows, first)
-                top = max(wm, rows[-1][rv])
                 conn.execute(
-                    "INSERT INTO sync_state (table_name, watermark, last_pull_at) VALUES (?, ?, "
+                    "INSERT INTO sync_state (table_name, watermark, cursor_id, last_pull_at) VALUES (?, ?, ?, "
                     "strftime('%Y-%m-%d %H:%M:%S', 'now')) ON CONFLICT(table_name) DO UPDATE SET "
-                    "watermark = excluded.watermark, last_pull_at = excluded.last_pull_at", (name, top))
+                    "watermark = excluded.watermark, cursor_id = excluded.cursor_id, "
+                    "last_pull_at = excluded.last_pull_at", (name, last[-1], last[key]))
             res.rows += kept
-            wm = max(wm, rows[-1][rv])
             elapsed = time.perf_counter() - started
             rate = res.rows / elapsed if elapsed else 0.0
             progress.update((index + 0.5) / len(SYNCED_TABLES),
@@ -152,16 +152,17 @@ class Puller:
         res.seconds = time.perf_counter() - started
         return res
 
-    def _batches(self, name: str, after: int, parishes: list[str] | None, rv: int) -> Iterator[list[tuple]]:
+    def _batches(self, name: str, cursor: tuple[int, str], parishes: list[str] | None) -> Iterator[list[tuple]]:
+        key = sync_columns(name).index("id")
         while True:
-            rows = self.central.fetch(name, after, self.batch, parishes)
+            rows = self.central.fetch(name, cursor, self.batch, parishes)
             if rows:
                 yield rows
             if len(rows) < self.batch:
                 return
-            after = rows[-1][rv]
+            cursor = (rows[-1][-1], rows[-1][key])
 
-    def _prefetched(self, name: str, after: int, parishes: list[str] | None, rv: int) -> Iterator[list[tuple]]:
+    def _prefetched(self, name: str, cursor: tuple[int, str], parishes: list[str] | None) -> Iterator[list[tuple]]:
         """The same batches, the next one fetched on a helper thread while this one is written:
         network and parsing overlap with SQLite. Only for first pulls, where nothing else uses the
         central connection meanwhile. A consumer that stops early (cancel, error) stops the helper."""
@@ -170,7 +171,7 @@ class Puller:
 
         def produce() -> None:
             try:
-                for rows in self._batches(name, after, parishes, rv):
+                for rows in self._batches(name, cursor, parishes):
                     while not stop.is_set():
                         try:
                             pipe.put(rows, timeout=0.2)
@@ -238,9 +239,9 @@ class Puller:
     def _backfill(self, conn, customer_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
         for child in CUSTOMER_SCOPED:
             cols = sync_columns(child)
-            rows = self.central.fetch(child, 0, 1_000_000, None, customer_ids=customer_ids)
+            rows = self.central.fetch(child, (0, ""), 1_000_000, None, customer_ids=customer_ids)
             if rows:
-                conn.executemany(_upsert_sql(child, cols), rows)
+                conn.executemany(_upsert_sql(child, cols), [r[:-1] for r in rows])
 
     @staticmethod
     def _forget_customers(conn, customer_ids: list[str]) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ _TOUCH = """
 CREATE OR REPLACE FUNCTION c360_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.row_version := nextval('c360_row_version');
+  NEW.row_xid := txid_current();
   IF TG_OP = 'UPDATE' OR NEW.updated_at IS NULL THEN
     NEW.updated_at := now() AT TIME ZONE 'UTC';
   END IF;
