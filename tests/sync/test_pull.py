@@ -151,3 +151,15 @@ def test_a_transaction_that_commits_late_is_not_skipped(cache, central_url):
     assert have == want
     t1.close()
     t2.close()
+
+
+def test_progress_counts_rows_against_what_is_pending(cache, central_url):
+    from c360_desktop.core.progress import Progress
+
+    seen = []
+    _pushed, result = sync(cache, central_url, progress=Progress(lambda f, m: seen.append((f, m))))
+    fractions = [f for f, _m in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    pulling = [m for _f, m in seen if " rows (" in m]
+    assert pulling and all(" of " in m and "s left" in m for m in pulling)
+    assert f"of {result.rows:,} rows" in pulling[-1]

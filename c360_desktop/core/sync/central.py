@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     column,
     create_engine,
+    func,
     literal_column,
     or_,
     select,
@@ -232,12 +233,28 @@ class Central:
             return t.c.row_xid, literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         return cast(t.c.row_version, BigInteger), literal_column("CAST(MIN_ACTIVE_ROWVERSION() AS BIGINT)")
 
+    def pending(self, name: str, after: tuple[int, str], parishes: Sequence[str] | None) -> int:
+        """How many rows a pull from ``after`` would take now (for progress and ETA)."""
+        stmt = self._query(name, after, parishes, None)
+        rows = self.run(select(func.count()).select_from(stmt.subquery()))
+        self.rollback()
+        return int(rows[0][0])
+
     def fetch(self, name: str, after: tuple[int, str], limit: int, parishes: Sequence[str] | None,
               customer_ids: Sequence[str] | None = None) -> list[tuple]:
         """Up to ``limit`` rows of a table past the cursor ``after`` = (position, id), in cursor
         order, limited to a territory (customers of those parishes and what hangs off them) if
         given, or to given customers (then regardless of the cursor). Each row ends with its
         position; callers strip it."""
+        rows = self.run(self._query(name, after, parishes, customer_ids).limit(limit))
+        self.rollback()  # end the read transaction: no snapshot held between batches
+        conv = self._converters[name]
+        if self.dialect.name != "postgresql" and any(conv):
+            rows = [tuple(f(v) if f else v for f, v in zip([*conv, None], row, strict=True)) for row in rows]
+        return rows
+
+    def _query(self, name: str, after: tuple[int, str], parishes: Sequence[str] | None,
+               customer_ids: Sequence[str] | None) -> Any:
         t = self._table(name)
         pos, bound = self._position(t)
         stmt = select(*self._select_list(name, t), pos.label("c360_position"))
@@ -254,13 +271,7 @@ class Central:
                 c = table("customer", column("id"), column("parish"))
                 stmt = stmt.select_from(t.join(c, c.c.id == t.c.customer_id))
                 conds.append(c.c.parish.in_(list(parishes)))
-        stmt = stmt.where(and_(*conds)).order_by(pos, t.c.id).limit(limit)
-        rows = self.run(stmt)
-        self.rollback()  # end the read transaction: no snapshot held between batches
-        conv = self._converters[name]
-        if self.dialect.name != "postgresql" and any(conv):
-            rows = [tuple(f(v) if f else v for f, v in zip([*conv, None], row, strict=True)) for row in rows]
-        return rows
+        return stmt.where(and_(*conds)).order_by(pos, t.c.id)
 
 
 def _postgresql_over_odbc(url: Any, timeout: int) -> tuple[Any, Any]:

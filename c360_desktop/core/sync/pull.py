@@ -104,8 +104,10 @@ class Puller:
         if first:
             self._mark_stale(True)
         result = PullResult()
-        for i, name in enumerate(SYNCED_TABLES):
-            result.tables.append(self._pull_table(name, progress, i, first))
+        self._todo = {name: self.central.pending(name, self.cursor(name), self._scope(name)) for name in SYNCED_TABLES}
+        self._done, self._started = 0, time.perf_counter()
+        for name in SYNCED_TABLES:
+            result.tables.append(self._pull_table(name, progress, first))
         if self.cache.meta("derived_stale") == "1":
             progress.update(0.97, "Rebuilding the search index and summaries")
             with self.cache.writer() as conn:
@@ -123,16 +125,29 @@ class Puller:
             conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('derived_stale', ?)",
                          ("1" if stale else "0",))
 
-    def _pull_table(self, name: str, progress: Progress, index: int, first: bool) -> TableResult:
+    def _scope(self, name: str) -> list[str] | None:
+        # After the first pull every customer change comes (a customer may have moved into or out
+        # of the territory); only the in-scope ones are kept.
+        return self.parishes if (self.cursor(name) == (0, "") or name != "customer") else None
+
+    def _report(self, progress: Progress, name: str, rows: int) -> None:
+        """Progress over the whole pull: rows done of rows pending, rate, time left."""
+        self._done += rows
+        total = max(sum(self._todo.values()), 1)
+        elapsed = time.perf_counter() - self._started
+        rate = self._done / elapsed if elapsed else 0.0
+        left = (total - self._done) / rate if rate else 0.0
+        progress.update(min(0.95, 0.95 * self._done / total),
+                        f"{name}: {self._done:,} of {total:,} rows ({rate:,.0f} rows/s, about {left:,.0f} s left)")
+
+    def _pull_table(self, name: str, progress: Progress, first: bool) -> TableResult:
         cols = sync_columns(name)
         sql = _upsert_sql(name, cols)
         key = cols.index("id")
         res = TableResult(name)
         started = time.perf_counter()
         cursor = self.cursor(name)
-        # After the first pull every customer change comes (a customer may have moved into or out
-        # of the territory); only the in-scope ones are kept.
-        parishes = self.parishes if (cursor == (0, "") or name != "customer") else None
+        parishes = self._scope(name)
         batches = self._prefetched(name, cursor, parishes) if first else self._batches(name, cursor, parishes)
         for fetched in batches:
             last = fetched[-1]
@@ -145,10 +160,7 @@ class Puller:
                     "watermark = excluded.watermark, cursor_id = excluded.cursor_id, "
                     "last_pull_at = excluded.last_pull_at", (name, last[-1], last[key]))
             res.rows += kept
-            elapsed = time.perf_counter() - started
-            rate = res.rows / elapsed if elapsed else 0.0
-            progress.update((index + 0.5) / len(SYNCED_TABLES),
-                            f"{name}: {res.rows:,} rows ({rate:,.0f} rows/s)")
+            self._report(progress, name, len(rows))
         res.seconds = time.perf_counter() - started
         return res
 
