@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    tuple_,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
@@ -264,7 +265,10 @@ class Central:
             conds.append(key.in_(list(customer_ids)))
         else:
             x, last_id = after
-            conds += [or_(pos > x, and_(pos == x, t.c.id > last_id)), pos < bound]
+            if self.dialect.name == "postgresql":  # a row-value comparison is one index range scan
+                conds += [tuple_(pos, t.c.id) > tuple_(x, last_id), pos < bound]
+            else:  # SQL Server has no row values
+                conds += [or_(pos > x, and_(pos == x, t.c.id > last_id)), pos < bound]
             if parishes and name == "customer":
                 conds.append(t.c.parish.in_(list(parishes)))
             elif parishes and name in CUSTOMER_SCOPED:
