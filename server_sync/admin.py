@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from c360_desktop.core.progress import Progress
-from server_sync.schema import SCHEMA_VERSION, central_metadata
+from c360_desktop.core.sync.central import explain as central_explain
+from server_sync.schema import central_metadata
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -46,16 +46,8 @@ def engine_for(url: str, password: str | None = None, timeout_s: int = 10) -> En
 
 
 def explain(exc: BaseException, url: str) -> str:
-    """A database error as one line a person can act on."""
-    text_ = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    host = make_url(url).host or "localhost"
-    if "password authentication failed" in text_ or "no password supplied" in text_:
-        return f"the server at {host} refused the password for this user"
-    if "Connection refused" in text_ or "could not connect" in text_ or "timeout expired" in text_:
-        return f"cannot reach the database server at {host} ({text_})"
-    if "does not exist" in text_ and "database" in text_:
-        return f"no such database on {host}: {text_}"
-    return text_
+    """A database error as one line a person can act on (the same wording the desktop uses)."""
+    return central_explain(exc, make_url(url).host or "localhost")
 
 
 def _config(connection: Connection) -> Config:
@@ -189,7 +181,3 @@ def seed(url: str, customers: int, seed_value: int = 1, password: str | None = N
         engine.dispose()
     progress.update(1.0, f"Seeded {customers:,} customers ({total:,} rows)")
     return total
-
-
-Callback = Callable[[float, str], None]
-SCHEMA = SCHEMA_VERSION

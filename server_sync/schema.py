@@ -34,7 +34,7 @@ from sqlalchemy.dialects import mssql
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 
 SCHEMA_VERSION = 1
-# Desktops whose central-schema support covers this version may sync (see core.sync.handshake).
+# Desktops whose supported central-schema range covers this version may sync (core.sync.central).
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 GEO_TABLES = ("customer", "business")
 # Tables scoped to a territory through their customer_id (a rep's cache holds only these rows

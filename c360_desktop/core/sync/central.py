@@ -61,6 +61,8 @@ def explain(exc: BaseException, host: str) -> str:
                               "server closed the connection", "could not translate host name",
                               "Could not connect", "08001", "08S01")):
         return f"cannot reach the database server at {host}"
+    if "does not exist" in msg and "database" in msg:
+        return f"no such database on {host}: {msg}"
     return msg
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from server_sync.schema import CUSTOMER_SCOPED, GEO_TABLES, central_metadata
+from server_sync.schema import CUSTOMER_SCOPED, GEO_TABLES, SCHEMA_VERSION, central_metadata
 
 revision: str = "c0001"
 down_revision: str | Sequence[str] | None = None
@@ -54,7 +54,7 @@ def upgrade() -> None:
         op.execute("CREATE SEQUENCE IF NOT EXISTS c360_row_version")
     md = central_metadata("mssql" if dialect == "mssql" else "postgresql")
     md.create_all(bind)
-    op.execute("INSERT INTO c360_meta (key, value) VALUES ('schema_version', '1')")
+    op.execute(f"INSERT INTO c360_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')")
     if dialect != "postgresql":
         return  # SQL Server: rowversion columns version rows themselves
     op.execute(_TOUCH)
