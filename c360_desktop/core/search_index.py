@@ -151,17 +151,26 @@ def _write(conn: sqlite3.Connection, rows: Sequence[tuple], fresh: bool) -> None
         "AND deleted_at IS NULL", ids,
     ):
         extra.setdefault(cid, []).append(value)
-    vocab: Counter[str] = Counter()
-    if not fresh:
-        keys = [r[1] for r in rows]
-        kmarks = ",".join("?" * len(keys))
-        for (old,) in conn.execute(f"SELECT name FROM customer_fts WHERE rowid IN ({kmarks})", keys):
-            vocab.subtract(set(old.split()))
-        conn.execute(f"DELETE FROM customer_fts WHERE rowid IN ({kmarks})", keys)
+    vocab = Counter[str]() if fresh else _remove_documents(conn, [r[1] for r in rows])
     docs = list(_documents(conn, rows, extra))
     conn.executemany("INSERT INTO customer_fts (rowid, name, other) VALUES (?, ?, ?)", docs)
     for _, names, _ in docs:
         vocab.update(set(names.split()))
+    _apply_vocabulary(conn, vocab)
+
+
+def _remove_documents(conn: sqlite3.Connection, keys: list[int]) -> Counter[str]:
+    """Delete index rows; returns the vocabulary change (negative counts) their names make."""
+    vocab: Counter[str] = Counter()
+    marks = ",".join("?" * len(keys))
+    for (names,) in conn.execute(f"SELECT name FROM customer_fts WHERE rowid IN ({marks})", keys):
+        vocab.subtract(set(names.split()))
+    conn.execute(f"DELETE FROM customer_fts WHERE rowid IN ({marks})", keys)
+    return vocab
+
+
+def _apply_vocabulary(conn: sqlite3.Connection, vocab: Counter[str]) -> None:
+    """Add a vocabulary change, drop terms no customer carries, and tell searchers to reload."""
     conn.executemany(
         "INSERT INTO search_vocab (term, docs) VALUES (?, ?) "
         "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
@@ -181,14 +190,5 @@ def forget_customers(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> N
         marks = ",".join("?" * len(part))
         keys = [r[0] for r in conn.execute(
             f"SELECT search_key FROM customer WHERE id IN ({marks}) AND search_key IS NOT NULL", part)]
-        if not keys:
-            continue
-        kmarks = ",".join("?" * len(keys))
-        vocab: Counter[str] = Counter()
-        for (names,) in conn.execute(f"SELECT name FROM customer_fts WHERE rowid IN ({kmarks})", keys):
-            vocab.update(set(names.split()))
-        conn.execute(f"DELETE FROM customer_fts WHERE rowid IN ({kmarks})", keys)
-        conn.executemany("UPDATE search_vocab SET docs = docs - ? WHERE term = ?",
-                         [(n, t) for t, n in vocab.items()])
-        conn.execute("DELETE FROM search_vocab WHERE docs <= 0")
-        conn.execute("UPDATE cache_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'search_generation'")
+        if keys:
+            _apply_vocabulary(conn, _remove_documents(conn, keys))
