@@ -48,6 +48,7 @@ def test_sql_server_sql_compiles():
 
     class FakeCentral(Central):  # compile only: no server
         def __init__(self) -> None:
+            self.host = "sqlserver.example"
             self.dialect = mssql.dialect()
             self._tables, self._converters = {}, {}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -100,7 +100,7 @@ class Central:
         if password is not None:
             parsed = parsed.set(password=password)
         self.engine: Engine | None = None
-        try:
+        with _db_errors(self.host):
             if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "pyodbc":
                 self.raw, self.dialect = _postgresql_over_odbc(parsed, connect_timeout)
             else:
@@ -113,10 +113,6 @@ class Central:
                                             pool_reset_on_return=None)
                 self.raw = self.engine.raw_connection()
                 self.dialect = self.engine.dialect
-        except Exception as exc:
-            if _is_db_error(exc):
-                raise SyncError(explain(exc, self.host)) from None
-            raise
         self._tables: dict[str, TableClause] = {}
         self._converters: dict[str, list[Callable[[Any], Any] | None]] = {}
 
@@ -136,47 +132,30 @@ class Central:
 
     def run(self, stmt: Any) -> list[tuple]:
         sql, params = self._compiled(stmt)
-        cur = self.raw.cursor()
-        try:
+        with _db_errors(self.host), contextlib.closing(self.raw.cursor()) as cur:
             cur.execute(sql, params)
             return [tuple(r) for r in cur.fetchall()]
-        except (DBAPIError, Exception) as exc:
-            if _is_db_error(exc):
-                raise SyncError(explain(exc, self.host)) from None
-            raise
-        finally:
-            cur.close()
 
     def write(self, stmt: Any) -> int:
         """Execute a write inside the current central transaction; returns the affected row count.
         A uniqueness violation is raised as Duplicate; other database errors as SyncError."""
         sql, params = self._compiled(stmt)
-        cur = self.raw.cursor()
-        try:
-            cur.execute(sql, params)
+        with _db_errors(self.host), contextlib.closing(self.raw.cursor()) as cur:
+            try:
+                cur.execute(sql, params)
+            except Exception as exc:
+                if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
+                    raise Duplicate(str(exc).splitlines()[0]) from None
+                raise
             return int(cur.rowcount)
-        except Exception as exc:
-            if any(c.__name__ == "IntegrityError" for c in type(exc).__mro__):
-                raise Duplicate(str(exc).splitlines()[0]) from None
-            if _is_db_error(exc):
-                raise SyncError(explain(exc, self.host)) from None
-            raise
-        finally:
-            cur.close()
 
     def commit(self) -> None:
-        self._end(self.raw.commit)
+        with _db_errors(self.host):
+            self.raw.commit()
 
     def rollback(self) -> None:
-        self._end(self.raw.rollback)
-
-    def _end(self, fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except Exception as exc:
-            if _is_db_error(exc):
-                raise SyncError(explain(exc, self.host)) from None
-            raise
+        with _db_errors(self.host):
+            self.raw.rollback()
 
     def handshake(self) -> int:
         """The central schema version, or a SyncError saying why this app cannot sync with it."""
@@ -292,6 +271,17 @@ def _postgresql_over_odbc(url: Any, timeout: int) -> tuple[Any, Any]:
              "DATABASE": url.database, "UID": url.username, "PWD": url.password or ""}
     conn = pyodbc.connect(";".join(f"{k}={v}" for k, v in parts.items()), timeout=timeout, autocommit=False)
     return conn, postgresql.dialect(paramstyle="qmark")
+
+
+@contextlib.contextmanager
+def _db_errors(host: str) -> Iterator[None]:
+    """Database errors (of either driver) as a SyncError with one line a person can act on."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, SyncError | Duplicate) or not _is_db_error(exc):
+            raise
+        raise SyncError(explain(exc, host)) from None
 
 
 def _is_db_error(exc: BaseException) -> bool:
