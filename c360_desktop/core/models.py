@@ -165,6 +165,9 @@ class LeadScore(ModelScore):
         return "hot" if self.value >= 70 else "warm" if self.value >= 40 else "cold"
 
 
+OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")  # a lead still being worked
+
+
 class Lead(_Model):
     id: str
     status: str

@@ -21,7 +21,7 @@ from c360_desktop.core.ids import new_id
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import cents_to_money
 
-OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")
+OPEN_LEAD_STATUSES = m.OPEN_LEAD_STATUSES
 
 
 class CustomerNotFound(LookupError):
@@ -268,7 +268,7 @@ def _validated(field: str, value: Any) -> Any:
     if field not in EDITABLE_FIELDS:
         raise validation.InvalidValue(field, value, "is not a field that can be edited")
     if value is None or value == "":
-        if field in ("display_name",):
+        if field == "display_name":
             raise validation.InvalidValue(field, value, "must not be empty")
         return None
     check = EDITABLE_FIELDS[field]

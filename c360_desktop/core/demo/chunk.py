@@ -17,6 +17,7 @@ import numpy as np
 from c360_desktop.core.demo import reference as R
 from c360_desktop.core.demo import variations as V
 from c360_desktop.core.demo.world import Ids, World
+from c360_desktop.core.models import OPEN_LEAD_STATUSES
 
 CHUNK = 5_000  # customers per chunk; fixed, because the random streams depend on it
 TABLES = (
@@ -366,7 +367,7 @@ class Chunk:
             self.rows["lead"].append(self.synced(
                 lead_id, p.id, rep_id, status, pyr.choice(("campaign", "referral", "walk-in", "website", "social")),
                 value, f"{w.day_text(lead_day)} 15:00:00", last_contact, None))
-            open_leads = int(status in ("new", "contacted", "qualified"))
+            open_leads = int(status in OPEN_LEAD_STATUSES)
         if pyr.random() < 0.05:
             self.rows["note"].append(self.synced(
                 self._next("note"), p.id, pyr.choice(R.NOTE_TEXTS), w.rep_names[int(self.rep[i])],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from c360_desktop.core import search_index
+from c360_desktop.core.models import OPEN_LEAD_STATUSES
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.storage.schema import SYNCED_TABLES
@@ -61,8 +63,9 @@ def _upsert_sql(name: str, cols: list[str]) -> str:
             f'WHERE excluded.row_version > "{name}".row_version')
 
 
-def refresh_summaries(conn, customer_ids: Sequence[str] | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Recompute customer_summary for some customers (or all) from transactions and leads."""
+def refresh_summaries(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = None) -> None:
+    """Recompute customer_summary for some customers (or all) from transactions and leads,
+    in one pass over each customer's transactions."""
     where = ""
     params: list[str] = []
     if customer_ids is not None:
@@ -70,17 +73,17 @@ def refresh_summaries(conn, customer_ids: Sequence[str] | None = None) -> None: 
             return
         where = f"WHERE c.id IN ({','.join('?' * len(customer_ids))})"
         params = list(customer_ids)
+    statuses = ", ".join(f"'{s}'" for s in OPEN_LEAD_STATUSES)
     conn.execute(f"""
         INSERT OR REPLACE INTO customer_summary
             (customer_id, txn_count, lifetime_spend_cents, first_purchase_at, last_purchase_at, open_leads)
-        SELECT c.id,
-               (SELECT count(*) FROM "transaction" t WHERE t.customer_id = c.id AND t.deleted_at IS NULL),
-               (SELECT coalesce(sum(total_cents), 0) FROM "transaction" t WHERE t.customer_id = c.id AND t.deleted_at IS NULL),
-               (SELECT min(occurred_at) FROM "transaction" t WHERE t.customer_id = c.id AND t.deleted_at IS NULL),
-               (SELECT max(occurred_at) FROM "transaction" t WHERE t.customer_id = c.id AND t.deleted_at IS NULL),
+        SELECT c.id, count(t.id), coalesce(sum(t.total_cents), 0), min(t.occurred_at), max(t.occurred_at),
                (SELECT count(*) FROM lead l WHERE l.customer_id = c.id AND l.deleted_at IS NULL
-                    AND l.status IN ('new', 'contacted', 'qualified'))
-        FROM customer c {where}""", params)
+                    AND l.status IN ({statuses}))
+        FROM customer c
+        LEFT JOIN "transaction" t ON t.customer_id = c.id AND t.deleted_at IS NULL
+        {where}
+        GROUP BY c.id""", params)
 
 
 class Puller:
@@ -100,11 +103,12 @@ class Puller:
         if full:
             with self.cache.writer() as conn:
                 conn.execute("DELETE FROM sync_state")
-        first = all(self.cursor(t) == (0, "") for t in SYNCED_TABLES)
+        cursors = {name: self.cursor(name) for name in SYNCED_TABLES}
+        first = all(c == (0, "") for c in cursors.values())
         if first:
-            self._mark_stale(True)
+            self._mark_stale()
         result = PullResult()
-        self._todo = {name: self.central.pending(name, self.cursor(name), self._scope(name)) for name in SYNCED_TABLES}
+        self._todo = {name: self.central.pending(name, c, self._scope(name, c)) for name, c in cursors.items()}
         self._done, self._started = 0, time.perf_counter()
         for name in SYNCED_TABLES:
             result.tables.append(self._pull_table(name, progress, first))
@@ -120,15 +124,15 @@ class Puller:
         progress.update(1.0, f"Pulled {result.rows:,} rows")
         return result
 
-    def _mark_stale(self, stale: bool) -> None:
+    def _mark_stale(self) -> None:
+        """Derived data must be rebuilt once this first pull ends (or, if it dies, on the next run)."""
         with self.cache.writer() as conn:
-            conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('derived_stale', ?)",
-                         ("1" if stale else "0",))
+            conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('derived_stale', '1')")
 
-    def _scope(self, name: str) -> list[str] | None:
+    def _scope(self, name: str, cursor: tuple[int, str]) -> list[str] | None:
         # After the first pull every customer change comes (a customer may have moved into or out
         # of the territory); only the in-scope ones are kept.
-        return self.parishes if (self.cursor(name) == (0, "") or name != "customer") else None
+        return self.parishes if (cursor == (0, "") or name != "customer") else None
 
     def _report(self, progress: Progress, name: str, rows: int) -> None:
         """Progress over the whole pull: rows done of rows pending, rate, time left."""
@@ -147,7 +151,7 @@ class Puller:
         res = TableResult(name)
         started = time.perf_counter()
         cursor = self.cursor(name)
-        parishes = self._scope(name)
+        parishes = self._scope(name, cursor)
         batches = self._prefetched(name, cursor, parishes) if first else self._batches(name, cursor, parishes)
         for fetched in batches:
             last = fetched[-1]
@@ -213,7 +217,8 @@ class Puller:
                     pipe.get(timeout=0.1)
             helper.join()
 
-    def _apply(self, conn, name: str, cols: list[str], sql: str, rows: list[tuple], first: bool) -> int:  # type: ignore[no-untyped-def]
+    def _apply(self, conn: sqlite3.Connection, name: str, cols: list[str], sql: str, rows: list[tuple],
+               first: bool) -> int:
         arrived: list[str] = []
         key = cols.index("id")
         if name == "customer" and self.parishes:
@@ -248,7 +253,7 @@ class Puller:
             return list({r[i] for r in rows})
         return []
 
-    def _backfill(self, conn, customer_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    def _backfill(self, conn: sqlite3.Connection, customer_ids: list[str]) -> None:
         for child in CUSTOMER_SCOPED:
             cols = sync_columns(child)
             rows = self.central.fetch(child, (0, ""), 1_000_000, None, customer_ids=customer_ids)
@@ -256,7 +261,7 @@ class Puller:
                 conn.executemany(_upsert_sql(child, cols), [r[:-1] for r in rows])
 
     @staticmethod
-    def _forget_customers(conn, customer_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    def _forget_customers(conn: sqlite3.Connection, customer_ids: list[str]) -> None:
         """Customers that left the territory: removed from this cache with what hangs off them."""
         marks = ",".join("?" * len(customer_ids))
         for child in CUSTOMER_SCOPED:
