@@ -66,7 +66,8 @@ class CustomerSearch:
 
     def _variants(self, token: str, terms: list[str], docs: dict[str, int]) -> list[str]:
         """Likely intended spellings: vocabulary terms within one edit (short words) or two edits
-        (longer or unknown words), counted as typists make them (Damerau-Levenshtein: a swapped pair is one edit).
+        (longer or unknown words), counted as typists make them (Damerau-Levenshtein: a swapped
+        pair is one edit).
         A word the vocabulary already knows is taken as meant, unless a neighbour is far more
         common ("Smiht" is a typo; "Mark" is not a typo of "Park")."""
         if len(token) < 4:
@@ -75,8 +76,8 @@ class CustomerSearch:
         max_edits = 2 if not known or len(token) >= 7 else 1
         found = process.extract(token, terms, scorer=DamerauLevenshtein.distance, score_cutoff=max_edits, limit=12)
         out = [term for term, _dist, _i in found if term != token and docs[term] >= 5 * known]
-        # Rare neighbours of a common spelling are mostly typos in the data itself; they would
-        # outrank the intended name in BM25 (rare terms weigh most), so they are left out.
+        # Rare neighbours of a common spelling are mostly typos in the data itself: they add
+        # other people's records to the candidates and nothing the common spelling lacks.
         floor = max((docs[t] for t in out), default=0) / 100
         return [t for t in out if docs[t] >= floor][:8]
 
@@ -93,10 +94,8 @@ class CustomerSearch:
         if len(squeezed) >= 3 and squeezed.isdigit():
             return f'"{squeezed}"*'
         if "@" in query:
-            parts = fold(query).split()
-            if not parts:
-                return None
-            return " AND ".join(f'"{p}"' for p in parts[:-1]) + (" AND " if len(parts) > 1 else "") + f'"{parts[-1]}"*'
+            parts = fold(query).split()  # every part of the address; the last one as typed so far
+            return " AND ".join([*(f'"{p}"' for p in parts[:-1]), f'"{parts[-1]}"*']) if parts else None
         groups = self._groups(query, still_typing, conn)
         if not groups:
             return None
