@@ -22,6 +22,7 @@ from c360_desktop.core.storage.cache import CacheError
 from c360_desktop.plugin_api import load_plugins
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost
+from c360_desktop.ui.sync_controller import SyncController
 from c360_desktop.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Launcher:
         self.window: MainWindow | None = None
         self.services: Services | None = None
         self.host: PluginHost | None = None
+        self.sync: SyncController | None = None
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -114,14 +116,14 @@ class Launcher:
 
     def show_window(self, services: Services) -> None:
         old_window, old_services = self.window, self.services
+        if self.sync is not None:
+            self.sync.stop()  # the old window stays alive (closed); its schedule must not
         self.services = services
         window = MainWindow(QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat))
         self.host = PluginHost(window, services, self.runner)
         for report in load_plugins(self.host):
             if not report.loaded:
                 window.statusBar().showMessage(f"Plugin {report.name} skipped: {report.reason}", 15000)
-        from c360_desktop.ui.sync_controller import SyncController
-
         self.sync = SyncController(window, services, self.runner)
         conflicts = self.host.panes.get("conflicts_pane")
         if conflicts is not None:

@@ -8,8 +8,8 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
+from c360_desktop.core.progress import Progress
 from c360_desktop.core.services import Services
-from c360_desktop.core.sync import SyncError, sync
 from c360_desktop.ui.format import JAMAICA
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
@@ -94,6 +94,8 @@ class SyncController(QObject):
             self.sig_sync_finished.emit(True)
 
         def failed(exc: BaseException) -> None:
+            from c360_desktop.core.sync import SyncError
+
             self._finish()
             reason = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
             self._show_state(offline_reason=reason)
@@ -105,8 +107,18 @@ class SyncController(QObject):
             self._window.statusBar().showMessage("Sync cancelled; what was already pulled is kept.", 8000)
             self.sig_sync_finished.emit(False)
 
-        self._handle = self._runner.run_mutation(
-            lambda p: sync(cache, profile.url, profile.territory, progress=p), done, failed, progressed, cancelled)
+        def work(p: Progress) -> tuple:
+            # SQLAlchemy and the database drivers load when a sync first runs, not at start-up.
+            from c360_desktop.core.sync import sync
+
+            return sync(cache, profile.url, profile.territory, progress=p)
+
+        self._handle = self._runner.run_mutation(work, done, failed, progressed, cancelled)
+
+    def stop(self) -> None:
+        """This window's cache is being closed: no more scheduled runs, and cancel a running one."""
+        self.timer.stop()
+        self.cancel()
 
     def cancel(self) -> None:
         if self._handle is not None:

@@ -36,3 +36,20 @@ def test_import_contracts():
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 kept, 0 broken" in result.stdout
+
+
+def test_start_up_does_not_load_the_database_engines():
+    """SQLAlchemy, Alembic and the drivers cost most of a second to import; the window must not
+    wait for them (they load when a cache is migrated or a sync runs)."""
+    code = """
+import sys
+import c360_desktop.ui.app
+from importlib.metadata import entry_points
+for ep in entry_points(group="c360_desktop.plugins"):
+    __import__(ep.value.split(":")[0] + ".pane")
+heavy = [m for m in ("sqlalchemy", "alembic", "psycopg2", "pyodbc") if m in sys.modules]
+print(",".join(heavy))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -190,3 +190,24 @@ def test_about_box_names_the_data_sources(qtbot, launch, demo_cache):
     QTimer.singleShot(200, read_and_close)
     launcher.window.show_about()
     assert "GeoNames" in seen["text"] and "CC BY 4.0" in seen["text"] and "Natural Earth" in seen["text"]
+
+
+def test_opening_another_cache_stops_the_old_sync_schedule(qtbot, launch, demo_template, tmp_path):
+    import shutil
+
+    from c360_desktop.core.settings import ConnectionProfile
+
+    start, _ = launch
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    shutil.copyfile(demo_template, first)
+    shutil.copyfile(demo_template, second)
+    settings = Settings(user_name="tester", sync_every_minutes=15, active_profile="office",
+                        profiles=[ConnectionProfile(name="office", url="postgresql+psycopg2://rep@db.example/c360")])
+    launcher = start(settings, cache=str(first))
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=10_000)
+    old_sync, old_window = launcher.sync, launcher.window
+    assert old_sync.timer.isActive()
+    launcher.open(second)
+    qtbot.waitUntil(lambda: launcher.window is not old_window, timeout=10_000)
+    assert not old_sync.timer.isActive()  # the closed window must not keep syncing the old cache
+    assert launcher.sync.timer.isActive() and launcher.services.cache.path == second.resolve()

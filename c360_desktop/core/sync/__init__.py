@@ -1,24 +1,31 @@
-"""Synchronising the cache with the central database: push the outbox, then pull changes."""
+"""Synchronising the cache with the central database: push the outbox, then pull changes.
+
+The package front is light: importing it (or the conflict inbox) does not load SQLAlchemy or
+the database drivers; ``sync`` loads the engine when it first runs.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING
 
 from c360_desktop.core import secrets
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
-from c360_desktop.core.sync.central import Central, SyncError
-from c360_desktop.core.sync.pull import Puller, PullResult
-from c360_desktop.core.sync.push import Pusher, PushResult
+from c360_desktop.core.sync.errors import SyncError
+
+if TYPE_CHECKING:
+    from c360_desktop.core.sync.pull import PullResult
+    from c360_desktop.core.sync.push import PushResult
 
 __all__ = ["SyncError", "account_for", "password_for", "sync"]
 
 
 def account_for(url: str) -> str:
     """The keyring account of a database URL: user@host:port/database (no password)."""
+    from sqlalchemy.engine import make_url
+
     u = make_url(url)
     return f"{u.username or ''}@{u.host or 'localhost'}:{u.port or ''}/{u.database or ''}"
 
@@ -31,6 +38,12 @@ def password_for(url: str) -> str | None:
 def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
          progress: Progress | None = None, password: str | None = None) -> tuple[PushResult, PullResult]:
     """Push local changes, then pull central ones (which brings back the new row versions)."""
+    from sqlalchemy.engine import make_url
+
+    from c360_desktop.core.sync.central import Central
+    from c360_desktop.core.sync.pull import Puller
+    from c360_desktop.core.sync.push import Pusher
+
     try:
         in_url = make_url(url).password
     except Exception:

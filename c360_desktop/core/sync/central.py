@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
+from c360_desktop.core.sync.errors import Duplicate, SyncError
 
 SUPPORTED_SCHEMA = (1, 1)  # central schema versions this app can sync with (inclusive)
 CUSTOMER_SCOPED = (
@@ -44,12 +45,6 @@ CUSTOMER_SCOPED = (
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 
 
-class SyncError(Exception):
-    """A one-line reason sync cannot go on; nothing has been written for the failed step."""
-
-
-class Duplicate(Exception):
-    """A central write hit a unique key (for an idempotency key: the change was applied before)."""
 
 
 def explain(exc: BaseException, host: str) -> str:

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 from c360_desktop.core import secrets
 from c360_desktop.core.settings import ConnectionProfile, Settings, save_settings
 from c360_desktop.core.sync import account_for
-from c360_desktop.core.sync.central import Central, SyncError
+from c360_desktop.core.sync.central import Central
+from c360_desktop.core.sync.errors import SyncError
 from c360_desktop.ui.workers import TaskRunner
 
 
