@@ -12,13 +12,14 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from c360_desktop import __version__
 from c360_desktop.core.progress import Cancelled, Progress
-from c360_desktop.core.settings import load_settings
+from c360_desktop.core.settings import Settings, load_settings
 from c360_desktop.core.storage.cache import CacheError
 
 EXIT_BAD_INPUT = 2
@@ -64,18 +65,15 @@ def _stderr_progress() -> Progress:
     return Progress(show)
 
 
-def _cache_path(args: argparse.Namespace) -> Path:
-    if args.cache:
-        return Path(args.cache)
-    settings, _problems = load_settings()
-    return settings.resolved_cache_path()
+def _cache_path(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.cache) if args.cache else settings.resolved_cache_path()
 
 
 def _open_services(args: argparse.Namespace) -> Any:
     from c360_desktop.core.services import Services
 
     settings, _problems = load_settings()
-    path = _cache_path(args)
+    path = _cache_path(args, settings)
     if not path.exists():
         raise CliError(f"no cache at {path} (build one with: c360 demo-data --out {path})")
     return Services.open(path, settings, create=False)
@@ -96,7 +94,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     services = _open_services(args)
     hits = services.search.search(args.query, limit=args.limit)
     if args.json:
-        json.dump([hit_to_dict(h) for h in hits], sys.stdout, indent=2)
+        json.dump([asdict(h) for h in hits], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         for h in hits:
@@ -105,10 +103,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not hits:
             print("no matches", file=sys.stderr)
     return 0
-
-
-def hit_to_dict(hit: Any) -> dict[str, Any]:
-    return {f: getattr(hit, f) for f in hit.__dataclass_fields__}
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -144,14 +138,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.sync import SyncError, sync
 
     url, territory = args.url, args.territory
+    settings, _problems = load_settings()
     if args.profile:
-        settings, _problems = load_settings()
         profile = settings.profile(args.profile)
         if profile is None:
             known = ", ".join(p.name for p in settings.profiles) or "none yet (Sync > Connections… in the app)"
             raise CliError(f"no connection profile {args.profile!r}; profiles: {known}")
         url, territory = profile.url, territory or profile.territory
-    path = _cache_path(args)
+    path = _cache_path(args, settings)
     cache = open_cache(path, create=True)
     started = time.perf_counter()
     try:
