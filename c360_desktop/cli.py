@@ -156,7 +156,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         cache.close()
     elapsed = time.perf_counter() - started
     pulled = ", ".join(f"{t.table} {t.rows:,}" for t in result.tables if t.rows)
-    conflicts = f", {len(pushed.conflicts)} conflicts to review" if pushed.conflicts else ""
+    conflicts = f", {pushed.conflicts_note}" if pushed.conflicts else ""
     print(f"pushed {pushed.applied:,} changes ({pushed.merged} merged{conflicts}); pulled {result.rows:,} rows "
           f"in {elapsed:.1f} s ({pulled or 'no changes'})", file=sys.stderr)
     return 0

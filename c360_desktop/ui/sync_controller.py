@@ -89,7 +89,7 @@ class SyncController(QObject):
             self._show_state()
             note = f"Synced: pushed {pushed.applied}, pulled {pulled.rows:,} rows"
             if pushed.conflicts:
-                note += f"; {len(pushed.conflicts)} conflicts to review"
+                note += f"; {pushed.conflicts_note}"
             self._window.statusBar().showMessage(note, 10_000)
             self.sig_sync_finished.emit(True)
 

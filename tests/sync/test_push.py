@@ -82,6 +82,7 @@ def test_edits_of_the_same_field_become_a_conflict_not_an_overwrite(synced, cent
     central.commit()
     pushed, _ = sync(cache, central_url)
     assert pushed.conflicts == [("customer", cid, "primary_email")]
+    assert pushed.conflicts_note == "1 conflict to review"
     assert central_row(central, "SELECT primary_email FROM customer WHERE id = %s", cid) == ("theirs@example.com",)
     row = cache.reader().execute(
         "SELECT base, mine, theirs, resolved_at FROM sync_conflict WHERE entity_id = ?", (cid,)).fetchone()

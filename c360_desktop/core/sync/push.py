@@ -32,6 +32,12 @@ class PushResult:
     merged: int = 0
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # (entity, id, field)
 
+    @property
+    def conflicts_note(self) -> str:
+        """"1 conflict to review", "3 conflicts to review", or "" when there are none."""
+        n = len(self.conflicts)
+        return "" if not n else f"{n} conflict{'s' if n > 1 else ''} to review"
+
 
 def three_way(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
               ) -> tuple[dict[str, Any], list[str]]:
