@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from datetime import date
@@ -27,6 +28,15 @@ def _fresh_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("C360_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("C360_DATA_DIR", str(home / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_main_thread():
+    """As in the app (ui.workers.collect_garbage_on_gui_thread): no automatic collection, which
+    could destroy a previous test's Qt objects on a worker thread; collect here, between tests."""
+    gc.disable()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

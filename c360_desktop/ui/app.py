@@ -23,7 +23,7 @@ from c360_desktop.plugin_api import load_plugins
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost
 from c360_desktop.ui.sync_controller import SyncController
-from c360_desktop.ui.workers import TaskRunner
+from c360_desktop.ui.workers import TaskRunner, collect_garbage_on_gui_thread
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("C360 Desktop")
     app.setOrganizationName("C360")
     app.setApplicationVersion(__version__)
+    gc_timer = collect_garbage_on_gui_thread(app)  # noqa: F841 - lives as long as the app
     settings, problems = load_settings()
     launcher = Launcher(app, settings, args.cache, args.report_ready)
     for problem in problems:

@@ -7,16 +7,29 @@ GUI thread through queued signals. Mutations run one at a time on a single write
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from c360_desktop.core.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
+
+
+def collect_garbage_on_gui_thread(parent: QObject, interval_ms: int = 5_000) -> QTimer:
+    """Python's cycle collector runs on whichever thread happens to cross its allocation
+    threshold. On a worker thread it can destroy Qt objects caught in reference cycles (a closed
+    pane and its callbacks) off the GUI thread, which crashes. So automatic collection is turned
+    off and a timer collects on the GUI thread instead (Anki does the same)."""
+    gc.disable()
+    timer = QTimer(parent)
+    timer.timeout.connect(lambda: gc.collect())
+    timer.start(interval_ms)
+    return timer
 
 
 class TaskHandle(QObject):
