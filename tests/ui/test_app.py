@@ -161,6 +161,7 @@ def test_ctrl_k_focuses_search_from_anywhere_and_enter_opens(qtbot, launch, demo
         qtbot.keyClick(lookup.search_box, Qt.Key.Key_Return)  # before the results are in
     assert profile.header.title.text() == name
     qtbot.waitUntil(lambda: profile.timeline_model.rowCount() > 0, timeout=10_000)
+    qtbot.wait(100)  # let the columns size themselves to the new rows before the screenshot
     save_screenshot(window, "main_window")
 
 

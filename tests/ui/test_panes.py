@@ -126,3 +126,17 @@ def test_field_reps_see_a_masked_trn(qtbot, services, runner):
         with qtbot.waitSignal(pane.sig_profile_shown, timeout=10_000):
             pane.show_customer(cid)
         assert pane.header.values["TRN"].text() == expected
+
+
+def test_a_short_timeline_shows_its_columns_in_full(qtbot, panes, services):
+    """Pages arrive after the view is shown; the contents-sized columns must still fit them."""
+    _, profile = panes
+    cid = services.cache.reader().execute(
+        "SELECT customer_id FROM customer_summary WHERE txn_count BETWEEN 3 AND 6 LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(profile.timeline_model.sig_page_loaded, timeout=10_000):
+        profile.show_customer(cid)
+    qtbot.wait(50)
+    view, header = profile.timeline, profile.timeline.horizontalHeader()
+    for col in (0, 1, 3, 4):
+        assert header.sectionSize(col) >= view.sizeHintForColumn(col), (col, header.sectionSize(col))
+    assert header.length() <= view.viewport().width() + 1  # all five columns in view, no scrolling

@@ -3,7 +3,7 @@ timeline, the source records that make up the customer, and notes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -23,6 +23,20 @@ from c360_desktop.ui.panes.profile.notes import NotesTab
 from c360_desktop.ui.panes.profile.sources import SourcesTab
 from c360_desktop.ui.workers import TaskRunner
 
+_FITTED_COLUMNS = (0, 1, 3, 4)  # When, What, Amount, Sentiment; Details (2) stretches
+
+
+class TimelineView(QTableView):
+    """Pages arrive from a worker after the view is shown, and Qt does not re-measure columns for
+    inserted rows; this view fits the short columns whenever rows land. (An override, not a signal
+    connection: a connection from the model to the pane would tie them in a reference cycle that
+    the garbage collector may break on a worker thread, destroying widgets off the GUI thread.)"""
+
+    def rowsInserted(self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int) -> None:
+        super().rowsInserted(parent, start, end)
+        for col in _FITTED_COLUMNS:
+            self.resizeColumnToContents(col)
+
 
 class ProfilePane(QWidget):
     sig_profile_shown = Signal(str)
@@ -37,15 +51,15 @@ class ProfilePane(QWidget):
         self.placeholder.setWordWrap(True)
         self.header = HeaderCard()
         self.timeline_model = TimelineModel(services.profiles, runner)
-        self.timeline = QTableView()
+        self.timeline = TimelineView()
         self.timeline.setModel(self.timeline_model)
         self.timeline.verticalHeader().hide()
         self.timeline.setWordWrap(False)
         self.timeline.setAlternatingRowColors(True)
         self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         th = self.timeline.horizontalHeader()
-        for col in (0, 1, 3, 4):
-            th.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col in _FITTED_COLUMNS:
+            th.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         th.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.sources = SourcesTab()
         self.notes = NotesTab(services, runner)
