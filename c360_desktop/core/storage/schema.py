@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -405,6 +406,63 @@ class CustomerSummary(Base):
     first_purchase_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_purchase_at: Mapped[datetime | None] = mapped_column(DateTime)
     open_leads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertRuleRow(Base):
+    """An alert rule (see core/alerts/rules.py): data the user edits, stored as its JSON definition."""
+
+    __tablename__ = "alert_rule"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AlertLocal(Base):
+    """What this desktop knows of an alert beyond the shared row: why, from where, read or not."""
+
+    __tablename__ = "alert_local"
+    alert_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_ids: Mapped[list[str]] = mapped_column(JSON)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    topic: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_to: Mapped[list[str] | None] = mapped_column(JSON)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeadLetter(Base):
+    """A message the alert listener could not use, with the reason; one row per topic position."""
+
+    __tablename__ = "dead_letter"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # the first 64 KiB
+    __table_args__ = (UniqueConstraint("topic", "partition", "offset", name="uq_dead_letter_position"),)
+
+
+class RecentEvent(Base):
+    """The most recent valid events (a ring of a few thousand), for testing rules against."""
+
+    __tablename__ = "recent_event"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    customer_id: Mapped[str | None] = mapped_column(String(36))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DemoTruthPerson(Base):

