@@ -23,7 +23,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of", type=date.fromisoformat, default=None)
     p = sub.add_parser("status", help="server version, schema revision and row counts")
     p.add_argument("--url", required=True)
+    p = sub.add_parser("kafka-init", help="create the Kafka topics (customer-interactions, system-changes, ...)")
+    p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
+    p.add_argument("--partitions", type=int, default=3)
+    p.add_argument("--replication", type=int, default=1)
+    p = sub.add_parser("publish-changes", help="emit system-changes events for central row changes (runs until stopped)")
+    p.add_argument("--url", required=True)
+    p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between passes (default 1)")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p = sub.add_parser("simulate", help="produce realistic demo events for the customers of a central database")
+    p.add_argument("--url", required=True)
+    p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
+    p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
+    p.add_argument("--count", type=int, default=None, help="stop after this many (default: until Ctrl+C)")
+    p.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.command in ("kafka-init", "publish-changes", "simulate"):
+        return _kafka_command(args, os.environ.get("PGPASSWORD"))
     password = os.environ.get("PGPASSWORD")
     try:
         if args.command == "init":
@@ -41,6 +58,51 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:15} {n:>12,}")
     except admin.AdminError as exc:
         print(f"c360-server: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _kafka_command(args: argparse.Namespace, password: str | None) -> int:
+    from confluent_kafka import KafkaException
+
+    from server_sync import kafka
+    from server_sync.simulate import load_demo_targets
+
+    try:
+        if args.command == "kafka-init":
+            if args.partitions < 1 or args.replication < 1:
+                raise kafka.KafkaAdminError("--partitions and --replication must be at least 1")
+            made = kafka.kafka_init(args.bootstrap, args.partitions, args.replication)
+            print(f"created {', '.join(made)}" if made else "all topics exist already")
+        elif args.command == "publish-changes":
+            publisher = kafka.ChangePublisher(args.url, args.bootstrap, password)
+            try:
+                if args.once:
+                    print(f"published {publisher.publish_once()} change events")
+                else:
+                    print(f"publishing changes from {args.url} to {args.bootstrap}; Ctrl+C to stop", file=sys.stderr)
+                    publisher.run(args.interval)
+            finally:
+                publisher.close()
+        else:
+            if args.rate <= 0:
+                raise kafka.KafkaAdminError("--rate must be above 0")
+            customers, campaigns = load_demo_targets(args.url, password)
+            sent = kafka.simulate(args.bootstrap, customers, args.rate, args.count, args.seed, campaigns,
+                                  progress=lambda n: print(f"{n:,} events sent", file=sys.stderr))
+            print(f"sent {sent:,} events")
+    except KeyboardInterrupt:
+        return 130
+    except (kafka.KafkaAdminError, ValueError) as exc:
+        print(f"c360-server: error: {exc}", file=sys.stderr)
+        return 2
+    except KafkaException as exc:
+        print(f"c360-server: error: Kafka: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from c360_desktop.core.sync.central import explain
+
+        print(f"c360-server: error: {explain(exc, args.url)}", file=sys.stderr)
         return 2
     return 0
 

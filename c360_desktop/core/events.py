@@ -198,7 +198,7 @@ class Event(BaseModel):
 
 def _where(err: Any, prefix: str = "") -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(message)"
-    return f"{prefix}{loc}: {err['msg']}"
+    return f"{prefix}{loc}: {str(err['msg']).removeprefix('Value error, ')}"
 
 
 def decode(topic: str, value: bytes | str | None) -> Event:

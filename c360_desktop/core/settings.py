@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,15 @@ class ConnectionProfile(BaseModel):
     name: str = Field(min_length=1, max_length=50)
     url: str = Field(min_length=1)
     territory: list[str] = Field(default_factory=list)  # parish codes; empty: all
+    # Kafka for live alerts (optional). The SASL password is in the keyring (kafka_account).
+    kafka_bootstrap: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+:\d{1,5}(,[A-Za-z0-9_.\-]+:\d{1,5})*$")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_user: str | None = Field(default=None, max_length=200)
+
+    @property
+    def kafka_account(self) -> str:
+        return f"kafka:{self.kafka_sasl_user or ''}@{self.kafka_bootstrap or ''}"
 
     @field_validator("url")
     @classmethod
@@ -75,6 +85,19 @@ class Settings(BaseModel):
     profiles: list[ConnectionProfile] = Field(default_factory=list)
     active_profile: str | None = None
     sync_every_minutes: int = Field(default=15, ge=0, le=24 * 60)  # 0: only on demand
+    # This desktop's own Kafka consumer group (every desktop sees every event).
+    desktop_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=r"^[A-Za-z0-9\-]{8,64}$")
+    alert_max_age_days: int = Field(default=7, ge=1, le=365)  # older events raise no alert
+    # E-mail for rules that ask for it; the SMTP password is in the keyring (smtp_account).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "c360-alerts@localhost"
+    smtp_user: str | None = None
+    smtp_starttls: bool = False
+
+    @property
+    def smtp_account(self) -> str:
+        return f"smtp:{self.smtp_user or ''}@{self.smtp_host or ''}:{self.smtp_port}"
 
     def profile(self, name: str | None = None) -> ConnectionProfile | None:
         wanted = name or self.active_profile

@@ -1,0 +1,57 @@
+"""Live alerts: event schemas (core.events), rules, the pipeline that stores alerts, the Kafka
+listener and e-mail. ``start_alerts`` assembles them from the user's settings. Importing this
+package is light: confluent-kafka loads when a listener starts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from c360_desktop.core import secrets
+from c360_desktop.core.settings import Settings
+from c360_desktop.core.storage.cache import Cache
+
+if TYPE_CHECKING:
+    from c360_desktop.core.alerts.listener import AlertListener
+    from c360_desktop.core.alerts.notify import EmailNotifier
+    from c360_desktop.core.alerts.pipeline import BatchResult
+
+
+def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult], None],
+                 on_state: Callable[[str, str], None], assign: bool = False
+                 ) -> tuple[AlertListener, EmailNotifier | None] | None:
+    """Start listening for the active connection profile's Kafka, if it has one."""
+    from c360_desktop.core.alerts.listener import AlertListener, KafkaConfig
+    from c360_desktop.core.alerts.notify import EmailNotifier, SmtpConfig
+    from c360_desktop.core.alerts.pipeline import AlertPipeline
+    from c360_desktop.core.alerts.rules import Audience, RuleEngine
+    from c360_desktop.core.alerts.store import AlertStore
+
+    profile = settings.profile()
+    if profile is None or not profile.kafka_bootstrap:
+        return None
+    config = KafkaConfig(
+        bootstrap=profile.kafka_bootstrap, group_id=f"c360-desktop-{settings.desktop_id}",
+        security_protocol=profile.kafka_security_protocol, sasl_mechanism=profile.kafka_sasl_mechanism,
+        sasl_user=profile.kafka_sasl_user,
+        sasl_password=secrets.get_password(profile.kafka_account) if profile.kafka_sasl_mechanism else None)
+    audience = Audience(settings.user_name, settings.role,
+                        frozenset(profile.territory) if profile.territory else None)
+    pipeline = AlertPipeline(cache, RuleEngine(AlertStore(cache).rules()), audience,
+                             max_age=timedelta(days=settings.alert_max_age_days))
+    notifier = None
+    if settings.smtp_host:
+        notifier = EmailNotifier(cache, SmtpConfig(
+            settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+            secrets.get_password(settings.smtp_account) if settings.smtp_user else None,
+            settings.smtp_starttls)).start()
+        mailer = notifier
+
+        def deliver(result: BatchResult) -> None:
+            mailer.submit(result.alerts)
+            sink(result)
+    else:
+        deliver = sink
+    listener = AlertListener(config, pipeline, deliver, on_state, assign=assign).start()
+    return listener, notifier

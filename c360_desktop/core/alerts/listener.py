@@ -50,6 +50,7 @@ class KafkaConfig:
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 50,
+            "queued.max.messages.kbytes": 4096,  # read ahead a few MB, not librdkafka's 64 MB
             "socket.keepalive.enable": True,
             "socket.timeout.ms": 10_000,
             "reconnect.backoff.ms": 200,

@@ -1,0 +1,99 @@
+"""E-mail for alerts whose rule asks for it, sent on a thread of its own through SMTP.
+
+A slow or absent mail server never holds up the listener: alerts queue here, each is sent once
+(``alert_local.emailed_at`` records it), and a failure is recorded on the alert with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from c360_desktop.core.alerts.pipeline import NewAlert
+from c360_desktop.core.profile import utc_now_text
+from c360_desktop.core.storage.cache import Cache
+
+log = logging.getLogger(__name__)
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 25
+    sender: str = "c360-alerts@localhost"
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 10.0
+
+    def __repr__(self) -> str:
+        return f"SmtpConfig(host={self.host!r}, port={self.port}, sender={self.sender!r}, user={self.user!r})"
+
+
+def compose(alert: NewAlert, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[C360 {alert.severity}] {alert.title}"
+    msg["From"] = sender
+    msg["To"] = ", ".join(alert.email_to)
+    msg["X-C360-Event-Id"] = alert.event_id
+    msg.set_content(f"{alert.title}\n\nSeverity: {alert.severity}\nWhen: {alert.created_at} UTC\n"
+                    f"Customer: {alert.customer_id or '-'}\n\nWhy:\n{alert.body}\n\n"
+                    "Open C360 Desktop and look in the Alerts pane to act on it.\n")
+    return msg
+
+
+class EmailNotifier:
+    def __init__(self, cache: Cache, config: SmtpConfig) -> None:
+        self.cache, self.config = cache, config
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="c360-alert-mail", daemon=True)
+        self.sent = 0
+        self.failed = 0
+
+    def start(self) -> EmailNotifier:
+        self._thread.start()
+        return self
+
+    def submit(self, alerts: list[NewAlert]) -> None:
+        for a in alerts:
+            if a.email_to:
+                self._queue.put(a)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            assert isinstance(item, NewAlert)
+            error = None
+            try:
+                self._send(item)
+                self.sent += 1
+            except (OSError, smtplib.SMTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                self.failed += 1
+                log.warning("alert e-mail to %s failed: %s", ", ".join(item.email_to), error)
+            try:
+                with self.cache.writer() as conn:
+                    conn.execute("UPDATE alert_local SET emailed_at = ?, email_error = ? WHERE alert_id = ?",
+                                 (None if error else utc_now_text(), error, item.id))
+            except Exception:
+                log.exception("could not record the e-mail outcome of alert %s", item.id)
+
+    def _send(self, alert: NewAlert) -> None:
+        c = self.config
+        with smtplib.SMTP(c.host, c.port, timeout=c.timeout) as smtp:
+            if c.starttls:
+                smtp.starttls()
+            if c.user:
+                smtp.login(c.user, c.password or "")
+            smtp.send_message(compose(alert, c.sender))

@@ -1,0 +1,183 @@
+"""Kafka on the central side: topic set-up, the change publisher and the event simulator's producer.
+
+The change publisher watches every synchronised table with the same exact cursor the desktops'
+pulls use (writing transaction, id; never past a transaction still running) and emits one
+``rows.changed`` event on ``system-changes`` per table per batch, naming the ids and the highest
+row_version. Its position is stored in the central database only after Kafka has acknowledged
+the events, so a publisher killed at any point resumes where it left off: an event may be sent
+twice (desktops de-duplicate by event id and an extra pull is harmless), never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from c360_desktop.core.events import TOPICS, encode, make_event
+from c360_desktop.core.storage.schema import SYNCED_TABLES
+
+log = logging.getLogger(__name__)
+
+
+class KafkaAdminError(Exception):
+    """A one-line message for the command line."""
+
+
+def producer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
+    return {"bootstrap.servers": bootstrap, "linger.ms": 5, "enable.idempotence": True,
+            "client.id": "c360-server", "logger": logging.getLogger("server_sync.kafka.client"), **extra}
+
+
+def kafka_init(bootstrap: str, partitions: int = 3, replication: int = 1, timeout: float = 15.0) -> list[str]:
+    """Create the topics that do not exist yet; returns what was created."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": logging.getLogger("server_sync.kafka.client")})
+    try:
+        existing = set(admin.list_topics(timeout=timeout).topics)
+    except KafkaException as exc:
+        raise KafkaAdminError(f"cannot reach Kafka at {bootstrap}: {exc.args[0].str()}") from None
+    wanted = [NewTopic(t, partitions, replication) for t in TOPICS if t not in existing]
+    if not wanted:
+        return []
+    for topic, future in admin.create_topics(wanted, request_timeout=timeout).items():
+        try:
+            future.result(timeout)
+        except KafkaException as exc:
+            raise KafkaAdminError(f"could not create topic {topic}: {exc.args[0].str()}") from None
+    return [t.topic for t in wanted]
+
+
+_STATE_DDL = ("CREATE TABLE IF NOT EXISTS c360_publisher_position (table_name VARCHAR(50) PRIMARY KEY, "
+              "position BIGINT NOT NULL, cursor_id VARCHAR(36) NOT NULL)")
+
+
+class ChangePublisher:
+    def __init__(self, url: str, bootstrap: str, password: str | None = None, batch: int = 1000,
+                 tables: Sequence[str] = SYNCED_TABLES) -> None:
+        from confluent_kafka import Producer
+
+        from c360_desktop.core.sync.central import Central
+
+        self.central = Central(url, password)
+        self.tables = list(tables)
+        self.batch = batch
+        self.producer = Producer(producer_config(bootstrap))
+        self.published = 0
+        self._stop = threading.Event()
+        self._ddl()
+
+    def _ddl(self) -> None:
+        import contextlib
+
+        with contextlib.closing(self.central.raw.cursor()) as cur:
+            cur.execute(_STATE_DDL)
+        self.central.commit()
+
+    def positions(self) -> dict[str, tuple[int, str]]:
+        from sqlalchemy import column, select, table
+
+        t = table("c360_publisher_position", column("table_name"), column("position"), column("cursor_id"))
+        rows = self.central.run(select(t.c.table_name, t.c.position, t.c.cursor_id))
+        self.central.rollback()
+        return {r[0]: (int(r[1]), r[2]) for r in rows}
+
+    def _changes(self, name: str, after: tuple[int, str]) -> list[tuple[str, int, int]]:
+        """(id, row_version, position) of rows changed past the cursor, below every running writer."""
+        from sqlalchemy import and_, or_, select, tuple_
+
+        t = self.central._table(name)
+        pos, bound = self.central._position(t)
+        x, last_id = after
+        past = (tuple_(pos, t.c.id) > tuple_(x, last_id) if self.central.dialect.name == "postgresql"
+                else or_(pos > x, and_(pos == x, t.c.id > last_id)))  # SQL Server has no row values
+        stmt = (select(t.c.id, t.c.row_version, pos).where(and_(past, pos < bound))
+                .order_by(pos, t.c.id).limit(self.batch))
+        rows = self.central.run(stmt)
+        self.central.rollback()
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    def _save(self, name: str, cursor: tuple[int, str]) -> None:
+        from sqlalchemy import column, insert, table, update
+
+        t = table("c360_publisher_position", column("table_name"), column("position"), column("cursor_id"))
+        if not self.central.write(update(t).where(t.c.table_name == name).values(position=cursor[0],
+                                                                                 cursor_id=cursor[1])):
+            self.central.write(insert(t).values(table_name=name, position=cursor[0], cursor_id=cursor[1]))
+        self.central.commit()
+
+    def publish_once(self) -> int:
+        """One pass over every table; returns the events sent."""
+        from confluent_kafka import KafkaException
+
+        sent = 0
+        positions = self.positions()
+        for name in self.tables:
+            cursor = positions.get(name, (0, ""))
+            while not self._stop.is_set():
+                rows = self._changes(name, cursor)
+                if not rows:
+                    break
+                event = make_event("rows.changed", {"table": name, "ids": [r[0] for r in rows],
+                                                    "row_version": max(r[1] for r in rows)},
+                                   source="c360-change-publisher")
+                failures: list[str] = []
+                self.producer.produce("system-changes", key=name, value=encode(event),
+                                      on_delivery=lambda err, _m: failures.append(str(err)) if err else None)
+                if self.producer.flush(30) or failures:
+                    raise KafkaException(f"Kafka did not acknowledge the change event for {name}: "
+                                         f"{failures[0] if failures else 'timed out'}")
+                cursor = (rows[-1][2], rows[-1][0])
+                self._save(name, cursor)  # only after Kafka has it: at least once, never lost
+                sent += 1
+                if len(rows) < self.batch:
+                    break
+        self.published += sent
+        return sent
+
+    def run(self, interval: float = 1.0, on_pass: Callable[[int], None] | None = None) -> None:
+        while not self._stop.is_set():
+            try:
+                n = self.publish_once()
+                if on_pass:
+                    on_pass(n)
+            except Exception as exc:
+                log.warning("change publisher: %s (retrying)", exc)
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.producer.flush(10)
+        self.central.close()
+
+
+def simulate(bootstrap: str, customer_ids: list[str], rate: float, count: int | None = None,
+             seed: int = 1, campaigns: Sequence[Any] = (), progress: Callable[[int], None] | None = None) -> int:
+    """Produce simulated events at ``rate`` per second (``count`` of them, or until interrupted)."""
+    from confluent_kafka import Producer
+
+    from server_sync.simulate import EventSimulator
+
+    sim = EventSimulator(customer_ids, campaigns, seed=seed)
+    producer = Producer(producer_config(bootstrap))
+    sent, started = 0, time.perf_counter()
+    try:
+        while count is None or sent < count:
+            topic, event = sim.event()
+            producer.produce(topic, key=event["customer_id"] or event["type"], value=encode(event))
+            sent += 1
+            producer.poll(0)
+            ahead = sent / rate - (time.perf_counter() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+            if progress and sent % 1000 == 0:
+                progress(sent)
+    finally:
+        producer.flush(30)
+    return sent
