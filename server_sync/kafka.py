@@ -126,8 +126,12 @@ class ChangePublisher:
                                                     "row_version": max(r[1] for r in rows)},
                                    source="c360-change-publisher")
                 failures: list[str] = []
-                self.producer.produce("system-changes", key=name, value=encode(event),
-                                      on_delivery=lambda err, _m: failures.append(str(err)) if err else None)
+
+                def delivered(err: Any, _msg: Any, failures: list[str] = failures) -> None:
+                    if err is not None:
+                        failures.append(str(err))
+
+                self.producer.produce("system-changes", key=name, value=encode(event), on_delivery=delivered)
                 if self.producer.flush(30) or failures:
                     raise KafkaException(f"Kafka did not acknowledge the change event for {name}: "
                                          f"{failures[0] if failures else 'timed out'}")

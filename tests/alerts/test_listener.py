@@ -106,7 +106,7 @@ def test_ten_thousand_malformed_messages_go_to_dead_letters_and_the_stream_goes_
     expected = expected_alert_ids(desk.cache, desk.engine, AUDIENCE, events)
     mixed: list[tuple[str, bytes]] = []
     good = iter(events)
-    for i, (topic, value, _why) in enumerate(bad):
+    for topic, value, _why in bad:
         mixed.append((topic, value))
         for _ in range(2):
             t, e = next(good)

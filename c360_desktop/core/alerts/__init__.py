@@ -41,6 +41,7 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
     pipeline = AlertPipeline(cache, RuleEngine(AlertStore(cache).rules()), audience,
                              max_age=timedelta(days=settings.alert_max_age_days))
     notifier = None
+    deliver: Callable[[BatchResult], None] = sink
     if settings.smtp_host:
         notifier = EmailNotifier(cache, SmtpConfig(
             settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
@@ -48,10 +49,10 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
             settings.smtp_starttls)).start()
         mailer = notifier
 
-        def deliver(result: BatchResult) -> None:
+        def deliver_and_mail(result: BatchResult) -> None:
             mailer.submit(result.alerts)
             sink(result)
-    else:
-        deliver = sink
+
+        deliver = deliver_and_mail
     listener = AlertListener(config, pipeline, deliver, on_state, assign=assign).start()
     return listener, notifier
