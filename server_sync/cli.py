@@ -27,11 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
     p.add_argument("--partitions", type=int, default=3)
     p.add_argument("--replication", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the broker (default 15)")
     p = sub.add_parser("publish-changes", help="emit system-changes events for central row changes (runs until stopped)")
     p.add_argument("--url", required=True)
     p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between passes (default 1)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--from-start", action="store_true",
+                   help="on first run, announce every existing row (default: start at the current end)")
     p = sub.add_parser("simulate", help="produce realistic demo events for the customers of a central database")
     p.add_argument("--url", required=True)
     p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
@@ -72,10 +75,10 @@ def _kafka_command(args: argparse.Namespace, password: str | None) -> int:
         if args.command == "kafka-init":
             if args.partitions < 1 or args.replication < 1:
                 raise kafka.KafkaAdminError("--partitions and --replication must be at least 1")
-            made = kafka.kafka_init(args.bootstrap, args.partitions, args.replication)
+            made = kafka.kafka_init(args.bootstrap, args.partitions, args.replication, args.timeout)
             print(f"created {', '.join(made)}" if made else "all topics exist already")
         elif args.command == "publish-changes":
-            publisher = kafka.ChangePublisher(args.url, args.bootstrap, password)
+            publisher = kafka.ChangePublisher(args.url, args.bootstrap, password, from_start=args.from_start)
             try:
                 if args.once:
                     print(f"published {publisher.publish_once()} change events")

@@ -58,7 +58,9 @@ _STATE_DDL = ("CREATE TABLE IF NOT EXISTS c360_publisher_position (table_name VA
 
 class ChangePublisher:
     def __init__(self, url: str, bootstrap: str, password: str | None = None, batch: int = 1000,
-                 tables: Sequence[str] = SYNCED_TABLES) -> None:
+                 tables: Sequence[str] = SYNCED_TABLES, from_start: bool = False) -> None:
+        """A publisher with no stored position starts at the current end of each table (desktops
+        pull what exists already), or at the very start with ``from_start``."""
         from confluent_kafka import Producer
 
         from c360_desktop.core.sync.central import Central
@@ -70,6 +72,10 @@ class ChangePublisher:
         self.published = 0
         self._stop = threading.Event()
         self._ddl()
+        known = self.positions()
+        for name in self.tables:
+            if name not in known:
+                self._save(name, (0, "") if from_start else self._end(name))
 
     def _ddl(self) -> None:
         import contextlib
@@ -100,6 +106,16 @@ class ChangePublisher:
         rows = self.central.run(stmt)
         self.central.rollback()
         return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    def _end(self, name: str) -> tuple[int, str]:
+        """The cursor of the last row every writer has finished with."""
+        from sqlalchemy import select
+
+        t = self.central._table(name)
+        pos, bound = self.central._position(t)
+        rows = self.central.run(select(pos, t.c.id).where(pos < bound).order_by(pos.desc(), t.c.id.desc()).limit(1))
+        self.central.rollback()
+        return (int(rows[0][0]), rows[0][1]) if rows else (0, "")
 
     def _save(self, name: str, cursor: tuple[int, str]) -> None:
         from sqlalchemy import column, insert, table, update

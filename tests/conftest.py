@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import shutil
 from datetime import date
@@ -71,3 +72,40 @@ def save_screenshot(widget, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     assert widget.grab().save(str(path)), f"could not save {path}"
     return path
+
+
+# ---- a real PostgreSQL with PostGIS, started once per session on a free loopback port; every
+# test gets its own database copied from a seeded template ----
+
+SEED_CUSTOMERS = 1_500
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg():
+    from server_sync import admin
+    from server_sync.devserver import DevPostgres
+
+    server = DevPostgres(database="template_seeded").start()
+    admin.init(server.url)
+    admin.seed(server.url, SEED_CUSTOMERS, 5, as_of=date(2026, 11, 27))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def central_url(pg):
+    """A fresh, seeded central database for this test."""
+    return pg.create_database(f"t{next(_names)}", template="template_seeded")
+
+
+@pytest.fixture
+def central(central_url):
+    """A psycopg2 connection to the test's central database, for making central changes."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    u = make_url(central_url)
+    conn = psycopg2.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
+    yield conn
+    conn.close()
