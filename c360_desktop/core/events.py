@@ -213,7 +213,7 @@ def decode(topic: str, value: bytes | str | None) -> Event:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if errors and errors[0]["type"] == "json_invalid":
-            raise BadEvent(f"not valid JSON: {errors[0]['msg']}") from None
+            raise BadEvent(f"not valid JSON: {str(errors[0]['msg']).removeprefix('Invalid JSON: ')}") from None
         if errors and errors[0]["type"] == "model_type":
             raise BadEvent("not a JSON object") from None
         raise BadEvent("; ".join(_where(e) for e in errors[:5])) from None

@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
@@ -44,6 +45,7 @@ class Launcher:
         self.services: Services | None = None
         self.host: PluginHost | None = None
         self.sync: SyncController | None = None
+        self.alerts: Any = None
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -129,6 +131,11 @@ class Launcher:
         if conflicts is not None:
             self.sync.sig_sync_finished.connect(lambda _ok: conflicts.refresh())
         self.sync.sig_sync_finished.connect(lambda _ok: self.refresh_stats())
+        from c360_desktop.ui.alerts_controller import AlertsController
+
+        if self.alerts is not None:
+            self.alerts.stop()
+        self.alerts = AlertsController(window, services, self.runner, self.host.panes.get("alerts_pane"), self.sync)
         window.restore_layout()
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window

@@ -59,6 +59,7 @@ class NewAlert:
     received_at: str
     rule_ids: tuple[str, ...]
     email_to: tuple[str, ...] = ()
+    customer_name: str | None = None
 
 
 @dataclass
@@ -186,7 +187,8 @@ class AlertPipeline:
                 id=alert_id_for(ev.event_id), event_id=ev.event_id, customer_id=ev.customer_id, type=ev.type,
                 severity=severity, title=render_title(match, ev, facts, severity), body="\n".join(match.reasons),
                 created_at=_utc_text(ev.envelope.occurred_at), received_at=received,
-                rule_ids=tuple(r.id for r in match.rules), email_to=emails)))
+                rule_ids=tuple(r.id for r in match.rules), email_to=emails,
+                customer_name=(facts or {}).get("name"))))
         with self.cache.writer() as conn:
             result.alerts = self._store_alerts(conn, candidates)
             result.duplicates += len(candidates) - len(result.alerts)

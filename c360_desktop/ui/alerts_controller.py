@@ -1,0 +1,181 @@
+"""Live alerts in the app: runs the Kafka listener for the active connection, takes what it
+stores through a queue drained on a timer (a burst never floods the GUI thread), feeds the Alerts
+pane, shows the listener's state in the status bar, notifies through the system tray for high
+severity, and asks the sync for an incremental pull when central data changes."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QStyle, QSystemTrayIcon
+
+from c360_desktop.core.services import Services
+from c360_desktop.ui.format import JAMAICA
+from c360_desktop.ui.main_window import MainWindow
+from c360_desktop.ui.workers import TaskRunner
+
+DRAIN_MS = 50
+DRAIN_BUDGET_S = 0.010  # at most this long per tick on the GUI thread
+PULL_DELAY_MS = 2000  # changes arrive in bursts: one pull for a burst
+
+
+class AlertsController(QObject):
+    sig_alerts_shown = Signal(int)
+    """This many new alerts reached the pane."""
+
+    def __init__(self, window: MainWindow, services: Services, runner: TaskRunner, pane: Any = None,
+                 sync: Any = None, assign: bool = False) -> None:
+        super().__init__(window)
+        self._window, self._services, self._runner = window, services, runner
+        self.pane, self.sync = pane, sync
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.listener: Any = None
+        self.notifier: Any = None
+        self.state = QLabel()
+        self.state.setObjectName("alerts_state")
+        window.statusBar().addPermanentWidget(self.state)
+        self.timer = QTimer(self)
+        self.timer.setInterval(DRAIN_MS)
+        self.timer.timeout.connect(self.drain)
+        self._pull = QTimer(self)
+        self._pull.setSingleShot(True)
+        self._pull.setInterval(PULL_DELAY_MS)
+        self._pull.timeout.connect(self._pull_now)
+        self._changed: set[str] = set()
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self.tray = QSystemTrayIcon(icon, self)
+            self.tray.setToolTip("C360 Desktop alerts")
+            self.tray.messageClicked.connect(self._show_pane)
+            self.tray.show()
+        if pane is not None:
+            pane.sig_rules_requested.connect(self.edit_rules)
+            pane.sig_dead_letters_requested.connect(self.show_dead_letters)
+            window.add_action("&Alerts", "F9", self._show_pane, menu="Go")
+        self.start(assign)
+
+    # ---- lifecycle ----
+
+    def start(self, assign: bool = False) -> None:
+        from c360_desktop.core.alerts import start_alerts
+
+        started = start_alerts(self._services.cache, self._services.settings,
+                               sink=lambda r: self._queue.put(("batch", r)),
+                               on_state=lambda s, d: self._queue.put(("state", (s, d))), assign=assign)
+        if started is None:
+            self.state.setText("Alerts: off")
+            self.state.setToolTip("Add Kafka to the connection (Sync > Connections…) for live alerts")
+            return
+        self.listener, self.notifier = started
+        self.state.setText("Alerts: connecting…")
+        self.timer.start()
+
+    def stop(self) -> None:
+        """Stop listening without blocking the GUI (the listener finishes its batch and commits)."""
+        self.timer.stop()
+        listener, notifier = self.listener, self.notifier
+        self.listener = self.notifier = None
+        if listener is not None or notifier is not None:
+            def finish() -> None:
+                if listener is not None:
+                    listener.stop()
+                if notifier is not None:
+                    notifier.stop()
+            threading.Thread(target=finish, name="c360-alerts-stop", daemon=True).start()
+
+    # ---- the queue ----
+
+    def drain(self) -> None:
+        """Take what the listener stored since the last tick, within a small time budget."""
+        started = time.perf_counter()
+        alerts: list[Any] = []
+        dead = 0
+        while time.perf_counter() - started < DRAIN_BUDGET_S:
+            try:
+                kind, item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "state":
+                self._show_state(*item)
+            else:
+                alerts += item.alerts
+                dead += item.dead
+                if item.changed_tables:
+                    self._changed.update(item.changed_tables)
+                    self._pull.start()
+        if (alerts or dead) and self.pane is not None:
+            self.pane.add_live(alerts, dead)
+        if alerts:
+            self.sig_alerts_shown.emit(len(alerts))
+            self._notify(alerts)
+
+    def _show_state(self, state: str, detail: str) -> None:
+        if state == "online":
+            self.state.setText("Alerts: live")
+            self.state.setToolTip(f"Listening to Kafka at {detail}")
+        elif state == "offline":
+            if not self.state.text().startswith("Alerts: offline"):
+                self.state.setText(f"Alerts: offline since {datetime.now(JAMAICA):%H:%M}")
+            self.state.setToolTip(f"{detail}\nReconnecting on its own; nothing is lost meanwhile.")
+        elif state == "connecting":
+            self.state.setText("Alerts: connecting…")
+        else:
+            self.state.setText("Alerts: stopped")
+
+    def _notify(self, alerts: list[Any]) -> None:
+        urgent = [a for a in alerts if a.severity in ("high", "critical")]
+        if not urgent or self.tray is None:
+            return
+        if len(urgent) == 1:
+            self.tray.showMessage(f"C360 {urgent[0].severity} alert", urgent[0].title,
+                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+        else:
+            self.tray.showMessage("C360 alerts", f"{len(urgent)} new high-severity alerts",
+                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+
+    def _pull_now(self) -> None:
+        tables, self._changed = sorted(self._changed), set()
+        if self.sync is not None and tables:
+            if self.sync.running:
+                self._pull.start()  # try again when this run is over
+                return
+            self._window.statusBar().showMessage(f"Central changes to {', '.join(tables)}: syncing…", 5000)
+            self.sync.sync_now()
+
+    def _show_pane(self) -> None:
+        if self.pane is None:
+            return
+        dock = self.pane.parentWidget()
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        self._window.activateWindow()
+        self.pane.table.setFocus()
+
+    # ---- dialogs ----
+
+    def edit_rules(self) -> None:
+        from c360_desktop.core.alerts.rules import RuleEngine
+        from c360_desktop.ui.panes.alerts.rules_dialog import RulesDialog
+
+        store = self.pane.store
+        dialog = RulesDialog(store, self._runner, self._window)
+        if dialog.exec() and self.listener is not None:
+            # The listener reads the engine once per event: swapping it is atomic.
+            self.listener.pipeline.engine = RuleEngine(dialog.rules)
+
+    def show_dead_letters(self) -> None:
+        from c360_desktop.ui.panes.alerts.dead_letters import DeadLettersDialog
+
+        store = self.pane.store
+
+        def shown(result: tuple[list[Any], int]) -> None:
+            DeadLettersDialog(result[0], result[1], self._window).exec()
+
+        self._runner.run_query(lambda _p: (store.dead_letters(), store.dead_letter_count()), shown)
