@@ -19,8 +19,9 @@ from c360_desktop.ui.format import JAMAICA
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.workers import TaskRunner
 
-DRAIN_MS = 50
-DRAIN_BUDGET_S = 0.010  # at most this long per tick on the GUI thread
+DRAIN_MS = 25
+DRAIN_BUDGET_S = 0.008  # at most about this long per tick on the GUI thread
+SHOW_CHUNK = 25  # alerts added to the pane at a time
 PULL_DELAY_MS = 2000  # changes arrive in bursts: one pull for a burst
 
 
@@ -47,6 +48,8 @@ class AlertsController(QObject):
         self._pull.setInterval(PULL_DELAY_MS)
         self._pull.timeout.connect(self._pull_now)
         self._changed: set[str] = set()
+        self._pending: list[Any] = []
+        self._dead = 0
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -92,11 +95,11 @@ class AlertsController(QObject):
     # ---- the queue ----
 
     def drain(self) -> None:
-        """Take what the listener stored since the last tick, within a small time budget."""
+        """Take what the listener stored since the last tick and show some of it, within a small
+        time budget per tick: a burst of thousands is shown over several ticks, the event loop
+        keeps turning meanwhile."""
         started = time.perf_counter()
-        alerts: list[Any] = []
-        dead = 0
-        while time.perf_counter() - started < DRAIN_BUDGET_S:
+        while True:
             try:
                 kind, item = self._queue.get_nowait()
             except queue.Empty:
@@ -104,16 +107,23 @@ class AlertsController(QObject):
             if kind == "state":
                 self._show_state(*item)
             else:
-                alerts += item.alerts
-                dead += item.dead
+                self._pending += item.alerts
+                self._dead += item.dead
                 if item.changed_tables:
                     self._changed.update(item.changed_tables)
                     self._pull.start()
-        if (alerts or dead) and self.pane is not None:
-            self.pane.add_live(alerts, dead)
-        if alerts:
-            self.sig_alerts_shown.emit(len(alerts))
-            self._notify(alerts)
+        shown: list[Any] = []
+        while self._pending or self._dead:
+            chunk, self._pending = self._pending[:SHOW_CHUNK], self._pending[SHOW_CHUNK:]
+            if self.pane is not None:
+                self.pane.add_live(chunk, self._dead)
+            self._dead = 0
+            shown += chunk
+            if time.perf_counter() - started > DRAIN_BUDGET_S:
+                break
+        if shown:
+            self.sig_alerts_shown.emit(len(shown))
+            self._notify(shown)
 
     def _show_state(self, state: str, detail: str) -> None:
         if state == "online":

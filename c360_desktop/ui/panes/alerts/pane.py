@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QFont,
+    QKeySequence,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,40 +43,63 @@ from c360_desktop.core.alerts.store import AlertRow, AlertStore
 from c360_desktop.core.events import EVENT_TYPES
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA, local_datetime
-from c360_desktop.ui.widgets.table_model import Index, RowsTableModel
 from c360_desktop.ui.workers import TaskRunner
 
 MAX_ROWS = 5000
 SEVERITY_COLOURS = {"critical": "#f4c7c3", "high": "#fce8b2", "medium": "#d2e3fc", "low": "#e6f4ea"}
 
 
-class AlertsModel(RowsTableModel[AlertRow]):
+class AlertsModel(QStandardItemModel):
+    """The alert list as Qt items held in C++: painting the table calls no Python, so a busy
+    listener thread (which holds the GIL while it works) cannot slow repaints during a burst.
+    ``self._rows`` mirrors the items, row for row."""
+
     COLUMNS = ("Severity", "When", "Customer", "Alert", "Event")
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(0, len(self.COLUMNS))
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self._rows: list[AlertRow] = []
         self._bold = QFont()
         self._bold.setBold(True)
+        self._brushes = {k: QBrush(QColor(v)) for k, v in SEVERITY_COLOURS.items()}
+
+    def _items(self, a: AlertRow) -> list[QStandardItem]:
+        kind = EVENT_TYPES.get(a.type)
+        texts = (a.severity.capitalize(), local_datetime(a.created_at),
+                 a.customer_name or ("—" if a.customer_id is None else "(not in this cache)"), a.title,
+                 kind.label if kind else a.type)
+        tip = f"{a.title}\n\nWhy:\n{a.body}"
+        items = []
+        for text in texts:
+            item = QStandardItem(text)
+            item.setEditable(False)
+            item.setToolTip(tip)
+            if not a.read:
+                item.setFont(self._bold)
+            items.append(item)
+        items[0].setBackground(self._brushes.get(a.severity, QBrush()))
+        items[0].setData(a.id, Qt.ItemDataRole.UserRole)
+        return items
 
     def set_rows(self, rows: list[AlertRow]) -> None:
-        self.beginResetModel()
-        self._rows = rows[:MAX_ROWS]
-        self.endResetModel()
+        self.removeRows(0, self.rowCount())
+        self._rows = []
+        self.prepend(rows)
 
     def prepend(self, rows: list[AlertRow]) -> None:
-        """New alerts on top, in one insert; the oldest fall off past MAX_ROWS."""
+        """New alerts on top; the oldest fall off past MAX_ROWS."""
         known = {r.id for r in self._rows}
-        rows = [r for r in rows if r.id not in known]
+        rows = [r for r in rows if r.id not in known][:MAX_ROWS]
         if not rows:
             return
         rows.sort(key=lambda r: r.created_at, reverse=True)
-        self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
+        for i, r in enumerate(rows):
+            self.insertRow(i, self._items(r))
         self._rows[:0] = rows
-        self.endInsertRows()
         if len(self._rows) > MAX_ROWS:
-            self.beginRemoveRows(QModelIndex(), MAX_ROWS, len(self._rows) - 1)
+            self.removeRows(MAX_ROWS, len(self._rows) - MAX_ROWS)
             del self._rows[MAX_ROWS:]
-            self.endRemoveRows()
 
     def row(self, i: int) -> AlertRow:
         return self._rows[i]
@@ -78,40 +109,14 @@ class AlertsModel(RowsTableModel[AlertRow]):
 
     def replace(self, i: int, row: AlertRow) -> None:
         self._rows[i] = row
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+        for col, item in enumerate(self._items(row)):
+            self.setItem(i, col, item)
 
     def remove_ids(self, ids: set[str]) -> None:
         for i in range(len(self._rows) - 1, -1, -1):
             if self._rows[i].id in ids:
-                self.beginRemoveRows(QModelIndex(), i, i)
+                self.removeRow(i)
                 del self._rows[i]
-                self.endRemoveRows()
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        a = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return a.severity.capitalize()
-            if col == 1:
-                return local_datetime(a.created_at)
-            if col == 2:
-                return a.customer_name or ("—" if a.customer_id is None else "(not in this cache)")
-            if col == 3:
-                return a.title
-            kind = EVENT_TYPES.get(a.type)
-            return kind.label if kind else a.type
-        if role == Qt.ItemDataRole.BackgroundRole and col == 0:
-            return QBrush(QColor(SEVERITY_COLOURS.get(a.severity, "#ffffff")))
-        if role == Qt.ItemDataRole.FontRole and not a.read:
-            return self._bold
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{a.title}\n\nWhy:\n{a.body}"
-        if role == Qt.ItemDataRole.UserRole:
-            return a.id
-        return None
 
 
 def from_new(a: NewAlert) -> AlertRow:
@@ -137,6 +142,10 @@ class AlertsPane(QWidget):
         self.unread = 0
         self._generation = 0
         self.dead_letters = 0
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(250)
+        self._counts_timer.timeout.connect(self._show_counts)
         self.model = AlertsModel()
         self.severity = QComboBox()
         self.severity.addItems(["All severities", "Medium and above", "High and above", "Critical only"])
@@ -167,10 +176,16 @@ class AlertsPane(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
+        # Fixed widths measured once from the font: ResizeToContents would measure every row on
+        # every insert, which stalls the GUI during a burst of thousands of alerts.
         header = self.table.horizontalHeader()
-        for col in (0, 1, 2, 4):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        metrics = self.table.fontMetrics()
+        for col, sample in ((0, "Critical__"), (1, "28 Nov 2026 11:45__"), (2, "W" * 18), (4, "Support ticket opened__")):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, metrics.horizontalAdvance(sample))
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
 
         filters = QHBoxLayout()
         filters.addWidget(self.severity)
@@ -232,12 +247,19 @@ class AlertsPane(QWidget):
         self._set_counts(unread, dead)
 
     def _set_counts(self, unread: int, dead: int | None = None) -> None:
+        """Counts change with every live batch; the labels follow at most four times a second
+        (re-laying out the window for each batch of a burst would stall the GUI)."""
         self.unread = unread
-        shown = self.model.rowCount()
-        self.summary.setText(f"{shown:,} alert{'s' if shown != 1 else ''} shown · {unread:,} unread")
         if dead is not None:
             self.dead_letters = dead
-            self.dead_button.setText(f"Dead letters ({dead:,})…")
+        if not self._counts_timer.isActive():
+            self._counts_timer.start()
+
+    def _show_counts(self) -> None:
+        unread, dead = self.unread, self.dead_letters
+        shown = self.model.rowCount()
+        self.summary.setText(f"{shown:,} alert{'s' if shown != 1 else ''} shown · {unread:,} unread")
+        self.dead_button.setText(f"Dead letters ({dead:,})…")
         dock = self.parentWidget()
         if isinstance(dock, QDockWidget):
             dock.setWindowTitle(f"Alerts ({unread:,})" if unread else "Alerts")
