@@ -10,7 +10,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,8 +84,9 @@ class Settings(BaseModel):
     profiles: list[ConnectionProfile] = Field(default_factory=list)
     active_profile: str | None = None
     sync_every_minutes: int = Field(default=15, ge=0, le=24 * 60)  # 0: only on demand
-    # This desktop's own Kafka consumer group (every desktop sees every event).
-    desktop_id: str = Field(default_factory=lambda: str(uuid.uuid4()), pattern=r"^[A-Za-z0-9\-]{8,64}$")
+    # This desktop's own Kafka consumer group (every desktop sees every event); made and saved
+    # the first time alerts start (core.alerts.start_alerts).
+    desktop_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9\-]{8,64}$")
     alert_max_age_days: int = Field(default=7, ge=1, le=365)  # older events raise no alert
     # E-mail for rules that ask for it; the SMTP password is in the keyring (smtp_account).
     smtp_host: str | None = None

@@ -50,6 +50,7 @@ class AlertsController(QObject):
         self._changed: set[str] = set()
         self._pending: list[Any] = []
         self._dead = 0
+        self._announced = False
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -122,6 +123,11 @@ class AlertsController(QObject):
             if time.perf_counter() - started > DRAIN_BUDGET_S:
                 break
         if shown:
+            if not self._announced:  # the first live alerts of the session bring the pane out
+                self._announced = True
+                dock = self.pane.parentWidget() if self.pane is not None else None
+                if dock is not None and not dock.isVisible():
+                    dock.show()
             self.sig_alerts_shown.emit(len(shown))
             self._notify(shown)
 

@@ -31,6 +31,13 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
     profile = settings.profile()
     if profile is None or not profile.kafka_bootstrap:
         return None
+    if not settings.desktop_id:
+        import uuid
+
+        from c360_desktop.core.settings import save_settings
+
+        settings.desktop_id = str(uuid.uuid4())
+        save_settings(settings)
     config = KafkaConfig(
         bootstrap=profile.kafka_bootstrap, group_id=f"c360-desktop-{settings.desktop_id}",
         security_protocol=profile.kafka_security_protocol, sasl_mechanism=profile.kafka_sasl_mechanism,

@@ -15,4 +15,5 @@ class AlertsPlugin(Plugin):
 
         pane = AlertsPane(context.services, context.runner)
         pane.sig_customer_requested.connect(context.open_customer)
-        context.add_pane(pane, "Alerts", "alerts_pane", area="bottom")
+        # Hidden until there is something to show (or F9): without Kafka it would only take room.
+        context.add_pane(pane, "Alerts", "alerts_pane", area="bottom", visible=False)
