@@ -33,3 +33,13 @@ def test_startup_benchmark(demo_cache):
     assert re.search(r"c360-desktop\s+median [\d.]+ s", out), out
     assert re.search(r"bare PySide6\s+median [\d.]+ s", out), out
     assert re.search(r"c360-desktop\s+\d+ MiB", out), out
+
+
+def test_alerts_benchmark(demo_cache):
+    out = run("benchmarks.bench_alerts", "--cache", str(demo_cache), "--rule-events", "3000", "--seconds", "2",
+              "--rate", "500", "--burst", "1000")
+    assert re.search(r"ours\s+[\d,]+ events/s", out) and re.search(r"naive\s+[\d,]+ events/s", out), out
+    assert re.search(r"ours\s+p50\s+[\d.]+ ms\s+p95\s+[\d.]+ ms", out), out
+    assert re.search(r"baseline\s+p50\s+[\d.]+ ms", out), out
+    assert re.search(r"ours\s+longest stall\s+[\d.]+ ms", out) and re.search(r"naive\s+longest stall", out), out
+    assert "INCOMPLETE" not in out, out

@@ -20,8 +20,8 @@ from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.workers import TaskRunner
 
 DRAIN_MS = 25
-DRAIN_BUDGET_S = 0.008  # at most about this long per tick on the GUI thread
-SHOW_CHUNK = 25  # alerts added to the pane at a time
+DRAIN_BUDGET_S = 0.006  # at most about this long per tick on the GUI thread
+SHOW_CHUNK = 10  # alerts added to the pane at a time
 PULL_DELAY_MS = 2000  # changes arrive in bursts: one pull for a burst
 
 

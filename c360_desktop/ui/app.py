@@ -153,6 +153,11 @@ class Launcher:
         lookup = self.host.panes.get("lookup_pane")
         if lookup is not None:
             lookup.focus_search()
+        if old_window is None:
+            import gc
+
+            gc.collect()
+            gc.freeze()  # what start-up built lives on: later collections need not walk it
         if self.report_ready:
             QTimer.singleShot(0, self._report_ready)
 

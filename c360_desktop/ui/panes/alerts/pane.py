@@ -94,9 +94,11 @@ class AlertsModel(QStandardItemModel):
         if not rows:
             return
         rows.sort(key=lambda r: r.created_at, reverse=True)
+        self._rows[:0] = rows  # the mirror first: views hear of the rows as they are inserted
+        self.insertRows(0, len(rows))  # one insert for the batch, then the cells
         for i, r in enumerate(rows):
-            self.insertRow(i, self._items(r))
-        self._rows[:0] = rows
+            for col, item in enumerate(self._items(r)):
+                self.setItem(i, col, item)
         if len(self._rows) > MAX_ROWS:
             self.removeRows(MAX_ROWS, len(self._rows) - MAX_ROWS)
             del self._rows[MAX_ROWS:]
