@@ -142,3 +142,42 @@ def test_connections_dialog_keeps_the_password_in_the_keyring(qtbot, keyring_mem
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Connected: PostgreSQL 15"), timeout=15_000)
     save_screenshot(dialog, "connections_dialog")
     runner.wait()
+
+
+def test_connections_dialog_takes_kafka_and_tests_it(qtbot, keyring_memory, pg):
+    from server_sync.devbroker import DevKafka
+    from server_sync.kafka import kafka_init
+    from c360_desktop.ui.widgets.connections import ConnectionsDialog
+    from c360_desktop.ui.workers import TaskRunner
+
+    settings = Settings(user_name="rep")
+    runner = TaskRunner()
+    dialog = ConnectionsDialog(settings, runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with DevKafka() as kafka:
+        dialog.name.setText("dev")
+        dialog.url.setText(pg.url)
+        dialog.kafka.setText("not a host list")
+        dialog.save_button.click()
+        assert "kafka_bootstrap" in dialog.message.text()
+        dialog.kafka.setText(kafka.bootstrap)
+        dialog.kafka_mechanism.setCurrentText("SCRAM-SHA-256")
+        dialog.kafka_user.setText("rep")
+        dialog.kafka_password.setText("k4fka")
+        dialog.save_button.click()
+        saved, _ = load_settings()
+        profile = saved.profile("dev")
+        assert profile.kafka_bootstrap == kafka.bootstrap and profile.kafka_sasl_user == "rep"
+        assert "k4fka" not in settings_path().read_text()
+        assert keyring_memory.get_password("c360-desktop", profile.kafka_account) == "k4fka"
+        # The test broker speaks plaintext: test without SASL, first before the topics exist.
+        dialog.kafka_mechanism.setCurrentText("(none)")
+        dialog.test_button.click()
+        qtbot.waitUntil(lambda: "Kafka:" in dialog.message.text(), timeout=20_000)
+        assert "0 of 4 topics; round trip" in dialog.message.text() and "run c360-server kafka-init" in dialog.message.text()
+        kafka_init(kafka.bootstrap)
+        dialog.test_button.click()
+        qtbot.waitUntil(lambda: "4 of 4 topics" in dialog.message.text(), timeout=20_000)
+        save_screenshot(dialog, "connections_dialog_kafka")
+        runner.wait()

@@ -221,6 +221,26 @@ class AlertListener:
             log.info("offset commit postponed: %s", exc)
 
 
+def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:
+    """One line on what the broker offers (for the Connections dialog's Test), or a RuntimeError."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    conf = {k: v for k, v in config.client_config().items()
+            if k in ("bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
+                     "logger")}
+    started = time.perf_counter()
+    try:
+        meta = AdminClient(conf).list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise RuntimeError(f"cannot reach Kafka at {config.bootstrap}: {exc.args[0].str()}") from None
+    ms = (time.perf_counter() - started) * 1000
+    present = [t for t in config.topics if t in meta.topics]
+    missing = [t for t in config.topics if t not in meta.topics]
+    note = f"; missing {', '.join(missing)} (run c360-server kafka-init)" if missing else ""
+    return f"Kafka: {len(meta.brokers)} broker(s), {len(present)} of {len(config.topics)} topics; round trip {ms:.0f} ms{note}"
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
     """Poll ``predicate`` until true or ``timeout`` seconds pass (tests and the CLI use it)."""
     deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ import time
 
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -52,12 +53,21 @@ class ConnectionsDialog(QDialog):
         self.url = QLineEdit(placeholderText="postgresql+psycopg2://user@host:5432/c360")
         self.territory = QLineEdit(placeholderText="parishes, e.g. JM-12, St. Elizabeth (empty: all)")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="kept in the OS keyring")
+        self.kafka = QLineEdit(placeholderText="optional, for live alerts: host:9092[,host2:9092]")
+        self.kafka_protocol = QComboBox()
+        self.kafka_protocol.addItems(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"])
+        self.kafka_mechanism = QComboBox()
+        self.kafka_mechanism.addItems(["(none)", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+        self.kafka_user = QLineEdit(placeholderText="SASL user")
+        self.kafka_password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="kept in the OS keyring")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("connection_message")
         form = QFormLayout()
         for label, widget in (("Name", self.name), ("URL", self.url), ("Territory", self.territory),
-                              ("Password", self.password)):
+                              ("Password", self.password), ("Kafka", self.kafka),
+                              ("Kafka security", self.kafka_protocol), ("SASL mechanism", self.kafka_mechanism),
+                              ("SASL user", self.kafka_user), ("SASL password", self.kafka_password)):
             form.addRow(label, widget)
         self.save_button, self.test_button = QPushButton("Save"), QPushButton("Test")
         self.delete_button, self.use_button = QPushButton("Delete"), QPushButton("Use for sync")
@@ -92,11 +102,22 @@ class ConnectionsDialog(QDialog):
             self.url.setText(p.url)
             self.territory.setText(", ".join(p.territory))
             self.password.clear()
+            self.kafka.setText(p.kafka_bootstrap or "")
+            self.kafka_protocol.setCurrentText(p.kafka_security_protocol)
+            self.kafka_mechanism.setCurrentText(p.kafka_sasl_mechanism or "(none)")
+            self.kafka_user.setText(p.kafka_sasl_user or "")
+            self.kafka_password.clear()
 
     def _form(self) -> ConnectionProfile | None:
         try:
             territory = [t.strip() for t in self.territory.text().split(",") if t.strip()]
-            return ConnectionProfile(name=self.name.text().strip(), url=self.url.text().strip(), territory=territory)
+            mechanism = self.kafka_mechanism.currentText()
+            return ConnectionProfile(
+                name=self.name.text().strip(), url=self.url.text().strip(), territory=territory,
+                kafka_bootstrap=self.kafka.text().strip() or None,
+                kafka_security_protocol=self.kafka_protocol.currentText(),  # type: ignore[arg-type]
+                kafka_sasl_mechanism=None if mechanism == "(none)" else mechanism,  # type: ignore[arg-type]
+                kafka_sasl_user=self.kafka_user.text().strip() or None)
         except ValidationError as exc:
             self.message.setText("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
             return None
@@ -108,6 +129,12 @@ class ConnectionsDialog(QDialog):
         if self.password.text():
             try:
                 secrets.set_password(account_for(profile.url), self.password.text())
+            except secrets.SecretsUnavailable as exc:
+                self.message.setText(str(exc))
+                return
+        if self.kafka_password.text():
+            try:
+                secrets.set_password(profile.kafka_account, self.kafka_password.text())
             except secrets.SecretsUnavailable as exc:
                 self.message.setText(str(exc))
                 return
@@ -154,4 +181,21 @@ class ConnectionsDialog(QDialog):
             self.test_button.setEnabled(True)
             self.message.setText(f"Could not connect: {exc}" if isinstance(exc, SyncError) else f"Error: {exc}")
 
-        self._runner.run_query(lambda _p: test_connection(profile.url, password), done, failed)
+        kafka_password = None
+        if profile.kafka_sasl_mechanism:
+            kafka_password = self.kafka_password.text() or secrets.get_password(profile.kafka_account)
+
+        def work(_p: object) -> str:
+            lines = [test_connection(profile.url, password)]
+            if profile.kafka_bootstrap:
+                from c360_desktop.core.alerts.listener import KafkaConfig, probe_kafka
+
+                config = KafkaConfig(profile.kafka_bootstrap, "c360-connection-test", profile.kafka_security_protocol,
+                                     profile.kafka_sasl_mechanism, profile.kafka_sasl_user, kafka_password)
+                try:
+                    lines.append(probe_kafka(config))
+                except RuntimeError as exc:
+                    lines.append(f"Kafka: {exc}")
+            return "\n".join(lines)
+
+        self._runner.run_query(work, done, failed)
