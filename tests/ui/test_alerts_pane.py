@@ -75,10 +75,10 @@ def test_live_alerts_reach_the_pane_and_can_be_handled(qtbot, tmp_path, demo_cac
     assert opened == [row.customer_id]
     assert pane.unread == len(expected) - 1
 
-    # Acknowledge (Ctrl+K): it leaves the list, and the change waits in the outbox.
+    # Acknowledge (Ctrl+Shift+A): it leaves the list, and the change waits in the outbox.
     pane.table.selectRow(first)
     pane.table.setFocus()
-    qtbot.keyClick(pane.table, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(pane.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: row.id not in {r.id for r in pane.model.rows()}, timeout=5000)
     queued = services.cache.reader().execute(
         "SELECT count(*) FROM outbox WHERE entity = 'alert' AND entity_id = ?", (row.id,)).fetchone()[0]

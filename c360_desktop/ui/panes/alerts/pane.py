@@ -158,7 +158,7 @@ class AlertsPane(QWidget):
         self.search.setPlaceholderText("Filter alerts…")
         self.search.setClearButtonEnabled(True)
         self.ack_button = QPushButton("&Acknowledge")
-        self.ack_button.setToolTip("Acknowledge the selected alerts (Ctrl+K)")
+        self.ack_button.setToolTip("Acknowledge the selected alerts (Ctrl+Shift+A)")
         self.snooze_button = QToolButton()
         self.snooze_button.setText("&Snooze")
         self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -204,7 +204,7 @@ class AlertsPane(QWidget):
         layout.addWidget(self.table)
 
         ack = QAction("Acknowledge", self)
-        ack.setShortcut(QKeySequence("Ctrl+K"))
+        ack.setShortcut(QKeySequence("Ctrl+Shift+A"))
         ack.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         ack.triggered.connect(self.acknowledge_selected)
         self.addAction(ack)
