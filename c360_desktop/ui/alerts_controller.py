@@ -26,11 +26,14 @@ PULL_DELAY_MS = 2000  # changes arrive in bursts: one pull for a burst
 
 
 class AlertsController(QObject):
+    # Take every partition directly instead of joining the consumer group: same offsets and
+    # commits, no group-join wait (tests set it; the app joins its group as production should).
+    ASSIGN = False
     sig_alerts_shown = Signal(int)
     """This many new alerts reached the pane."""
 
     def __init__(self, window: MainWindow, services: Services, runner: TaskRunner, pane: Any = None,
-                 sync: Any = None, assign: bool = False) -> None:
+                 sync: Any = None, assign: bool | None = None) -> None:
         super().__init__(window)
         self._window, self._services, self._runner = window, services, runner
         self.pane, self.sync = pane, sync
@@ -62,7 +65,7 @@ class AlertsController(QObject):
             pane.sig_rules_requested.connect(self.edit_rules)
             pane.sig_dead_letters_requested.connect(self.show_dead_letters)
             window.add_action("&Alerts", "F9", self._show_pane, menu="Go")
-        self.start(assign)
+        self.start(self.ASSIGN if assign is None else assign)
 
     # ---- lifecycle ----
 
@@ -162,7 +165,7 @@ class AlertsController(QObject):
                 self._pull.start()  # try again when this run is over
                 return
             self._window.statusBar().showMessage(f"Central changes to {', '.join(tables)}: syncing…", 5000)
-            self.sync.sync_now()
+            self.sync.sync_now(tables=tables)
 
     def _show_pane(self) -> None:
         if self.pane is None:

@@ -37,10 +37,10 @@ class SyncController(QObject):
         for w in (self.activity, self.bar, self.cancel_button):
             status.addWidget(w)
         status.addPermanentWidget(self.state)
-        window.add_action("&Sync now", "F5", self.sync_now, menu="Sync")
+        window.add_action("&Sync now", "F5", lambda: self.sync_now(), menu="Sync")
         window.add_action("&Connections…", None, self.edit_connections, menu="Sync")
         self.timer = QTimer(self)
-        self.timer.timeout.connect(self.sync_now)
+        self.timer.timeout.connect(lambda: self.sync_now())
         self.reschedule()
         self._show_state()
 
@@ -66,7 +66,8 @@ class SyncController(QObject):
             self.state.setText(f"Online: {profile.name}")
             self.state.setToolTip(profile.url)
 
-    def sync_now(self) -> None:
+    def sync_now(self, tables: list[str] | None = None) -> None:
+        """Push, then pull (only ``tables`` if given: central changes announced over Kafka)."""
         profile = self._services.settings.profile()
         if profile is None:
             self._window.statusBar().showMessage("No connection chosen: Sync > Connections… to add one.", 8000)
@@ -111,7 +112,7 @@ class SyncController(QObject):
             # SQLAlchemy and the database drivers load when a sync first runs, not at start-up.
             from c360_desktop.core.sync import sync
 
-            return sync(cache, profile.url, profile.territory, progress=p)
+            return sync(cache, profile.url, profile.territory, progress=p, tables=tables)
 
         self._handle = self._runner.run_mutation(work, done, failed, progressed, cancelled)
 

@@ -50,9 +50,10 @@ def app_for(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(app_mod.Launcher, "quit", lambda self, code, message=None: None)
     launchers = []
 
-    def start(url, parishes=()):
+    def start(url, parishes=(), kafka=None):
         settings = Settings(user_name="rep.campbell", sync_every_minutes=0, active_profile="test",
-                            profiles=[ConnectionProfile(name="test", url=url, territory=list(parishes))])
+                            profiles=[ConnectionProfile(name="test", url=url, territory=list(parishes),
+                                                        kafka_bootstrap=kafka)])
         launcher = app_mod.Launcher(QApplication.instance(), settings, str(tmp_path / "cache.db"))
         launchers.append(launcher)
         (tmp_path / "cache.db").unlink(missing_ok=True)
@@ -181,3 +182,31 @@ def test_connections_dialog_takes_kafka_and_tests_it(qtbot, keyring_memory, pg):
         qtbot.waitUntil(lambda: "4 of 4 topics" in dialog.message.text(), timeout=20_000)
         save_screenshot(dialog, "connections_dialog_kafka")
         runner.wait()
+
+
+def test_central_changes_announced_on_kafka_are_pulled_without_waiting(qtbot, app_for, central_url, central,
+                                                                      monkeypatch):
+    from server_sync.devbroker import DevKafka
+    from server_sync.kafka import ChangePublisher, kafka_init
+    from c360_desktop.ui.alerts_controller import AlertsController
+
+    monkeypatch.setattr(AlertsController, "ASSIGN", True)
+    with DevKafka() as kafka:
+        kafka_init(kafka.bootstrap)
+        launcher = app_for(central_url, kafka=kafka.bootstrap)
+        sync = launcher.sync
+        with qtbot.waitSignal(sync.sig_sync_finished, timeout=120_000):
+            sync.sync_now()
+        cache = launcher.services.cache
+        cid = cache.reader().execute("SELECT id FROM customer ORDER BY id LIMIT 1").fetchone()[0]
+        publisher = ChangePublisher(central_url, kafka.bootstrap)
+        cur = central.cursor()
+        cur.execute("UPDATE customer SET display_name = 'Announced Change' WHERE id = %s", (cid,))
+        central.commit()
+        assert publisher.publish_once() == 1
+        publisher.close()
+        # No F5, no schedule: the change event alone brings it in (after a short debounce).
+        qtbot.waitUntil(lambda: cache.reader().execute(
+            "SELECT display_name FROM customer WHERE id = ?", (cid,)).fetchone()[0] == "Announced Change",
+            timeout=30_000)
+        launcher.alerts.stop()

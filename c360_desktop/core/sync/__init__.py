@@ -36,8 +36,10 @@ def password_for(url: str) -> str | None:
 
 
 def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
-         progress: Progress | None = None, password: str | None = None) -> tuple[PushResult, PullResult]:
-    """Push local changes, then pull central ones (which brings back the new row versions)."""
+         progress: Progress | None = None, password: str | None = None,
+         tables: Sequence[str] | None = None) -> tuple[PushResult, PullResult]:
+    """Push local changes, then pull central ones (which brings back the new row versions);
+    ``tables`` limits the pull to those tables (after the first pull)."""
     from sqlalchemy.engine import make_url
 
     from c360_desktop.core.sync.central import Central
@@ -55,6 +57,6 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     try:
         central.handshake()
         pushed = Pusher(cache, central).push(progress)
-        return pushed, Puller(cache, central, parishes).pull(progress, full=full)
+        return pushed, Puller(cache, central, parishes).pull(progress, full=full, tables=tables)
     finally:
         central.close()

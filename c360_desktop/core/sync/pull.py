@@ -98,20 +98,26 @@ class Puller:
             "SELECT watermark, cursor_id FROM sync_state WHERE table_name = ?", (name,)).fetchone()
         return (int(row[0]), row[1]) if row else (0, "")
 
-    def pull(self, progress: Progress | None = None, full: bool = False) -> PullResult:
+    def pull(self, progress: Progress | None = None, full: bool = False,
+             tables: Sequence[str] | None = None) -> PullResult:
+        """Pull every synchronised table, or only ``tables`` (those a change event named; a first
+        pull always takes every table)."""
         progress = progress or Progress()
         if full:
             with self.cache.writer() as conn:
                 conn.execute("DELETE FROM sync_state")
         cursors = {name: self.cursor(name) for name in SYNCED_TABLES}
         first = all(c == (0, "") for c in cursors.values())
+        if tables is not None and not first and not full:
+            cursors = {name: c for name, c in cursors.items() if name in set(tables)}
         if first:
             self._mark_stale()
         result = PullResult()
         self._todo = {name: self.central.pending(name, c, self._scope(name, c)) for name, c in cursors.items()}
         self._done, self._started = 0, time.perf_counter()
         for name in SYNCED_TABLES:
-            result.tables.append(self._pull_table(name, progress, first))
+            if name in cursors:
+                result.tables.append(self._pull_table(name, progress, first))
         if self.cache.meta("derived_stale") == "1":
             progress.update(0.97, "Rebuilding the search index and summaries")
             with self.cache.writer() as conn:
