@@ -180,9 +180,9 @@ def _pane_setup(cache_path: Path, bootstrap: str, rules: list[AlertRule], fetch_
         listener_mod.KafkaConfig.client_config = original  # type: ignore[method-assign]
     else:
         controller = AlertsController(window, services, runner, pane, assign=True)
-    from c360_desktop.ui.workers import collect_garbage_on_gui_thread
-
     import gc
+
+    from c360_desktop.ui.workers import collect_garbage_on_gui_thread
 
     window.gc_timer = collect_garbage_on_gui_thread(window)  # the app's garbage-collection policy
     gc.collect()

@@ -21,7 +21,6 @@ import time
 
 from server_sync.devserver import free_port
 
-
 _BINARY: list[str] = []
 
 

@@ -146,10 +146,10 @@ def test_connections_dialog_keeps_the_password_in_the_keyring(qtbot, keyring_mem
 
 
 def test_connections_dialog_takes_kafka_and_tests_it(qtbot, keyring_memory, pg):
-    from server_sync.devbroker import DevKafka
-    from server_sync.kafka import kafka_init
     from c360_desktop.ui.widgets.connections import ConnectionsDialog
     from c360_desktop.ui.workers import TaskRunner
+    from server_sync.devbroker import DevKafka
+    from server_sync.kafka import kafka_init
 
     settings = Settings(user_name="rep")
     runner = TaskRunner()
@@ -186,9 +186,9 @@ def test_connections_dialog_takes_kafka_and_tests_it(qtbot, keyring_memory, pg):
 
 def test_central_changes_announced_on_kafka_are_pulled_without_waiting(qtbot, app_for, central_url, central,
                                                                       monkeypatch):
+    from c360_desktop.ui.alerts_controller import AlertsController
     from server_sync.devbroker import DevKafka
     from server_sync.kafka import ChangePublisher, kafka_init
-    from c360_desktop.ui.alerts_controller import AlertsController
 
     monkeypatch.setattr(AlertsController, "ASSIGN", True)
     with DevKafka() as kafka:
