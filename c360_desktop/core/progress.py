@@ -21,6 +21,9 @@ class Progress:
         self._cancelled = False
         self.fraction = 0.0
         self.message = ""
+        # Optional structured detail for a UI that wants more than one bar (e.g. the sync's
+        # per-table figures); replaced as a whole, so readers on other threads see a consistent value.
+        self.detail: object = None
 
     @property
     def cancelled(self) -> bool:

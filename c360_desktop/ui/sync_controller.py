@@ -12,6 +12,7 @@ from c360_desktop.core.progress import Progress
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA
 from c360_desktop.ui.main_window import MainWindow
+from c360_desktop.ui.widgets.sync_details import SyncDetails
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 
@@ -30,11 +31,18 @@ class SyncController(QObject):
         self.bar.setMaximumWidth(160)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
+        self.details_button = QPushButton("Details…")
+        self.details_button.setToolTip("A progress bar per table")
+        self.details_button.clicked.connect(self.show_details)
         self.activity = QLabel()
-        for w in (self.activity, self.bar, self.cancel_button):
+        self.details: SyncDetails | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(250)
+        self._poll.timeout.connect(self._show_detail)
+        for w in self._busy_widgets:
             w.hide()
         status = window.statusBar()
-        for w in (self.activity, self.bar, self.cancel_button):
+        for w in self._busy_widgets:
             status.addWidget(w)
         status.addPermanentWidget(self.state)
         window.add_action("&Sync now", "F5", lambda: self.sync_now(), menu="Sync")
@@ -43,6 +51,21 @@ class SyncController(QObject):
         self.timer.timeout.connect(lambda: self.sync_now())
         self.reschedule()
         self._show_state()
+
+    @property
+    def _busy_widgets(self) -> tuple:
+        return (self.activity, self.bar, self.details_button, self.cancel_button)
+
+    def show_details(self) -> None:
+        if self.details is None:
+            self.details = SyncDetails(self._window)
+        self.details.show()
+        self.details.raise_()
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        if self.details is not None and self.details.isVisible() and self._handle is not None:
+            self.details.show_tables(self._handle.progress.detail)  # type: ignore[arg-type]
 
     @property
     def running(self) -> bool:
@@ -75,8 +98,12 @@ class SyncController(QObject):
         if self.running:
             return
         cache = self._services.cache
-        for w in (self.activity, self.bar, self.cancel_button):
+        for w in self._busy_widgets:
             w.show()
+        if self.details is not None:
+            self.details.close()
+            self.details = None  # a fresh table list for each run
+        self._poll.start()
         self.activity.setText(f"Syncing with {profile.name}…")
         self.bar.setValue(0)
 
@@ -127,8 +154,10 @@ class SyncController(QObject):
             self.activity.setText("Cancelling…")
 
     def _finish(self) -> None:
+        self._show_detail()  # the final figures stay in the details window
+        self._poll.stop()
         self._handle = None
-        for w in (self.activity, self.bar, self.cancel_button):
+        for w in self._busy_widgets:
             w.hide()
 
     def edit_connections(self) -> None:

@@ -77,8 +77,18 @@ def test_f5_syncs_and_a_conflict_is_decided_in_the_pane(qtbot, app_for, central_
     assert "Online: test" in sync.state.text()
     with qtbot.waitSignal(sync.sig_sync_finished, timeout=60_000) as done:
         qtbot.keyClick(window, Qt.Key.Key_F5)
+        assert sync.details_button.isVisible()
+        sync.details_button.click()  # a progress bar per table
     assert done.args == [True]
     qtbot.waitUntil(lambda: window.count_label.text().startswith("1,5"), timeout=10_000)
+    details = sync.details
+    _name, bar, rows, _speed, left = details.rows["customer"]
+    n_customers, n_txn = launcher.services.cache.reader().execute(
+        'SELECT (SELECT count(*) FROM customer), (SELECT count(*) FROM "transaction")').fetchone()
+    assert rows.text() == f"{n_customers:,} of {n_customers:,}" and bar.value() == 1000 and left.text() == "done"
+    assert details.rows["transaction"][2].text() == f"{n_txn:,} of {n_txn:,}"
+    assert len(details.rows) >= 20  # every synchronised table has its row
+    save_screenshot(details, "sync_details")
     services = launcher.services
     cid = services.cache.reader().execute(
         "SELECT id FROM customer WHERE primary_email IS NOT NULL ORDER BY id LIMIT 1").fetchone()[0]

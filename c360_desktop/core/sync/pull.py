@@ -46,6 +46,21 @@ class TableResult:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class TableProgress:
+    """One table's part of a pull, for a progress bar per table."""
+
+    table: str
+    done: int
+    total: int
+    rows_per_s: float
+    seconds_left: float | None  # None: not started yet
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total == 0 else min(1.0, self.done / self.total)
+
+
 @dataclass
 class PullResult:
     tables: list[TableResult] = field(default_factory=list)
@@ -115,6 +130,9 @@ class Puller:
         result = PullResult()
         self._todo = {name: self.central.pending(name, c, self._scope(name, c)) for name, c in cursors.items()}
         self._done, self._started = 0, time.perf_counter()
+        # rows taken, when the table's pull began, when its latest batch was written
+        self._per_table: dict[str, list[float]] = {name: [0, 0.0, 0.0] for name in self._todo}
+        self._publish(progress)
         for name in SYNCED_TABLES:
             if name in cursors:
                 result.tables.append(self._pull_table(name, progress, first))
@@ -140,8 +158,23 @@ class Puller:
         # of the territory); only the in-scope ones are kept.
         return self.parishes if (cursor == (0, "") or name != "customer") else None
 
+    def _publish(self, progress: Progress) -> None:
+        out = []
+        for name, (done, began, latest) in self._per_table.items():
+            total = max(self._todo.get(name, 0), int(done))
+            rate = done / (latest - began) if began and latest > began else 0.0
+            left = (total - done) / rate if rate else (0.0 if done >= total else None)
+            out.append(TableProgress(name, int(done), total, rate, left))
+        progress.detail = out
+
     def _report(self, progress: Progress, name: str, rows: int) -> None:
-        """Progress over the whole pull: rows done of rows pending, rate, time left."""
+        """Progress over the whole pull (rows done of rows pending, rate, time left), and per table."""
+        entry = self._per_table.setdefault(name, [0, 0.0, 0.0])
+        if not entry[1]:
+            entry[1] = self._table_started
+        entry[0] += rows
+        entry[2] = time.perf_counter()
+        self._publish(progress)
         self._done += rows
         total = max(sum(self._todo.values()), 1)
         elapsed = time.perf_counter() - self._started
@@ -155,7 +188,7 @@ class Puller:
         sql = _upsert_sql(name, cols)
         key = cols.index("id")
         res = TableResult(name)
-        started = time.perf_counter()
+        started = self._table_started = time.perf_counter()
         cursor = self.cursor(name)
         parishes = self._scope(name, cursor)
         batches = self._prefetched(name, cursor, parishes) if first else self._batches(name, cursor, parishes)
