@@ -49,6 +49,12 @@ class SyncController(QObject):
         window.add_action("&Connections…", None, self.edit_connections, menu="Sync")
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now())
+        # Offline: try again soon, then less and less often (30 s, 1, 2, 4... min, up to the
+        # schedule), so the app is back online quickly without hammering a server that is down.
+        self.retry = QTimer(self)
+        self.retry.setSingleShot(True)
+        self.retry.timeout.connect(lambda: self.sync_now())
+        self.retry_delay_s = 0
         self.reschedule()
         self._show_state()
 
@@ -70,6 +76,13 @@ class SyncController(QObject):
     @property
     def running(self) -> bool:
         return self._handle is not None
+
+    def _schedule_retry(self) -> None:
+        if self._services.settings.profile() is None:
+            return
+        limit = max(60, (self._services.settings.sync_every_minutes or 60) * 60)
+        self.retry_delay_s = min(limit, 30 if not self.retry_delay_s else self.retry_delay_s * 2)
+        self.retry.start(self.retry_delay_s * 1000)
 
     def reschedule(self) -> None:
         minutes = self._services.settings.sync_every_minutes
@@ -113,6 +126,8 @@ class SyncController(QObject):
 
         def done(result: tuple) -> None:
             pushed, pulled = result
+            self.retry.stop()
+            self.retry_delay_s = 0
             self._finish()
             self._show_state()
             note = f"Synced: pushed {pushed.applied}, pulled {pulled.rows:,} rows"
@@ -127,7 +142,9 @@ class SyncController(QObject):
             self._finish()
             reason = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
             self._show_state(offline_reason=reason)
-            self._window.statusBar().showMessage(f"Sync stopped: {reason}. Working offline; it will resume.", 15_000)
+            self._schedule_retry()
+            self._window.statusBar().showMessage(
+                f"Sync stopped: {reason}. Working offline; trying again in {self.retry_delay_s} s.", 15_000)
             self.sig_sync_finished.emit(False)
 
         def cancelled() -> None:
@@ -146,6 +163,7 @@ class SyncController(QObject):
     def stop(self) -> None:
         """This window's cache is being closed: no more scheduled runs, and cancel a running one."""
         self.timer.stop()
+        self.retry.stop()
         self.cancel()
 
     def cancel(self) -> None:

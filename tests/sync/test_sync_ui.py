@@ -120,6 +120,10 @@ def test_an_unreachable_server_leaves_the_app_usable_and_says_offline(qtbot, app
     assert done.args == [False]
     assert sync.state.text().startswith("Offline since")
     assert "cannot reach the database server" in sync.state.toolTip()
+    assert sync.retry.isActive() and sync.retry_delay_s == 30  # it tries again soon, by itself
+    with qtbot.waitSignal(sync.sig_sync_finished, timeout=60_000):
+        sync.sync_now()
+    assert sync.retry_delay_s == 60  # and then less often
     lookup = launcher.host.panes["lookup_pane"]
     with qtbot.waitSignal(lookup.sig_results_shown, timeout=10_000):
         lookup.search_box.setText("anyone")  # still usable
