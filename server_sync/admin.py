@@ -90,7 +90,13 @@ def init(url: str, password: str | None = None) -> str:
                                  "c360-server knows; use a newer c360-server")
             command.upgrade(_config(conn), "head")
     except (OperationalError, ProgrammingError) as exc:
-        raise AdminError(explain(exc, url)) from None
+        message = explain(exc, url)
+        if "permission denied to create extension" in message and "postgis" in message:
+            database = engine.url.database
+            message = (f"PostGIS is not enabled in database {database} and user {engine.url.username} may not "
+                       f"enable it: ask an administrator to run CREATE EXTENSION postgis in {database}; "
+                       "nothing was changed")
+        raise AdminError(message) from None
     finally:
         engine.dispose()
     return head_revision()

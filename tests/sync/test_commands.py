@@ -34,5 +34,15 @@ def test_server_init_status_and_refusals(pg):
     assert r.returncode == 2 and r.stderr.strip() == (
         "c360-server: error: the central schema is at revision c0099, newer than this c360-server knows; "
         "use a newer c360-server")
+    # PostGIS not enabled in the database, and a user who may not enable it: one line, nothing written.
+    pg.psql("CREATE ROLE mapless LOGIN")
+    pg.psql("CREATE DATABASE mapless OWNER mapless")
+    mapless = url.replace("postgres@", "mapless@").replace("/admin_t", "/mapless")
+    r = run("c360-server", "init", "--url", mapless)
+    assert r.returncode == 2 and r.stderr.strip() == (
+        "c360-server: error: PostGIS is not enabled in database mapless and user mapless may not enable it: "
+        "ask an administrator to run CREATE EXTENSION postgis in mapless; nothing was changed")
+    tables = pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", "mapless")
+    assert tables.strip() == "0"
     r = run("c360-server", "status", "--url", "nonsense")
     assert r.returncode == 2 and "is not a database URL" in r.stderr
