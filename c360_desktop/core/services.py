@@ -29,6 +29,10 @@ class Services:
     @classmethod
     def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:
         cache = open_cache(path, create=create)
+        if cache.meta("deferred_indexes"):  # a first sync died before building them: build them now
+            from c360_desktop.core.sync.pull import restore_indexes
+
+            restore_indexes(cache)
         return cls(cache=cache, search=CustomerSearch(cache), profiles=ProfileService(cache),
                    settings=settings)
 

@@ -34,3 +34,19 @@ def _digest(rows) -> tuple[int, str]:
 def _norm(v):
     # + 0.0 folds -0.0 into 0.0: equal values, but SQLite hands back -0.0 as 0.0
     return round(v, 6) + 0.0 if isinstance(v, float) else v
+
+
+def index_definitions(cache):
+    """Every index of the cache with its definition (a first pull drops and rebuilds some)."""
+    return sorted(cache.reader().execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
+
+
+def fresh_index_definitions(tmp_path):
+    from c360_desktop.core.storage.cache import open_cache
+
+    fresh = open_cache(tmp_path / "fresh-for-indexes.db")
+    try:
+        return index_definitions(fresh)
+    finally:
+        fresh.close()

@@ -5,7 +5,7 @@ import pytest
 from c360_desktop.core.search import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 from c360_desktop.core.sync import SyncError, sync
-from tests.sync.helpers import table_digests
+from tests.sync.helpers import fresh_index_definitions, index_definitions, table_digests
 
 
 @pytest.fixture
@@ -15,8 +15,10 @@ def cache(tmp_path):
     c.close()
 
 
-def test_first_pull_makes_the_cache_equal_central(cache, central_url):
+def test_first_pull_makes_the_cache_equal_central(cache, central_url, tmp_path):
     _pushed, result = sync(cache, central_url)
+    # The secondary indexes set aside for the load are all back, as the migrations define them.
+    assert index_definitions(cache) == fresh_index_definitions(tmp_path) and cache.meta("deferred_indexes") is None
     want, have = table_digests(cache, central_url)
     assert have == want
     assert result.rows == sum(n for n, _ in want.values())

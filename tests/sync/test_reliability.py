@@ -13,7 +13,7 @@ import pytest
 from c360_desktop.core.storage.cache import open_cache
 from server_sync import admin
 from server_sync.devserver import DevPostgres
-from tests.sync.helpers import table_digests
+from tests.sync.helpers import fresh_index_definitions, index_definitions, table_digests
 
 C360 = str(Path(sys.executable).with_name("c360"))
 pytestmark = pytest.mark.slow
@@ -54,6 +54,7 @@ def test_killed_at_50_random_points_the_cache_still_ends_equal_to_central(centra
     conn = cache.reader()
     assert conn.execute("SELECT count(*) FROM customer_fts").fetchone()[0] == want["customer"][0]
     assert cache.meta("derived_stale") is None
+    assert index_definitions(cache) == fresh_index_definitions(tmp_path)  # rebuilt after every kill
 
 
 def test_server_stopped_mid_sync_then_back(tmp_path):

@@ -19,6 +19,7 @@ per-customer summaries. During a first full pull these are rebuilt once at the e
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import sqlite3
 import threading
@@ -101,6 +102,21 @@ def refresh_summaries(conn: sqlite3.Connection, customer_ids: Sequence[str] | No
         GROUP BY c.id""", params)
 
 
+def restore_indexes(cache: Cache) -> None:
+    """Build the indexes a first pull set aside, if any (idempotent, one transaction)."""
+    pending = cache.meta("deferred_indexes")
+    if not pending:
+        return
+    with cache.writer() as conn:
+        for _name, sql in json.loads(pending):
+            for kind in ("CREATE UNIQUE INDEX ", "CREATE INDEX "):
+                if sql.startswith(kind):
+                    sql = sql.replace(kind, kind + "IF NOT EXISTS ", 1)
+                    break
+            conn.execute(sql)
+        conn.execute("DELETE FROM cache_meta WHERE key = 'deferred_indexes'")
+
+
 class Puller:
     def __init__(self, cache: Cache, central: Central, parishes: Sequence[str] | None = None,
                  batch: int = BATCH) -> None:
@@ -127,6 +143,8 @@ class Puller:
             cursors = {name: c for name, c in cursors.items() if name in set(tables)}
         if first:
             self._mark_stale()
+        else:
+            restore_indexes(self.cache)  # a first pull that died before it rebuilt them
         result = PullResult()
         self._todo = {name: self.central.pending(name, c, self._scope(name, c)) for name, c in cursors.items()}
         self._done, self._started = 0, time.perf_counter()
@@ -136,6 +154,9 @@ class Puller:
         for name in SYNCED_TABLES:
             if name in cursors:
                 result.tables.append(self._pull_table(name, progress, first))
+        if self.cache.meta("deferred_indexes"):
+            progress.update(0.96, "Building indexes")
+            restore_indexes(self.cache)
         if self.cache.meta("derived_stale") == "1":
             progress.update(0.97, "Rebuilding the search index and summaries")
             with self.cache.writer() as conn:
@@ -149,9 +170,22 @@ class Puller:
         return result
 
     def _mark_stale(self) -> None:
-        """Derived data must be rebuilt once this first pull ends (or, if it dies, on the next run)."""
+        """Derived data must be rebuilt once this first pull ends (or, if it dies, on the next run).
+        The synchronised tables' secondary indexes are dropped for the load and built once at the
+        end (sorting once beats updating B-trees row by row); their definitions are kept in the
+        cache in the same transaction, so a pull that dies midway rebuilds them next time."""
         with self.cache.writer() as conn:
             conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('derived_stale', '1')")
+            marks = ",".join("?" * len(SYNCED_TABLES))
+            found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                 f"AND tbl_name IN ({marks}) ORDER BY name", SYNCED_TABLES).fetchall()
+            row = conn.execute("SELECT value FROM cache_meta WHERE key = 'deferred_indexes'").fetchone()
+            deferred = json.loads(row[0]) if row else []
+            for name, sql in found:
+                conn.execute(f'DROP INDEX "{name}"')
+                deferred.append([name, sql])
+            conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('deferred_indexes', ?)",
+                         (json.dumps(deferred),))
 
     def _scope(self, name: str, cursor: tuple[int, str]) -> list[str] | None:
         # After the first pull every customer change comes (a customer may have moved into or out
