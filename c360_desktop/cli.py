@@ -124,6 +124,60 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leads(args: argparse.Namespace) -> int:
+    from c360_desktop.core.leads import LeadQueue
+
+    services = _open_services(args)
+    leads = LeadQueue(services.cache.reader).query(
+        parishes=args.territory, bands=args.band, sort=args.sort, limit=args.limit)
+    if args.json:
+        json.dump([{**asdict(r), "explanation": LeadQueue(services.cache.reader).explain(r.lead_id)} for r in leads],
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in leads:
+            print(f"{r.score:5.1f} {r.band:4}  {r.customer_name:<32.32}  {r.parish or '':6} {r.next_action:<18} "
+                  f"{r.next_action_reason}")
+        if not leads:
+            print("no open leads", file=sys.stderr)
+    return 0
+
+
+def _latitude(text: str) -> float:
+    return _coordinate(text, -90, 90, "latitude")
+
+
+def _longitude(text: str) -> float:
+    return _coordinate(text, -180, 180, "longitude")
+
+
+def _coordinate(text: str, low: float, high: float, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {what} (decimal degrees, e.g. 18.04)") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{what} {value} is outside {low}..{high}")
+    return value
+
+
+def cmd_near(args: argparse.Namespace) -> int:
+    from c360_desktop.core.geo import near
+
+    services = _open_services(args)
+    found = near(services.cache.reader(), args.lat, args.lon, args.radius_km, limit=args.limit)
+    if args.json:
+        json.dump([asdict(n) for n in found], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for n in found:
+            score = f"{n.lead_score:5.1f}" if n.lead_score is not None else "    -"
+            print(f"{n.distance_km:7.2f} km  {n.name:<36.36} lead {score}  last contact {n.last_contact_at or '-'}")
+        if not found:
+            print(f"nobody within {args.radius_km} km", file=sys.stderr)
+    return 0
+
+
 def _parishes(text: str) -> list[str]:
     from c360_desktop.core.validation import InvalidValue, normalize_parish
 
@@ -196,6 +250,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--territory", type=_parishes, help="parishes to hold, e.g. JM-12,JM-11 (default: all)")
     p.add_argument("--full", action="store_true", help="pull everything again, not just changes")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("leads", help="open leads ranked by score, with band and next best action")
+    cache_arg(p)
+    p.add_argument("--territory", type=_parishes, help="parishes, e.g. JM-12,JM-11 (default: all)")
+    p.add_argument("--band", type=lambda t: [b.strip() for b in t.split(",")], help="hot,warm,cold")
+    p.add_argument("--sort", choices=("score", "value", "age", "last_contact", "name"), default="score")
+    p.add_argument("--limit", type=_positive, default=50, help="most leads (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON (with each score's explanation)")
+    p.set_defaults(func=cmd_leads)
+
+    p = sub.add_parser("near", help="customers within a radius of a point, nearest first")
+    cache_arg(p)
+    p.add_argument("--lat", type=_latitude, required=True)
+    p.add_argument("--lon", type=_longitude, required=True)
+    p.add_argument("--radius-km", type=float, default=5.0, help="default 5")
+    p.add_argument("--limit", type=_positive, default=50, help="most customers (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_near)
 
     p = sub.add_parser("show", help="print a customer's 360 profile")
     p.add_argument("customer_id")

@@ -144,6 +144,11 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
                                 f"{spec.customers:,} customers ({rows:,} rows)")
             conn.execute("BEGIN")
             search_index.index_customers(conn, progress=_Scaled(progress, 0.85, 0.97))
+            from c360_desktop.core.geo import refresh_geo
+            from c360_desktop.core.leads import refresh_lead_ranks
+
+            refresh_geo(conn)
+            refresh_lead_ranks(conn, now=datetime.combine(spec.as_of, datetime.min.time()).replace(hour=18))
             meta = {"demo_seed": spec.seed, "demo_as_of": spec.as_of.isoformat(),
                     "demo_customers": spec.customers, "created_at": datetime.now().isoformat(timespec="seconds"),
                     "last_sync_at": None}

@@ -465,6 +465,35 @@ class RecentEvent(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class LeadRank(Base):
+    """Open leads with their score, band and next best action, denormalised so that the lead
+    queue filters and sorts in SQL (core/leads.py keeps it in step)."""
+
+    __tablename__ = "lead_rank"
+    lead_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    rep_id: Mapped[str | None] = mapped_column(String(36))
+    parish: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    estimated_value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(4))
+    scored_by: Mapped[str] = mapped_column(String(64))
+    contributions: Mapped[list[Any]] = mapped_column(JSON)
+    next_action: Mapped[str] = mapped_column(String(40))
+    next_action_reason: Mapped[str] = mapped_column(String(300))
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        Index("ix_lead_rank_score", "score"),
+        Index("ix_lead_rank_parish_score", "parish", "score"),
+        Index("ix_lead_rank_rep_score", "rep_id", "score"),
+        Index("ix_lead_rank_customer", "customer_id"),
+    )
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 

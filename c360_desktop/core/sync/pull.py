@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from c360_desktop.core import search_index
+from c360_desktop.core.geo import refresh_geo
+from c360_desktop.core.leads import refresh_lead_ranks, refresh_lead_ranks_for_customers
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
@@ -38,6 +40,7 @@ from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_column
 BATCH = 20_000
 _DONE = object()
 _SUMMARY_SOURCES = ("transaction", "lead")
+_RANK_SOURCES = ("customer", "lead", "transaction", "score", "sales_activity")
 
 
 @dataclass
@@ -162,6 +165,8 @@ class Puller:
             with self.cache.writer() as conn:
                 search_index.index_customers(conn)
                 refresh_summaries(conn)
+                refresh_geo(conn)
+                refresh_lead_ranks(conn)
                 conn.execute("DELETE FROM cache_meta WHERE key = 'derived_stale'")
         with self.cache.writer() as conn:
             conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('last_sync_at', "
@@ -314,6 +319,10 @@ class Puller:
                 search_index.index_customers(conn, ids)
             if name in _SUMMARY_SOURCES or name == "customer":
                 refresh_summaries(conn, ids)
+            if name == "customer":
+                refresh_geo(conn, ids)
+            if name in _RANK_SOURCES:
+                refresh_lead_ranks_for_customers(conn, ids)
         return len(rows)
 
     @staticmethod
@@ -340,5 +349,8 @@ class Puller:
         for child in CUSTOMER_SCOPED:
             conn.execute(f'DELETE FROM "{child}" WHERE customer_id IN ({marks})', customer_ids)
         conn.execute(f"DELETE FROM customer_summary WHERE customer_id IN ({marks})", customer_ids)
+        conn.execute(f"DELETE FROM lead_rank WHERE customer_id IN ({marks})", customer_ids)
+        conn.execute(f"DELETE FROM customer_geo WHERE key IN (SELECT search_key FROM customer WHERE id IN ({marks}))",
+                     customer_ids)
         search_index.forget_customers(conn, customer_ids)
         conn.execute(f"DELETE FROM customer WHERE id IN ({marks})", customer_ids)

@@ -1,0 +1,76 @@
+"""Customers near a point: an R*Tree of positions in the cache, exact distances by haversine.
+
+The R*Tree (``customer_geo``, keyed by ``customer.search_key``) narrows a query to the bounding
+box of the circle; only those candidates get the exact great-circle distance. ``refresh_geo``
+keeps it in step with the customer table (after a sync, after the demo build).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EARTH_KM = 6371.0088
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def refresh_geo(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = None) -> None:
+    """Bring customer_geo in line with customers' positions (all, or some)."""
+    if customer_ids is None:
+        conn.execute("DELETE FROM customer_geo")
+        conn.execute("INSERT INTO customer_geo (key, min_lat, max_lat, min_lon, max_lon) "
+                     "SELECT search_key, lat, lat, lon, lon FROM customer WHERE lat IS NOT NULL AND lon IS NOT NULL "
+                     "AND search_key IS NOT NULL AND deleted_at IS NULL")
+        return
+    for i in range(0, len(customer_ids), 500):
+        chunk = list(customer_ids[i:i + 500])
+        marks = ",".join("?" * len(chunk))
+        keys = conn.execute(f"SELECT search_key, lat, lon, deleted_at FROM customer WHERE id IN ({marks})",
+                            chunk).fetchall()
+        conn.executemany("DELETE FROM customer_geo WHERE key = ?", [(k,) for k, *_ in keys if k is not None])
+        conn.executemany("INSERT INTO customer_geo (key, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)",
+                         [(k, lat, lat, lon, lon) for k, lat, lon, gone in keys
+                          if k is not None and lat is not None and lon is not None and gone is None])
+
+
+@dataclass(frozen=True)
+class Nearby:
+    customer_id: str
+    name: str
+    lat: float
+    lon: float
+    distance_km: float
+    lead_score: float | None
+    last_contact_at: str | None
+
+
+def near(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, limit: int = 100) -> list[Nearby]:
+    """Customers within ``radius_km`` of (lat, lon), nearest first."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
+    if not 0 < radius_km <= 500:
+        raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
+    dlat = math.degrees(radius_km / EARTH_KM)
+    dlon = math.degrees(radius_km / (EARTH_KM * max(math.cos(math.radians(lat)), 1e-6)))
+    rows = conn.execute(
+        "SELECT c.id, c.display_name, c.lat, c.lon, "
+        "(SELECT max(score) FROM lead_rank r WHERE r.customer_id = c.id), "
+        "(SELECT max(occurred_at) FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
+        "FROM customer_geo g JOIN customer c ON c.search_key = g.key "
+        "WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?",
+        (lat - dlat, lat + dlat, lon - dlon, lon + dlon)).fetchall()
+    found = []
+    for cid, name, clat, clon, score, contact in rows:
+        d = haversine_km(lat, lon, clat, clon)
+        if d <= radius_km:
+            found.append(Nearby(cid, name, clat, clon, round(d, 3), score, contact))
+    found.sort(key=lambda n: (n.distance_km, n.customer_id))
+    return found[:limit]

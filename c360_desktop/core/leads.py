@@ -1,0 +1,235 @@
+"""Lead queue: who to call next, with a score that says why and a next best action.
+
+Until the lead model (issue 5) has scored a customer, a lead gets a transparent rule-based score,
+labelled as such (``scored_by = "rules"``): points for status, estimated value, source, freshness
+and the customer's value, each listed as a contribution. A model score, when present, replaces it
+(``scored_by`` = the model version) and its contributions are shown instead.
+
+Next best action: the first rule that applies, in this order (documented in the user guide):
+
+1. the customer's churn risk is 0.6 or more, or their segment is "At risk": **Retention call**;
+2. the lead is hot and nobody has touched it for 24 hours: **Call now**;
+3. the customer's segment is price-sensitive ("Occasional", "Dormant"): **Send an offer**;
+4. the lead is qualified: **Book a meeting**;
+5. nobody has contacted it yet: **Introduce yourself** (e-mail);
+6. the last contact is over 14 days old: **Follow-up call**;
+7. otherwise: **Keep warm** (e-mail).
+
+``refresh_lead_ranks`` keeps the ``lead_rank`` table in step (after a sync, after an activity),
+so the queue filters and sorts in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from c360_desktop.core.models import OPEN_LEAD_STATUSES
+
+HOT, WARM = 70.0, 45.0
+PRICE_SENSITIVE = ("Occasional", "Dormant")
+_SOURCE_POINTS = {"referral": 10, "walk-in": 8, "website": 5, "campaign": 4, "social": 3}
+_STATUS_POINTS = {"qualified": 25, "contacted": 10, "new": 5}
+
+
+def band(score: float) -> str:
+    return "hot" if score >= HOT else "warm" if score >= WARM else "cold"
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    status: str
+    source: str | None
+    created_at: datetime
+    last_contact_at: datetime | None
+    estimated_value_jmd: float | None
+    lifetime_spend_jmd: float
+    segment: str | None
+    churn_risk: float | None
+
+
+def rule_score(f: LeadFacts, now: datetime) -> tuple[float, list[dict[str, Any]]]:
+    """Score 0-100 and its contributions (feature, points, why), largest first."""
+    parts: list[tuple[str, float, str]] = [("base", 20, "every open lead starts at 20")]
+    if f.status in _STATUS_POINTS:
+        parts.append(("status", _STATUS_POINTS[f.status], f"status {f.status}"))
+    v = f.estimated_value_jmd
+    if v:
+        points = max(0.0, min(25.0, 8 * math.log10(max(v, 1) / 10_000) + 5))
+        parts.append(("estimated value", round(points, 1), f"estimated JMD {v:,.0f}"))
+    if f.source in _SOURCE_POINTS:
+        parts.append(("source", _SOURCE_POINTS[f.source], f"came by {f.source}"))
+    age = (now - f.created_at).days
+    if age <= 7:
+        parts.append(("freshness", 10, f"created {age} days ago"))
+    elif age > 90:
+        parts.append(("freshness", -10, f"open for {age} days"))
+    if f.lifetime_spend_jmd >= 500_000:
+        parts.append(("customer value", 10, f"customer has spent JMD {f.lifetime_spend_jmd:,.0f}"))
+    elif f.lifetime_spend_jmd >= 100_000:
+        parts.append(("customer value", 5, f"customer has spent JMD {f.lifetime_spend_jmd:,.0f}"))
+    score = max(0.0, min(100.0, sum(p for _n, p, _w in parts)))
+    contributions = [{"feature": n, "points": p, "why": w} for n, p, w in
+                     sorted(parts, key=lambda x: -abs(x[1]))]
+    return round(score, 1), contributions
+
+
+def next_best_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, str]:
+    """(action, reason) by the documented rules, first match wins."""
+    if (f.churn_risk is not None and f.churn_risk >= 0.6) or f.segment == "At risk":
+        why = f"churn risk {f.churn_risk:.2f}" if f.churn_risk is not None and f.churn_risk >= 0.6 \
+            else "customer is in the At risk segment"
+        return "Retention call", f"{why}: keep the customer before selling more"
+    touched = f.last_contact_at or f.created_at
+    idle_h = (now - touched).total_seconds() / 3600
+    if band(score) == "hot" and idle_h >= 24:
+        return "Call now", f"hot lead (score {score:.0f}) untouched for {idle_h:.0f} hours"
+    if f.segment in PRICE_SENSITIVE:
+        return "Send an offer", f"{f.segment} customers respond to offers"
+    if f.status == "qualified":
+        return "Book a meeting", "qualified: time to meet and close"
+    if f.last_contact_at is None:
+        return "Introduce yourself", "nobody has contacted this lead yet"
+    days = (now - f.last_contact_at).days
+    if days > 14:
+        return "Follow-up call", f"last contact {days} days ago"
+    return "Keep warm", f"contacted {days} days ago; stay in touch by e-mail"
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+_SOURCE_SQL = """
+SELECT l.id, l.customer_id, l.rep_id, c.parish, l.status, l.source, l.created_at, l.last_contact_at,
+       l.estimated_value_cents, coalesce(cs.lifetime_spend_cents, 0), s.name,
+       (SELECT value FROM score WHERE customer_id = l.customer_id AND model = 'churn' AND deleted_at IS NULL
+            ORDER BY scored_at DESC LIMIT 1),
+       (SELECT value || '|' || model_version || '|' || coalesce(contributions, '[]') FROM score
+            WHERE customer_id = l.customer_id AND model = 'lead' AND deleted_at IS NULL
+            ORDER BY scored_at DESC LIMIT 1)
+FROM lead l
+JOIN customer c ON c.id = l.customer_id
+LEFT JOIN customer_summary cs ON cs.customer_id = l.customer_id
+LEFT JOIN segment s ON s.id = c.segment_id
+WHERE l.deleted_at IS NULL AND l.status IN ({statuses}) {where}
+"""
+
+
+def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
+                       lead_ids: Sequence[str] | None = None) -> int:
+    """Recompute ranks of open leads (all, or some) inside the caller's transaction."""
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    statuses = ",".join(f"'{s}'" for s in OPEN_LEAD_STATUSES)
+    where, params = "", []
+    if lead_ids is not None:
+        if not lead_ids:
+            return 0
+        where = f"AND l.id IN ({','.join('?' * len(lead_ids))})"
+        params = list(lead_ids)
+        conn.execute(f"DELETE FROM lead_rank WHERE lead_id IN ({','.join('?' * len(lead_ids))})", params)
+    else:
+        conn.execute("DELETE FROM lead_rank")
+        conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('lead_ranks_at', ?)",
+                     (now.strftime("%Y-%m-%d %H:%M:%S"),))
+    rows = []
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    for (lead_id, customer_id, rep_id, parish, status, source, created, contacted, value_cents, spend_cents,
+         segment, churn, model) in conn.execute(_SOURCE_SQL.format(statuses=statuses, where=where), params):
+        facts = LeadFacts(status, source, _parse(created) or now, _parse(contacted),
+                          value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn)
+        if model:
+            value, version, contribs = model.split("|", 2)
+            score, scored_by, contributions = round(float(value), 1), version, json.loads(contribs)
+        else:
+            score, contributions = rule_score(facts, now)
+            scored_by = "rules"
+        action, reason = next_best_action(facts, score, now)
+        rows.append((lead_id, customer_id, rep_id, parish, status, source, created, contacted, value_cents, score,
+                     band(score), scored_by, json.dumps(contributions), action, reason, stamp))
+    conn.executemany(
+        "INSERT INTO lead_rank (lead_id, customer_id, rep_id, parish, status, source, created_at, last_contact_at, "
+        "estimated_value_cents, score, band, scored_by, contributions, next_action, next_action_reason, computed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def refresh_lead_ranks_for_customers(conn: sqlite3.Connection, customer_ids: Sequence[str],
+                                     now: datetime | None = None) -> int:
+    """Re-rank the leads of some customers (their value, segment or scores changed)."""
+    lead_ids: list[str] = []
+    for i in range(0, len(customer_ids), 500):
+        chunk = list(customer_ids[i:i + 500])
+        marks = ",".join("?" * len(chunk))
+        lead_ids += [r[0] for r in conn.execute(f"SELECT id FROM lead WHERE customer_id IN ({marks})", chunk)]
+        conn.execute(f"DELETE FROM lead_rank WHERE customer_id IN ({marks})", chunk)
+    total = 0
+    for i in range(0, len(lead_ids), 500):
+        total += refresh_lead_ranks(conn, now, lead_ids[i:i + 500])
+    return total
+
+
+@dataclass(frozen=True)
+class QueuedLead:
+    lead_id: str
+    customer_id: str
+    customer_name: str
+    parish: str | None
+    rep_id: str | None
+    status: str
+    source: str | None
+    score: float
+    band: str
+    scored_by: str
+    next_action: str
+    next_action_reason: str
+    created_at: str
+    last_contact_at: str | None
+    estimated_value_cents: int | None
+
+
+SORTS = {"score": "r.score DESC", "value": "r.estimated_value_cents DESC", "age": "r.created_at",
+         "last_contact": "r.last_contact_at", "name": "c.display_name"}
+
+
+class LeadQueue:
+    def __init__(self, conn_factory: Any) -> None:
+        self._conn = conn_factory  # a callable giving a read connection (Cache.reader)
+
+    def query(self, parishes: Sequence[str] | None = None, rep_id: str | None = None,
+              statuses: Sequence[str] | None = None, sources: Sequence[str] | None = None,
+              bands: Sequence[str] | None = None, max_age_days: int | None = None, sort: str = "score",
+              limit: int = 500, now: datetime | None = None) -> list[QueuedLead]:
+        """Open leads, filtered and sorted in SQL (``sort`` one of SORTS)."""
+        if sort not in SORTS:
+            raise ValueError(f"cannot sort by {sort!r}; choose {', '.join(SORTS)}")
+        where, params = [], []  # type: tuple[list[str], list[Any]]
+        for column, values in (("r.parish", parishes), ("r.status", statuses), ("r.source", sources),
+                               ("r.band", bands)):
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += list(values)
+        if rep_id:
+            where.append("r.rep_id = ?")
+            params.append(rep_id)
+        if max_age_days is not None:
+            since = (now or datetime.now(UTC)).replace(tzinfo=None) - timedelta(days=max_age_days)
+            where.append("r.created_at >= ?")
+            params.append(since.strftime("%Y-%m-%d %H:%M:%S"))
+        sql = ("SELECT r.lead_id, r.customer_id, c.display_name, r.parish, r.rep_id, r.status, r.source, r.score, "
+               "r.band, r.scored_by, r.next_action, r.next_action_reason, r.created_at, r.last_contact_at, "
+               "r.estimated_value_cents FROM lead_rank r JOIN customer c ON c.id = r.customer_id"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + f" ORDER BY {SORTS[sort]}, r.lead_id LIMIT ?")
+        return [QueuedLead(*row) for row in self._conn().execute(sql, (*params, limit))]
+
+    def explain(self, lead_id: str) -> list[dict[str, Any]]:
+        row = self._conn().execute("SELECT contributions FROM lead_rank WHERE lead_id = ?", (lead_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no open lead {lead_id}")
+        return list(json.loads(row[0]))
