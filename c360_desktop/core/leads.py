@@ -88,7 +88,8 @@ def next_best_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, st
     touched = f.last_contact_at or f.created_at
     idle_h = (now - touched).total_seconds() / 3600
     if band(score) == "hot" and idle_h >= 24:
-        return "Call now", f"hot lead (score {score:.0f}) untouched for {idle_h:.0f} hours"
+        idle = f"{idle_h:.0f} hours" if idle_h < 48 else f"{idle_h / 24:.0f} days"
+        return "Call now", f"hot lead (score {score:.0f}) untouched for {idle}"
     if f.segment in PRICE_SENSITIVE:
         return "Send an offer", f"{f.segment} customers respond to offers"
     if f.status == "qualified":
@@ -233,3 +234,50 @@ class LeadQueue:
         if row is None:
             raise KeyError(f"no open lead {lead_id}")
         return list(json.loads(row[0]))
+
+
+ACTIVITY_KINDS = ("call", "email", "meeting", "visit")
+
+
+def log_activity(cache: Any, lead_id: str, kind: str, outcome: str, note: str, user: str,
+                 action_id: str, now: datetime | None = None) -> bool:
+    """Record a sales activity on a lead, locally and in the outbox, in one transaction.
+
+    ``action_id`` is made when the user starts the action (one per click of Call, Email...), and
+    becomes the activity's id: the same action submitted twice (a double click, a retry) records
+    one activity. Returns False when this action was recorded already. The lead's last contact
+    (and a new lead's status, to contacted) are updated and queued as an edit, and it is re-ranked.
+    """
+    from c360_desktop.core.profile import queue_change
+
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"activity kind {kind!r}: choose {', '.join(ACTIVITY_KINDS)}")
+    outcome, note = outcome.strip()[:50], note.strip()[:5000]
+    stamp = (now or datetime.now(UTC)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
+    with cache.writer() as conn:
+        lead = conn.execute("SELECT customer_id, rep_id, status, last_contact_at, row_version FROM lead "
+                            "WHERE id = ? AND deleted_at IS NULL", (lead_id,)).fetchone()
+        if lead is None:
+            raise KeyError(f"no lead {lead_id}")
+        customer_id, rep_id, status, last_contact, row_version = lead
+        before = conn.total_changes
+        conn.execute("INSERT OR IGNORE INTO sales_activity (id, row_version, updated_at, updated_by, customer_id, "
+                     "lead_id, rep_id, kind, occurred_at, outcome, note) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (action_id, stamp, user, customer_id, lead_id, rep_id, kind, stamp, outcome or None, note or None))
+        if conn.total_changes == before:
+            return False
+        queue_change(conn, "sales_activity", action_id, "insert", {
+            "id": action_id, "customer_id": customer_id, "lead_id": lead_id, "rep_id": rep_id, "kind": kind,
+            "occurred_at": stamp, "outcome": outcome or None, "note": note or None, "updated_at": stamp,
+            "updated_by": user})
+        changes: dict[str, Any] = {"last_contact_at": stamp}
+        if status == "new":
+            changes["status"] = "contacted"
+        base = {"last_contact_at": last_contact, "status": status}
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        conn.execute(f"UPDATE lead SET {sets}, updated_by = ? WHERE id = ?", (*changes.values(), user, lead_id))
+        queue_change(conn, "lead", lead_id, "update",
+                     {"changes": changes, "base": {k: base[k] for k in changes}, "updated_by": user},
+                     base_row_version=row_version)
+        refresh_lead_ranks(conn, now, [lead_id])
+    return True

@@ -112,3 +112,26 @@ def test_cli_leads_and_near(demo_cache, capsys):
     with pytest.raises(SystemExit):
         main(["near", "--cache", str(demo_cache), "--lat", "north", "--lon", "-77"])
     assert "'north' is not a latitude" in capsys.readouterr().err
+
+
+def test_a_quick_action_records_one_activity_even_if_submitted_twice(demo_cache):
+    import uuid
+
+    from c360_desktop.core.leads import log_activity
+
+    cache = open_cache(demo_cache)
+    lead = cache.reader().execute("SELECT lead_id FROM lead_rank WHERE status = 'new' LIMIT 1").fetchone()[0]
+    action = str(uuid.uuid4())
+    assert log_activity(cache, lead, "call", "reached", "Wants a quote", "rep", action) is True
+    assert log_activity(cache, lead, "call", "reached", "Wants a quote", "rep", action) is False  # double click
+    conn = cache.reader()
+    assert conn.execute("SELECT count(*) FROM sales_activity WHERE lead_id = ?", (lead,)).fetchone()[0] >= 1
+    assert conn.execute("SELECT count(*) FROM sales_activity WHERE id = ?", (action,)).fetchone()[0] == 1
+    assert conn.execute("SELECT status FROM lead WHERE id = ?", (lead,)).fetchone()[0] == "contacted"
+    queued = conn.execute("SELECT entity, operation FROM outbox ORDER BY seq").fetchall()
+    assert queued == [("sales_activity", "insert"), ("lead", "update")]
+    rank = conn.execute("SELECT status, last_contact_at FROM lead_rank WHERE lead_id = ?", (lead,)).fetchone()
+    assert rank[0] == "contacted" and rank[1] is not None
+    with pytest.raises(ValueError, match="activity kind 'fax'"):
+        log_activity(cache, lead, "fax", "", "", "rep", str(uuid.uuid4()))
+    cache.close()
