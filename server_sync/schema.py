@@ -103,3 +103,33 @@ def central_metadata(dialect: str = "postgresql") -> MetaData:
         Column("value", Text),
     )
     return md
+
+
+_NOT_AUDITED = ("audit_log", "applied_change", "c360_meta")
+
+
+def mssql_triggers(md: MetaData) -> list[str]:
+    """SQL Server's counterpart of the PostgreSQL triggers: one AFTER trigger per synchronised
+    table that stamps updated_at on update and writes who, when, which row, before and after
+    (FOR JSON) to audit_log, skipped during a bulk load (SESSION_CONTEXT c360.bulk_load = 'on').
+    rowversion needs no trigger. Direct trigger recursion is off by default in SQL Server, so the
+    trigger's own UPDATE does not fire it again."""
+    out = []
+    for name in md.tables:
+        if name in _NOT_AUDITED:
+            continue
+        out.append(f"""CREATE TRIGGER [c360_touch_audit_{name}] ON [{name}] AFTER INSERT, UPDATE, DELETE AS
+BEGIN
+  SET NOCOUNT ON;
+  IF CAST(SESSION_CONTEXT(N'c360.bulk_load') AS nvarchar(10)) = N'on' RETURN;
+  IF EXISTS (SELECT 1 FROM inserted) AND EXISTS (SELECT 1 FROM deleted)
+    UPDATE t SET updated_at = SYSUTCDATETIME() FROM [{name}] AS t JOIN inserted AS i ON i.id = t.id;
+  INSERT INTO audit_log (table_name, row_id, action, actor, at, [before], [after])
+  SELECT N'{name}', COALESCE(i.id, d.id),
+         CASE WHEN i.id IS NULL THEN N'DELETE' WHEN d.id IS NULL THEN N'INSERT' ELSE N'UPDATE' END,
+         COALESCE(i.updated_by, d.updated_by), SYSUTCDATETIME(),
+         (SELECT d2.* FROM deleted AS d2 WHERE d2.id = d.id FOR JSON PATH, WITHOUT_ARRAY_WRAPPER),
+         (SELECT i2.* FROM inserted AS i2 WHERE i2.id = i.id FOR JSON PATH, WITHOUT_ARRAY_WRAPPER)
+  FROM inserted AS i FULL OUTER JOIN deleted AS d ON d.id = i.id;
+END""")
+    return out

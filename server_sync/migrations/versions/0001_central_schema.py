@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from server_sync.schema import CUSTOMER_SCOPED, GEO_TABLES, SCHEMA_VERSION, central_metadata
+from server_sync.schema import CUSTOMER_SCOPED, GEO_TABLES, SCHEMA_VERSION, central_metadata, mssql_triggers
 
 revision: str = "c0001"
 down_revision: str | Sequence[str] | None = None
@@ -55,8 +55,13 @@ def upgrade() -> None:
     md = central_metadata("mssql" if dialect == "mssql" else "postgresql")
     md.create_all(bind)
     op.execute(f"INSERT INTO c360_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')")
+    if dialect == "mssql":
+        # rowversion columns version rows themselves; triggers keep updated_at and the audit trail
+        for statement in mssql_triggers(md):
+            op.execute(statement)
+        return
     if dialect != "postgresql":
-        return  # SQL Server: rowversion columns version rows themselves
+        return
     op.execute(_TOUCH)
     op.execute(_AUDIT)
     op.execute(_GEOG)
