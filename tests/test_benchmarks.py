@@ -43,3 +43,10 @@ def test_alerts_benchmark(demo_cache):
     assert re.search(r"baseline\s+p50\s+[\d.]+ ms", out), out
     assert re.search(r"ours\s+longest stall\s+[\d.]+ ms", out) and re.search(r"naive\s+longest stall", out), out
     assert "INCOMPLETE" not in out, out
+
+
+def test_leads_and_geo_benchmark(demo_cache):
+    out = run("benchmarks.bench_leads_geo", "--cache", str(demo_cache), "--queries", "20", "--baseline-queries", "2",
+              "--queue-runs", "10")
+    assert re.search(r"ours\s+p50\s+[\d.]+ ms\s+p95", out) and re.search(r"full scan\s+p50", out), out
+    assert re.search(r"ours \(SQL on lead_rank\)\s+p50", out) and re.search(r"load all, rank in Python\s+p50", out), out

@@ -41,6 +41,19 @@ def refresh_geo(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = N
                           if k is not None and lat is not None and lon is not None and gone is None])
 
 
+def _rough(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, margin: float
+           ) -> list[tuple[float, int]]:
+    """(approximate distance, key) of R*Tree entries within radius + margin, nearest first."""
+    dlat = math.degrees(radius_km / EARTH_KM) + 0.001
+    dlon = math.degrees(radius_km / (EARTH_KM * max(math.cos(math.radians(lat)), 1e-6))) + 0.001
+    candidates = conn.execute(
+        "SELECT key, min_lat, min_lon FROM customer_geo "
+        "WHERE max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?",
+        (lat - dlat, lat + dlat, lon - dlon, lon + dlon)).fetchall()
+    rough = [(haversine_km(lat, lon, a, b), key) for key, a, b in candidates]
+    return sorted(x for x in rough if x[0] <= radius_km + margin)
+
+
 @dataclass(frozen=True)
 class Nearby:
     customer_id: str
@@ -58,19 +71,31 @@ def near(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, lim
         raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
     if not 0 < radius_km <= 500:
         raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
-    dlat = math.degrees(radius_km / EARTH_KM)
-    dlon = math.degrees(radius_km / (EARTH_KM * max(math.cos(math.radians(lat)), 1e-6)))
-    rows = conn.execute(
-        "SELECT c.id, c.display_name, c.lat, c.lon, "
-        "(SELECT max(score) FROM lead_rank r WHERE r.customer_id = c.id), "
-        "(SELECT max(occurred_at) FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
-        "FROM customer_geo g JOIN customer c ON c.search_key = g.key "
-        "WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?",
-        (lat - dlat, lat + dlat, lon - dlon, lon + dlon)).fetchall()
+    # Nearest first in dense towns: search a small circle first and widen it (x2) until it holds
+    # `limit` customers or reaches the radius, so central Kingston does not read 100,000 points.
+    # The R*Tree keeps 32-bit coordinates (a metre or so off): rank by them with a small margin,
+    # then take exact distances from the customers' own coordinates for the nearest few only.
+    margin = 0.02
+    r = min(radius_km, 0.5)
+    while True:
+        rough = _rough(conn, lat, lon, r, margin)
+        if r >= radius_km or sum(1 for d, _k in rough if d <= r - margin) >= limit:
+            break
+        r = min(radius_km, r * 2)
+    if len(rough) > limit:
+        cutoff = rough[limit - 1][0] + margin
+        rough = [(d, key) for d, key in rough if d <= cutoff]
+    keys = [key for _d, key in rough]
     found = []
-    for cid, name, clat, clon, score, contact in rows:
-        d = haversine_km(lat, lon, clat, clon)
-        if d <= radius_km:
-            found.append(Nearby(cid, name, clat, clon, round(d, 3), score, contact))
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for cid, name, clat, clon, score, contact in conn.execute(
+                "SELECT c.id, c.display_name, c.lat, c.lon, "
+                "(SELECT max(score) FROM lead_rank r WHERE r.customer_id = c.id), "
+                "(SELECT max(occurred_at) FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
+                f"FROM customer c WHERE c.search_key IN ({','.join('?' * len(chunk))})", chunk):
+            d = haversine_km(lat, lon, clat, clon)
+            if d <= radius_km:
+                found.append(Nearby(cid, name, clat, clon, round(d, 3), score, contact))
     found.sort(key=lambda n: (n.distance_km, n.customer_id))
     return found[:limit]

@@ -107,7 +107,7 @@ def _parse(value: str | None) -> datetime | None:
 
 
 _SOURCE_SQL = """
-SELECT l.id, l.customer_id, l.rep_id, c.parish, l.status, l.source, l.created_at, l.last_contact_at,
+SELECT l.id, l.customer_id, c.display_name, l.rep_id, c.parish, l.status, l.source, l.created_at, l.last_contact_at,
        l.estimated_value_cents, coalesce(cs.lifetime_spend_cents, 0), s.name,
        (SELECT value FROM score WHERE customer_id = l.customer_id AND model = 'churn' AND deleted_at IS NULL
             ORDER BY scored_at DESC LIMIT 1),
@@ -140,7 +140,7 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
                      (now.strftime("%Y-%m-%d %H:%M:%S"),))
     rows = []
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
-    for (lead_id, customer_id, rep_id, parish, status, source, created, contacted, value_cents, spend_cents,
+    for (lead_id, customer_id, name, rep_id, parish, status, source, created, contacted, value_cents, spend_cents,
          segment, churn, model) in conn.execute(_SOURCE_SQL.format(statuses=statuses, where=where), params):
         facts = LeadFacts(status, source, _parse(created) or now, _parse(contacted),
                           value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn)
@@ -151,12 +151,12 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
             score, contributions = rule_score(facts, now)
             scored_by = "rules"
         action, reason = next_best_action(facts, score, now)
-        rows.append((lead_id, customer_id, rep_id, parish, status, source, created, contacted, value_cents, score,
+        rows.append((lead_id, customer_id, name, rep_id, parish, status, source, created, contacted, value_cents, score,
                      band(score), scored_by, json.dumps(contributions), action, reason, stamp))
     conn.executemany(
-        "INSERT INTO lead_rank (lead_id, customer_id, rep_id, parish, status, source, created_at, last_contact_at, "
-        "estimated_value_cents, score, band, scored_by, contributions, next_action, next_action_reason, computed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "INSERT INTO lead_rank (lead_id, customer_id, customer_name, rep_id, parish, status, source, created_at, "
+        "last_contact_at, estimated_value_cents, score, band, scored_by, contributions, next_action, "
+        "next_action_reason, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
 
 
@@ -195,7 +195,7 @@ class QueuedLead:
 
 
 SORTS = {"score": "r.score DESC", "value": "r.estimated_value_cents DESC", "age": "r.created_at",
-         "last_contact": "r.last_contact_at", "name": "c.display_name"}
+         "last_contact": "r.last_contact_at", "name": "r.customer_name"}
 
 
 class LeadQueue:
@@ -222,11 +222,11 @@ class LeadQueue:
             since = (now or datetime.now(UTC)).replace(tzinfo=None) - timedelta(days=max_age_days)
             where.append("r.created_at >= ?")
             params.append(since.strftime("%Y-%m-%d %H:%M:%S"))
-        sql = ("SELECT r.lead_id, r.customer_id, c.display_name, r.parish, r.rep_id, r.status, r.source, r.score, "
+        sql = ("SELECT r.lead_id, r.customer_id, r.customer_name, r.parish, r.rep_id, r.status, r.source, r.score, "
                "r.band, r.scored_by, r.next_action, r.next_action_reason, r.created_at, r.last_contact_at, "
-               "r.estimated_value_cents FROM lead_rank r JOIN customer c ON c.id = r.customer_id"
+               "r.estimated_value_cents FROM lead_rank r"
                + (" WHERE " + " AND ".join(where) if where else "")
-               + f" ORDER BY {SORTS[sort]}, r.lead_id LIMIT ?")
+               + f" ORDER BY {SORTS[sort]} LIMIT ?")  # one key: SQLite can walk that sort's index
         return [QueuedLead(*row) for row in self._conn().execute(sql, (*params, limit))]
 
     def explain(self, lead_id: str) -> list[dict[str, Any]]:

@@ -85,6 +85,7 @@ def test_near_finds_exactly_the_customers_within_the_radius(demo_cache):
                       if haversine_km(lat, lon, a, b) <= radius)
         got = near(conn, lat, lon, radius, limit=100_000)
         assert [(n.distance_km, n.customer_id) for n in got] == want
+        assert [(n.distance_km, n.customer_id) for n in near(conn, lat, lon, radius, limit=10)] == want[:10]
     with pytest.raises(ValueError, match="is not a position"):
         near(conn, 95, 0, 5)
     with pytest.raises(ValueError, match="radius 0 km"):

@@ -472,6 +472,7 @@ class LeadRank(Base):
     __tablename__ = "lead_rank"
     lead_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
+    customer_name: Mapped[str] = mapped_column(String(300), server_default="")
     rep_id: Mapped[str | None] = mapped_column(String(36))
     parish: Mapped[str | None] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(20))
@@ -491,6 +492,10 @@ class LeadRank(Base):
         Index("ix_lead_rank_parish_score", "parish", "score"),
         Index("ix_lead_rank_rep_score", "rep_id", "score"),
         Index("ix_lead_rank_customer", "customer_id"),
+        Index("ix_lead_rank_value", "estimated_value_cents"),
+        Index("ix_lead_rank_created", "created_at"),
+        Index("ix_lead_rank_contact", "last_contact_at"),
+        Index("ix_lead_rank_name", "customer_name"),
     )
 
 

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from server_sync.schema import CUSTOMER_SCOPED, GEO_TABLES, SCHEMA_VERSION, central_metadata, mssql_triggers
+from server_sync.schema import (
+    CUSTOMER_SCOPED,
+    GEO_TABLES,
+    SCHEMA_VERSION,
+    central_metadata,
+    mssql_triggers,
+)
 
 revision: str = "c0001"
 down_revision: str | Sequence[str] | None = None
