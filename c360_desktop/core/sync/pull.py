@@ -111,6 +111,9 @@ def restore_indexes(cache: Cache) -> None:
     if not pending:
         return
     with cache.writer() as conn:
+        # Index builds sort whole tables: on disk, not in memory, so memory stays bounded however
+        # big the table (this connection is the writer's own and closes after).
+        conn.execute("PRAGMA temp_store = FILE")
         for _name, sql in json.loads(pending):
             for kind in ("CREATE UNIQUE INDEX ", "CREATE INDEX "):
                 if sql.startswith(kind):
