@@ -114,7 +114,10 @@ class AlertListener:
             log.warning("Kafka: %s", err.str())
 
     def _connect(self) -> Any:
-        from confluent_kafka import OFFSET_STORED, Consumer, TopicPartition
+        try:
+            from confluent_kafka import OFFSET_STORED, Consumer, TopicPartition
+        except ImportError:
+            raise RuntimeError("live alerts need the Kafka client: pip install 'c360-desktop[server]'") from None
 
         self._set_state(CONNECTING, self.config.bootstrap)
         consumer = Consumer({**self.config.client_config(), "error_cb": self._on_error})
@@ -143,9 +146,7 @@ class AlertListener:
                 self._poll_once()
                 backoff = 0.5
             except Exception as exc:  # the thread never dies: report, back off, go on
-                from confluent_kafka import KafkaException
-
-                if not isinstance(exc, KafkaException | RuntimeError):
+                if not isinstance(exc, RuntimeError) and type(exc).__name__ != "KafkaException":
                     log.exception("alert listener error")
                 self._set_state(OFFLINE, str(exc))
                 if self._consumer is not None and isinstance(exc, RuntimeError):
@@ -223,8 +224,11 @@ class AlertListener:
 
 def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:
     """One line on what the broker offers (for the Connections dialog's Test), or a RuntimeError."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
+    try:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+    except ImportError:
+        raise RuntimeError("the Kafka client is not installed: pip install 'c360-desktop[server]'") from None
 
     conf = {k: v for k, v in config.client_config().items()
             if k in ("bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
