@@ -162,10 +162,18 @@ def _coordinate(text: str, low: float, high: float, what: str) -> float:
 
 
 def cmd_near(args: argparse.Namespace) -> int:
-    from c360_desktop.core.geo import near
+    from c360_desktop.core.geo import near, near_central
 
-    services = _open_services(args)
-    found = near(services.cache.reader(), args.lat, args.lon, args.radius_km, limit=args.limit)
+    if args.url:  # the central database (PostGIS): every customer, not only this cache's territory
+        from c360_desktop.core.sync import SyncError, password_for
+
+        try:
+            found = near_central(args.url, args.lat, args.lon, args.radius_km, args.limit, password_for(args.url))
+        except SyncError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        services = _open_services(args)
+        found = near(services.cache.reader(), args.lat, args.lon, args.radius_km, limit=args.limit)
     if args.json:
         json.dump([asdict(n) for n in found], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -266,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lon", type=_longitude, required=True)
     p.add_argument("--radius-km", type=float, default=5.0, help="default 5")
     p.add_argument("--limit", type=_positive, default=50, help="most customers (default 50)")
+    p.add_argument("--url", help="ask the central PostgreSQL (PostGIS) instead of the cache; password from "
+                                 "PGPASSWORD or the keyring")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_near)
 

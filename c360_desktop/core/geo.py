@@ -99,3 +99,35 @@ def near(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, lim
                 found.append(Nearby(cid, name, clat, clon, round(d, 3), score, contact))
     found.sort(key=lambda n: (n.distance_km, n.customer_id))
     return found[:limit]
+
+
+def near_central(url: str, lat: float, lon: float, radius_km: float, limit: int = 100,
+                 password: str | None = None) -> list[Nearby]:
+    """The same question asked of the central PostgreSQL (PostGIS ``ST_DWithin`` on the customers'
+    geography points, served by their GiST index), for users connected to it: it sees every
+    customer, not only this cache's territory. Lead score and last contact come from the centre's
+    leads and activities (the centre keeps no ranks: the best open lead's estimated value is not a
+    score, so ``lead_score`` is None)."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
+    if not 0 < radius_km <= 500:
+        raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
+    from sqlalchemy import text
+
+    from c360_desktop.core.sync.central import Central
+
+    central = Central(url, password)
+    try:
+        if central.dialect.name != "postgresql":
+            raise ValueError("near_central needs PostgreSQL with PostGIS; use the cache's near() otherwise")
+        point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
+        rows = central.run(text(
+            f"SELECT c.id, c.display_name, c.lat, c.lon, ST_Distance(c.geog, {point}) / 1000.0 AS km, "
+            "(SELECT max(a.occurred_at)::text FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
+            f"FROM customer c WHERE c.deleted_at IS NULL AND ST_DWithin(c.geog, {point}, :metres) "
+            "ORDER BY km, c.id LIMIT :limit").bindparams(lat=lat, lon=lon, metres=radius_km * 1000, limit=limit))
+        central.rollback()
+    finally:
+        central.close()
+    return [Nearby(cid, name, clat, clon, round(float(km), 3), None, contact)
+            for cid, name, clat, clon, km, contact in rows]

@@ -165,3 +165,37 @@ def test_progress_counts_rows_against_what_is_pending(cache, central_url):
     pulling = [m for _f, m in seen if " rows (" in m]
     assert pulling and all(" of " in m and "s left" in m for m in pulling)
     assert f"of {result.rows:,} rows" in pulling[-1]
+
+
+def test_near_in_postgis_agrees_with_the_cache(cache, central_url):
+    """'Near' asked of the central PostGIS (ST_DWithin on geography, GiST index) and of the cache's
+    R*Tree find the same customers at the same distances (PostGIS measures on the spheroid, the
+    cache on a sphere: they differ by up to about 0.5%)."""
+    from c360_desktop.core.geo import near, near_central
+
+    sync(cache, central_url)
+    conn = cache.reader()
+    for lat, lon, radius in [(18.0358, -77.5050, 10), (17.9970, -76.7936, 3), (18.47, -77.92, 15)]:
+        local = near(conn, lat, lon, radius, limit=100_000)
+        central = near_central(central_url, lat, lon, radius, limit=100_000)
+        assert local, f"nobody near {lat}, {lon}: a useless check"
+        # Only a customer within 0.5% of the edge may be on one side and not the other.
+        edge = radius * 0.006
+        assert {n.customer_id for n in local if n.distance_km < radius - edge} <= {n.customer_id for n in central}
+        assert {n.customer_id for n in central if n.distance_km < radius - edge} <= {n.customer_id for n in local}
+        both = {n.customer_id: n.distance_km for n in central}
+        for n in local:
+            if n.customer_id in both:
+                assert abs(both[n.customer_id] - n.distance_km) <= 0.006 * n.distance_km + 0.002
+
+
+def test_cli_near_asks_postgis_with_url(central_url, capsys):
+    import json
+
+    from c360_desktop.cli import main
+
+    assert main(["near", "--url", central_url, "--lat", "18.0358", "--lon", "-77.5050", "--radius-km", "10",
+                 "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found and all(f["distance_km"] <= 10 for f in found)
+    assert [f["distance_km"] for f in found] == sorted(f["distance_km"] for f in found)
