@@ -90,12 +90,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     services = _open_services(args)
     hits = services.search.search(args.query, limit=args.limit)
     if args.json:
-        json.dump([asdict(h) for h in hits], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json([asdict(h) for h in hits])
     else:
         for h in hits:
             print(f"{h.customer_id}  {h.display_name:<40.40}  {h.parish or '':6} "
@@ -127,13 +131,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_leads(args: argparse.Namespace) -> int:
     from c360_desktop.core.leads import LeadQueue
 
-    services = _open_services(args)
-    leads = LeadQueue(services.cache.reader).query(
-        parishes=args.territory, bands=args.band, sort=args.sort, limit=args.limit)
+    queue = LeadQueue(_open_services(args).cache.reader)
+    leads = queue.query(parishes=args.territory, bands=args.band, sort=args.sort, limit=args.limit)
     if args.json:
-        json.dump([{**asdict(r), "explanation": LeadQueue(services.cache.reader).explain(r.lead_id)} for r in leads],
-                  sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json([{**asdict(r), "explanation": queue.explain(r.lead_id)} for r in leads])
     else:
         for r in leads:
             print(f"{r.score:5.1f} {r.band:4}  {r.customer_name:<32.32}  {r.parish or '':6} {r.next_action:<18} "
@@ -175,8 +176,7 @@ def cmd_near(args: argparse.Namespace) -> int:
         services = _open_services(args)
         found = near(services.cache.reader(), args.lat, args.lon, args.radius_km, limit=args.limit)
     if args.json:
-        json.dump([asdict(n) for n in found], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json([asdict(n) for n in found])
     else:
         for n in found:
             score = f"{n.lead_score:5.1f}" if n.lead_score is not None else "    -"

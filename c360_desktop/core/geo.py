@@ -41,6 +41,13 @@ def refresh_geo(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = N
                           if k is not None and lat is not None and lon is not None and gone is None])
 
 
+def _check_query(lat: float, lon: float, radius_km: float) -> None:
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
+    if not 0 < radius_km <= 500:
+        raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
+
+
 def _rough(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, margin: float
            ) -> list[tuple[float, int]]:
     """(approximate distance, key) of R*Tree entries within radius + margin, nearest first."""
@@ -67,10 +74,7 @@ class Nearby:
 
 def near(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, limit: int = 100) -> list[Nearby]:
     """Customers within ``radius_km`` of (lat, lon), nearest first."""
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
-    if not 0 < radius_km <= 500:
-        raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
+    _check_query(lat, lon, radius_km)
     # Nearest first in dense towns: search a small circle first and widen it (x2) until it holds
     # `limit` customers or reaches the radius, so central Kingston does not read 100,000 points.
     # The R*Tree keeps 32-bit coordinates (a metre or so off): rank by them with a small margin,
@@ -108,10 +112,7 @@ def near_central(url: str, lat: float, lon: float, radius_km: float, limit: int 
     customer, not only this cache's territory. Lead score and last contact come from the centre's
     leads and activities (the centre keeps no ranks: the best open lead's estimated value is not a
     score, so ``lead_score`` is None)."""
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"({lat}, {lon}) is not a position: latitude -90..90, longitude -180..180")
-    if not 0 < radius_km <= 500:
-        raise ValueError(f"radius {radius_km} km: choose more than 0 and at most 500 km")
+    _check_query(lat, lon, radius_km)
     from sqlalchemy import text
 
     from c360_desktop.core.sync.central import Central

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStyle, QSystemTrayIcon
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA
-from c360_desktop.ui.main_window import MainWindow
+from c360_desktop.ui.main_window import MainWindow, bring_forward
 from c360_desktop.ui.workers import TaskRunner
 
 DRAIN_MS = 25
@@ -168,14 +168,8 @@ class AlertsController(QObject):
             self.sync.sync_now(tables=tables)
 
     def _show_pane(self) -> None:
-        if self.pane is None:
-            return
-        dock = self.pane.parentWidget()
-        if dock is not None:
-            dock.show()
-            dock.raise_()
-        self._window.activateWindow()
-        self.pane.table.setFocus()
+        if self.pane is not None:
+            bring_forward(self.pane, self.pane.table)
 
     # ---- dialogs ----
 

@@ -21,6 +21,16 @@ _AREAS = {
 LAYOUT_VERSION = 1
 
 
+def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
+    """Show a pane's dock (even if the user closed it), raise it and give ``focus`` the keyboard."""
+    dock = pane.parentWidget()
+    if dock is not None:
+        dock.show()
+        dock.raise_()
+    pane.window().activateWindow()
+    (focus or pane).setFocus()
+
+
 class MainWindow(QMainWindow):
     sig_open_cache_requested = Signal()
     """The user asked to open another cache file."""

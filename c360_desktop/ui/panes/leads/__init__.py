@@ -20,9 +20,7 @@ class LeadsPlugin(Plugin):
 
 
 def _show(pane) -> None:  # type: ignore[no-untyped-def]
-    dock = pane.parentWidget()
-    if dock is not None:
-        dock.show()
-        dock.raise_()
+    from c360_desktop.ui.main_window import bring_forward
+
     pane.refresh()
-    pane.table.setFocus()
+    bring_forward(pane, pane.table)
