@@ -106,19 +106,22 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-_SOURCE_SQL = """
+def latest_score_sql(model: str, customer: str, what: str = "value") -> str:
+    """A correlated subquery: ``what`` of the newest live score of ``model`` for ``customer``."""
+    return (f"(SELECT {what} FROM score WHERE customer_id = {customer} AND model = '{model}' "
+            "AND deleted_at IS NULL ORDER BY scored_at DESC LIMIT 1)")
+
+
+_SOURCE_SQL = f"""
 SELECT l.id, l.customer_id, c.display_name, l.rep_id, c.parish, l.status, l.source, l.created_at, l.last_contact_at,
        l.estimated_value_cents, coalesce(cs.lifetime_spend_cents, 0), s.name,
-       (SELECT value FROM score WHERE customer_id = l.customer_id AND model = 'churn' AND deleted_at IS NULL
-            ORDER BY scored_at DESC LIMIT 1),
-       (SELECT value || '|' || model_version || '|' || coalesce(contributions, '[]') FROM score
-            WHERE customer_id = l.customer_id AND model = 'lead' AND deleted_at IS NULL
-            ORDER BY scored_at DESC LIMIT 1)
+       {latest_score_sql("churn", "l.customer_id")},
+       {latest_score_sql("lead", "l.customer_id", "value || '|' || model_version || '|' || coalesce(contributions, '[]')")}
 FROM lead l
 JOIN customer c ON c.id = l.customer_id
 LEFT JOIN customer_summary cs ON cs.customer_id = l.customer_id
 LEFT JOIN segment s ON s.id = c.segment_id
-WHERE l.deleted_at IS NULL AND l.status IN ({statuses}) {where}
+WHERE l.deleted_at IS NULL AND l.status IN ({{statuses}}) {{where}}
 """
 
 

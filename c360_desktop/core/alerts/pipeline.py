@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from c360_desktop.core.alerts.rules import Audience, Facts, RuleEngine, render_title
 from c360_desktop.core.events import BadEvent, Event, decode
+from c360_desktop.core.leads import latest_score_sql
 from c360_desktop.core.storage.cache import Cache
 
 ALERT_NAMESPACE = uuid.UUID("6f0c3a51-8d0e-4c6a-9a55-3c360a1e7000")
@@ -115,21 +116,16 @@ class CustomerFacts:
         self._facts.clear()
 
 
-_FACTS_SQL = """
+_FACTS_SQL = f"""
 SELECT c.id, c.display_name, c.kind, c.status, c.parish, s.name, cs.lifetime_spend_cents,
        cs.last_purchase_at, cs.open_leads,
-       (SELECT value FROM score WHERE customer_id = c.id AND model = 'churn' AND deleted_at IS NULL
-            ORDER BY scored_at DESC LIMIT 1),
-       (SELECT value FROM score WHERE customer_id = c.id AND model = 'clv' AND deleted_at IS NULL
-            ORDER BY scored_at DESC LIMIT 1),
-       (SELECT value FROM score WHERE customer_id = c.id AND model = 'lead' AND deleted_at IS NULL
-            ORDER BY scored_at DESC LIMIT 1),
+       {latest_score_sql("churn", "c.id")}, {latest_score_sql("clv", "c.id")}, {latest_score_sql("lead", "c.id")},
        (SELECT status FROM consent WHERE customer_id = c.id AND purpose = 'marketing' AND deleted_at IS NULL
             ORDER BY recorded_at DESC LIMIT 1)
 FROM customer c
 LEFT JOIN segment s ON s.id = c.segment_id
 LEFT JOIN customer_summary cs ON cs.customer_id = c.id
-WHERE c.id IN ({marks}) AND c.deleted_at IS NULL
+WHERE c.id IN ({{marks}}) AND c.deleted_at IS NULL
 """
 
 
