@@ -114,11 +114,6 @@ class AlertsModel(QStandardItemModel):
         for col, item in enumerate(self._items(row)):
             self.setItem(i, col, item)
 
-    def remove_ids(self, ids: set[str]) -> None:
-        for i in range(len(self._rows) - 1, -1, -1):
-            if self._rows[i].id in ids:
-                self.removeRow(i)
-                del self._rows[i]
 
 
 def from_new(a: NewAlert) -> AlertRow:
