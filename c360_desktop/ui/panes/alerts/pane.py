@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetrics,
     QKeySequence,
     QStandardItem,
     QStandardItemModel,
@@ -176,10 +177,15 @@ class AlertsPane(QWidget):
         # Fixed widths measured once from the font: ResizeToContents would measure every row on
         # every insert, which stalls the GUI during a burst of thousands of alerts.
         header = self.table.horizontalHeader()
-        metrics = self.table.fontMetrics()
-        for col, sample in ((0, "Critical__"), (1, "28 Nov 2026 11:45__"), (2, "W" * 18), (4, "Support ticket opened__")):
+        bold = QFont(self.table.font())
+        bold.setBold(True)  # unread alerts are bold: measure as they are drawn
+        metrics = QFontMetrics(bold)
+        padding = 3 * metrics.averageCharWidth()  # the cell's margins
+        widest = {0: [s.capitalize() for s in SEVERITIES], 1: ["28 Nov 2026 11:45"], 2: ["W" * 18],
+                  4: [t.label for t in EVENT_TYPES.values()]}
+        for col, samples in widest.items():
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, metrics.horizontalAdvance(sample))
+            header.resizeSection(col, max(metrics.horizontalAdvance(x) for x in samples) + padding)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
