@@ -1,8 +1,9 @@
 """Customers near a point: an R*Tree of positions in the cache, exact distances by haversine.
 
 The R*Tree (``customer_geo``, keyed by ``customer.search_key``) narrows a query to the bounding
-box of the circle; only those candidates get the exact great-circle distance. ``refresh_geo``
-keeps it in step with the customer table (after a sync, after the demo build).
+box of the circle; only those candidates get the exact great-circle distance. Positions come from
+``customer_place`` (the customer's coordinates, else their town's or parish's, see geocode.py).
+``refresh_geo`` keeps both in step with the customer table (after a sync, after the demo build).
 """
 
 from __future__ import annotations
@@ -22,23 +23,62 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+_PLACE_SQL = """
+INSERT INTO customer_place (customer_id, search_key, parish, town, lat, lon, precision)
+SELECT c.id, c.search_key, k.parish, k.town, coalesce(c.lat, k.lat), coalesce(c.lon, k.lon),
+       CASE WHEN c.lat IS NOT NULL AND c.lon IS NOT NULL THEN 'exact' ELSE k.precision END
+FROM customer c JOIN temp.place_key k ON k.t = coalesce(c.town, '') AND k.p = coalesce(c.parish, '')
+WHERE c.deleted_at IS NULL {where}
+"""
+
+
 def refresh_geo(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = None) -> None:
-    """Bring customer_geo in line with customers' positions (all, or some)."""
+    """Place customers (all, or some) from their addresses (``customer_place``, see geocode.py)
+    and bring the R*Tree of positions in line, inside the caller's transaction.
+
+    Each distinct (town, parish) pair is geocoded once, so a million customers cost a few hundred
+    look-ups and two set-based statements."""
+    from c360_desktop.core.geocode import geocode
+
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS place_key (t TEXT, p TEXT, parish TEXT, town TEXT, "
+                 "lat REAL, lon REAL, precision TEXT, PRIMARY KEY (t, p))")
+    conn.execute("DELETE FROM temp.place_key")
     if customer_ids is None:
+        pairs = conn.execute("SELECT DISTINCT coalesce(town, ''), coalesce(parish, '') FROM customer "
+                             "WHERE deleted_at IS NULL").fetchall()
+    else:
+        pairs = []
+        for chunk in _chunks(customer_ids):
+            pairs += conn.execute("SELECT DISTINCT coalesce(town, ''), coalesce(parish, '') FROM customer "
+                                  f"WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    rows = []
+    for town, parish in set(pairs):
+        g = geocode(town or None, parish or None)
+        rows.append((town, parish, g.parish, g.town, g.lat, g.lon, g.precision))
+    conn.executemany("INSERT INTO temp.place_key VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    if customer_ids is None:
+        conn.execute("DELETE FROM customer_place")
+        conn.execute(_PLACE_SQL.format(where=""))
         conn.execute("DELETE FROM customer_geo")
         conn.execute("INSERT INTO customer_geo (key, min_lat, max_lat, min_lon, max_lon) "
-                     "SELECT search_key, lat, lat, lon, lon FROM customer WHERE lat IS NOT NULL AND lon IS NOT NULL "
-                     "AND search_key IS NOT NULL AND deleted_at IS NULL")
+                     "SELECT search_key, lat, lat, lon, lon FROM customer_place "
+                     "WHERE lat IS NOT NULL AND search_key IS NOT NULL")
+        conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('places_at', datetime('now'))")
         return
-    for i in range(0, len(customer_ids), 500):
-        chunk = list(customer_ids[i:i + 500])
+    for chunk in _chunks(customer_ids):
         marks = ",".join("?" * len(chunk))
-        keys = conn.execute(f"SELECT search_key, lat, lon, deleted_at FROM customer WHERE id IN ({marks})",
-                            chunk).fetchall()
-        conn.executemany("DELETE FROM customer_geo WHERE key = ?", [(k,) for k, *_ in keys if k is not None])
-        conn.executemany("INSERT INTO customer_geo (key, min_lat, max_lat, min_lon, max_lon) VALUES (?, ?, ?, ?, ?)",
-                         [(k, lat, lat, lon, lon) for k, lat, lon, gone in keys
-                          if k is not None and lat is not None and lon is not None and gone is None])
+        old = conn.execute(f"SELECT search_key FROM customer_place WHERE customer_id IN ({marks}) "
+                           f"UNION SELECT search_key FROM customer WHERE id IN ({marks})", chunk + chunk).fetchall()
+        conn.executemany("DELETE FROM customer_geo WHERE key = ?", [k for k in old if k[0] is not None])
+        conn.execute(f"DELETE FROM customer_place WHERE customer_id IN ({marks})", chunk)
+        conn.execute(_PLACE_SQL.format(where=f"AND c.id IN ({marks})"), chunk)
+        conn.execute("INSERT INTO customer_geo (key, min_lat, max_lat, min_lon, max_lon) "
+                     "SELECT search_key, lat, lat, lon, lon FROM customer_place "
+                     f"WHERE lat IS NOT NULL AND search_key IS NOT NULL AND customer_id IN ({marks})", chunk)
+
+
+def _chunks(ids: Sequence[str], size: int = 400) -> list[list[str]]:
+    return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
 
 
 def _check_query(lat: float, lon: float, radius_km: float) -> None:
@@ -94,10 +134,11 @@ def near(conn: sqlite3.Connection, lat: float, lon: float, radius_km: float, lim
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
         for cid, name, clat, clon, score, contact in conn.execute(
-                "SELECT c.id, c.display_name, c.lat, c.lon, "
+                "SELECT c.id, c.display_name, p.lat, p.lon, "
                 "(SELECT max(score) FROM lead_rank r WHERE r.customer_id = c.id), "
                 "(SELECT max(occurred_at) FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
-                f"FROM customer c WHERE c.search_key IN ({','.join('?' * len(chunk))})", chunk):
+                "FROM customer_place p JOIN customer c ON c.id = p.customer_id "
+                f"WHERE p.search_key IN ({','.join('?' * len(chunk))})", chunk):
             d = haversine_km(lat, lon, clat, clon)
             if d <= radius_km:
                 found.append(Nearby(cid, name, clat, clon, round(d, 3), score, contact))

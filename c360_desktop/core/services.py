@@ -33,6 +33,11 @@ class Services:
             from c360_desktop.core.sync.pull import restore_indexes
 
             restore_indexes(cache)
+        if cache.meta("places_at") is None:  # a cache from before customer places: place them once
+            from c360_desktop.core.geo import refresh_geo
+
+            with cache.writer() as conn:
+                refresh_geo(conn)
         if cache.meta("lead_ranks_at") is None:  # a cache from before the lead queue: rank once
             from c360_desktop.core.leads import refresh_lead_ranks
 

@@ -77,7 +77,9 @@ def test_the_demo_cache_ranks_every_open_lead(demo_cache):
 def test_near_finds_exactly_the_customers_within_the_radius(demo_cache):
     cache = open_cache(demo_cache)
     conn = cache.reader()
-    everyone = conn.execute("SELECT id, lat, lon FROM customer WHERE lat IS NOT NULL AND deleted_at IS NULL").fetchall()
+    # Customers with coordinates of their own, and the others placed at their town (geocode.py).
+    everyone = conn.execute("SELECT customer_id, lat, lon FROM customer_place WHERE lat IS NOT NULL").fetchall()
+    assert conn.execute("SELECT count(*) FROM customer_place WHERE precision = 'town'").fetchone()[0] > 0
     rng = random.Random(3)
     for lat, lon, radius in [(18.0358, -77.5050, 5), (17.9970, -76.7936, 2), (18.47, -77.92, 10),
                              *[(rng.uniform(17.8, 18.5), rng.uniform(-78.3, -76.2), rng.uniform(1, 20)) for _ in range(5)]]:
@@ -135,4 +137,45 @@ def test_a_quick_action_records_one_activity_even_if_submitted_twice(demo_cache)
     assert rank[0] == "contacted" and rank[1] is not None
     with pytest.raises(ValueError, match="activity kind 'fax'"):
         log_activity(cache, lead, "fax", "", "", "rep", str(uuid.uuid4()))
+    cache.close()
+
+
+def test_geocoding_takes_the_parish_from_the_address():
+    from c360_desktop.core.geocode import geocode
+
+    mandeville = geocode("Mandevile", "Manchester")  # a typo
+    assert (mandeville.parish, mandeville.town, mandeville.precision) == ("JM-12", "Mandeville", "town")
+    assert geocode("Mo Bay", None).town == "Montego Bay" and geocode("Mo Bay", None).parish == "JM-08"
+    assert geocode("Half-Way-Tree", "Saint Andrew").town == "Half Way Tree"
+    # The address says Clarendon: a Montego Bay there is not taken, the parish stands.
+    wrong = geocode("Montego Bay", "Clarendon")
+    assert (wrong.parish, wrong.town, wrong.precision) == ("JM-13", None, "parish") and "Clarendon" in wrong.note
+    # "Kingston 5" is a postal zone in St Andrew: the written parish wins over the town's name.
+    assert geocode("Kingston 5", "St. Andrew").parish == "JM-02"
+    own = geocode("May Pen", "Clarendon", 17.97, -77.25)
+    assert (own.lat, own.lon, own.precision, own.town) == (17.97, -77.25, "exact", "May Pen")
+    nowhere = geocode("Atlantis", "Narnia")
+    assert nowhere.precision == "none" and "Narnia" in nowhere.note
+
+
+def test_places_follow_the_customers_address(demo_cache, tmp_path):
+    import shutil
+
+    from c360_desktop.core.geo import refresh_geo
+
+    path = tmp_path / "copy.db"
+    shutil.copy(demo_cache, path)
+    cache = open_cache(path)
+    with cache.writer() as conn:
+        cid, key = conn.execute("SELECT id, search_key FROM customer WHERE lat IS NOT NULL LIMIT 1").fetchone()
+        conn.execute("UPDATE customer SET lat = NULL, lon = NULL, town = 'Ocho Rios', parish = 'JM-06' "
+                     "WHERE id = ?", (cid,))
+        refresh_geo(conn, [cid])
+    conn = cache.reader()
+    place = conn.execute("SELECT parish, town, lat, lon, precision FROM customer_place WHERE customer_id = ?",
+                         (cid,)).fetchone()
+    assert place == ("JM-06", "Ocho Rios", 18.40760, -77.10312, "town")
+    assert conn.execute("SELECT min_lat, min_lon FROM customer_geo WHERE key = ?", (key,)).fetchone() == \
+        pytest.approx((18.4076, -77.10312), abs=1e-4)
+    assert cid in [n.customer_id for n in near(conn, 18.4076, -77.1031, 0.5, limit=10_000)]
     cache.close()
