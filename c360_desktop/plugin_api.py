@@ -35,6 +35,10 @@ class PluginContext(Protocol):
 
     def open_customer(self, customer_id: str) -> None: ...
 
+    def current_customer(self) -> str | None:
+        """The customer last opened in the 360 view, if any."""
+        ...
+
     def set_customer_viewer(self, viewer: Callable[[str], None]) -> None: ...
 
 

@@ -13,6 +13,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+# QtWebEngine (the map pane) must be loaded before the first QApplication, as the app does.
+import PySide6.QtWebEngineWidgets  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("C360_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))

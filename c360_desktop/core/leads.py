@@ -284,3 +284,116 @@ def log_activity(cache: Any, lead_id: str, kind: str, outcome: str, note: str, u
                      base_row_version=row_version)
         refresh_lead_ranks(conn, now, [lead_id])
     return True
+
+
+# ---- assignment and rebalancing ----------------------------------------------------------------
+
+def expected_value_jmd(score: float, estimated_value_cents: int | None) -> float:
+    """What a lead is worth to its rep's workload: its value weighted by its score (0-100)."""
+    return (estimated_value_cents or 0) / 100 * score / 100
+
+
+@dataclass(frozen=True)
+class Move:
+    lead_id: str
+    customer_name: str
+    from_rep: str | None
+    to_rep: str
+    expected_value_jmd: float
+
+
+@dataclass(frozen=True)
+class Rebalance:
+    moves: list[Move]
+    before: dict[str, float]  # rep id -> expected value of their open leads
+    after: dict[str, float]
+    count_before: dict[str, int]
+    count_after: dict[str, int]
+
+    @staticmethod
+    def spread(loads: dict[str, float]) -> float:
+        return max(loads.values()) - min(loads.values()) if loads else 0.0
+
+
+def suggest_rebalance(conn: sqlite3.Connection, rep_ids: Sequence[str],
+                      parishes: Sequence[str] | None = None, tolerance: float = 0.02) -> Rebalance:
+    """Moves that even the reps' workloads by expected value, with as few moves as it takes.
+
+    The reps' open leads, plus unassigned open leads in ``parishes``, are considered. Unassigned
+    leads go first, largest first, each to the least loaded rep. Then, while the gap between the
+    most and the least loaded rep is over ``tolerance`` of the mean load, the lead of the most
+    loaded rep whose value is nearest half the gap moves to the least loaded (each move narrows
+    the gap; a lead worth more than the gap would only reverse it, so it stays)."""
+    reps = list(dict.fromkeys(rep_ids))
+    if len(reps) < 2:
+        raise ValueError("choose at least two reps to share the leads between")
+    marks = ",".join("?" * len(reps))
+    where, params = f"rep_id IN ({marks})", list(reps)
+    if parishes:
+        where = f"({where} OR (rep_id IS NULL AND parish IN ({','.join('?' * len(parishes))})))"
+        params += list(parishes)
+    leads = conn.execute("SELECT lead_id, customer_name, rep_id, score, estimated_value_cents FROM lead_rank "
+                         f"WHERE {where} ORDER BY lead_id", params).fetchall()
+    owner = {lid: rep for lid, _n, rep, _s, _v in leads}
+    value = {lid: expected_value_jmd(s, v) for lid, _n, _r, s, v in leads}
+    names = {lid: n for lid, n, _r, _s, _v in leads}
+    load = {r: 0.0 for r in reps}
+    count = {r: 0 for r in reps}
+    for lid, rep in owner.items():
+        if rep is not None:
+            load[rep] += value[lid]
+            count[rep] += 1
+    before, count_before = dict(load), dict(count)
+    moved: dict[str, str] = {}
+    for lid in sorted((lid for lid, rep in owner.items() if rep is None), key=lambda x: (-value[x], x)):
+        to = min(reps, key=lambda r: (load[r], r))
+        moved[lid] = to
+        load[to] += value[lid]
+        count[to] += 1
+    current = {lid: moved.get(lid, rep) for lid, rep in owner.items()}
+    for _ in range(len(leads)):
+        hi = max(reps, key=lambda r: (load[r], r))
+        lo = min(reps, key=lambda r: (load[r], r))
+        gap = load[hi] - load[lo]
+        mean = sum(load.values()) / len(reps)
+        if gap <= tolerance * mean or gap <= 0:
+            break
+        options = [lid for lid, rep in current.items() if rep == hi and 0 < value[lid] < gap]
+        if not options:
+            break
+        best = min(options, key=lambda lid: (abs(gap / 2 - value[lid]), lid))
+        current[best] = lo
+        moved[best] = lo
+        load[hi] -= value[best]
+        load[lo] += value[best]
+        count[hi] -= 1
+        count[lo] += 1
+    moves = [Move(lid, names[lid], owner[lid], to, round(value[lid], 2))
+             for lid, to in sorted(moved.items(), key=lambda kv: (-value[kv[0]], kv[0])) if owner[lid] != to]
+    return Rebalance(moves, before, load, count_before, count)
+
+
+def assign_leads(cache: Any, assignments: dict[str, str], user: str) -> int:
+    """Give leads to reps (lead id -> rep id), locally and in the outbox, in one transaction.
+    Returns how many leads changed hands (a lead already with that rep is left alone)."""
+    from c360_desktop.core.profile import queue_change
+
+    changed = 0
+    with cache.writer() as conn:
+        known = {r for (r,) in conn.execute("SELECT id FROM sales_rep WHERE deleted_at IS NULL")}
+        for lead_id, rep_id in assignments.items():
+            if rep_id not in known:
+                raise ValueError(f"no sales rep {rep_id}")
+            row = conn.execute("SELECT rep_id, row_version FROM lead WHERE id = ? AND deleted_at IS NULL",
+                               (lead_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no lead {lead_id}")
+            if row[0] == rep_id:
+                continue
+            conn.execute("UPDATE lead SET rep_id = ?, updated_by = ? WHERE id = ?", (rep_id, user, lead_id))
+            queue_change(conn, "lead", lead_id, "update",
+                         {"changes": {"rep_id": rep_id}, "base": {"rep_id": row[0]}, "updated_by": user},
+                         base_row_version=row[1])
+            changed += 1
+        refresh_lead_ranks(conn, lead_ids=list(assignments))
+    return changed

@@ -134,6 +134,11 @@ class AlertsController(QObject):
             self.sig_alerts_shown.emit(len(shown))
             self._notify(shown)
 
+    def show_local(self, alerts: list[Any]) -> None:
+        """Alerts raised on this desktop (proximity), already stored: shown like live ones."""
+        self._pending += alerts
+        self.drain()
+
     def _show_state(self, state: str, detail: str) -> None:
         if state == "online":
             self.state.setText("Alerts: live")

@@ -136,6 +136,9 @@ class Launcher:
         if self.alerts is not None:
             self.alerts.stop()
         self.alerts = AlertsController(window, services, self.runner, self.host.panes.get("alerts_pane"), self.sync)
+        map_pane = self.host.panes.get("map_pane")
+        if map_pane is not None:
+            map_pane.sig_alerts_raised.connect(self.alerts.show_local)
         window.restore_layout()
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window
@@ -239,9 +242,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def prepare_web_engine() -> None:
+    """QtWebEngine (the map) must be loaded before the QApplication exists. Chromium refuses to
+    run as root with its sandbox, and has no GPU on a headless (offscreen) display."""
+    import os
+
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in flags:
+        flags += " --no-sandbox"
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" and "--disable-gpu" not in flags:
+        flags += " --disable-gpu"
+    if flags.strip():
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = flags.strip()
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        log.warning("QtWebEngine is not installed: the map pane shows its figures without the map")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if QApplication.instance() is None:
+        prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("C360 Desktop")
     app.setOrganizationName("C360")

@@ -18,6 +18,7 @@ class PluginHost:
         self.services = services
         self.runner = runner
         self._viewer: Callable[[str], None] | None = None
+        self._current: str | None = None
         self.panes: dict[str, Any] = {}
 
     def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left",
@@ -32,7 +33,11 @@ class PluginHost:
     def set_customer_viewer(self, viewer: Callable[[str], None]) -> None:
         self._viewer = viewer
 
+    def current_customer(self) -> str | None:
+        return self._current
+
     def open_customer(self, customer_id: str) -> None:
+        self._current = customer_id
         if self._viewer is None:
             self._window.statusBar().showMessage("No customer view is installed.", 5000)
             return
