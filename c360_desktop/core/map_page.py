@@ -169,7 +169,7 @@ def base_map(title: str = "C360 map") -> Any:
     (s, w), (n, e) = JAMAICA_BOUNDS
     m = folium.Map(location=[18.12, -77.3], zoom_start=9, tiles=None, min_zoom=8, max_zoom=18,
                    max_bounds=True, min_lat=s - 0.5, max_lat=n + 0.5, min_lon=w - 1, max_lon=e + 1,
-                   control_scale=True, zoom_control=True, title=title)
+                   control_scale=True, zoom_control=True, title=title, zoom_snap=0.25, zoom_delta=1)
     # The instance's lists replace folium's class defaults (CDN links to Leaflet, jQuery,
     # Bootstrap and Font Awesome, none of which this page needs).
     m.default_js = [("leaflet", assets["leaflet_js"])]

@@ -208,7 +208,9 @@
       }
       var sw = map.unproject([c.minX * scale, c.maxY * scale], map.getZoom());
       var ne = map.unproject([c.maxX * scale, c.minY * scale], map.getZoom());
-      map.fitBounds(L.latLngBounds(sw, ne).pad(0.2), { maxZoom: map.getMaxZoom() });
+      var bounds = L.latLngBounds(sw, ne).pad(0.2);
+      var zoom = Math.min(map.getMaxZoom(), Math.max(map.getZoom() + 1, map.getBoundsZoom(bounds)));
+      map.setView(bounds.getCenter(), zoom);  // always at least one step in
     },
     _onMove: function (e) {
       var d = this._hit(e.containerPoint);
@@ -256,7 +258,8 @@
       layer.on("mouseout", function () { layer.setStyle({ weight: 1, color: "#555555" }); });
     });
     C360.setMetric(data.metric);
-    map.fitBounds(data.bounds);
+    // The island beside the legend, not under it.
+    map.fitBounds(data.bounds, { paddingBottomRight: [C360.legend.getContainer().offsetWidth + 10, 0], animate: false });
     if (window.qt && window.QWebChannel) {
       new QWebChannel(qt.webChannelTransport, function (channel) {
         C360.bridge = channel.objects.bridge;

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTemporaryDir, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTemporaryDir, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,7 @@ except ImportError:  # pragma: no cover - depends on the Qt build
 
 LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
 NEAR_LIMIT = 500
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 PERIODS = (("Last 30 days", 30), ("Last 90 days", 90), ("Last 12 months", 365))
 _COORDS = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -378,7 +379,7 @@ class MapPane(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j:
-                    item.setTextAlignment(0x0082)  # right, vcentre
+                    item.setTextAlignment(RIGHT)
                 if j == 3 and growth is not None:
                     item.setForeground(QColor("#1a7f37" if growth >= 0 else "#c62828"))
                 t.setItem(i, j, item)
@@ -391,7 +392,7 @@ class MapPane(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j > 1:
-                    item.setTextAlignment(0x0082)
+                    item.setTextAlignment(RIGHT)
                 t.setItem(i, j, item)
         self._draw_chart()
 
@@ -483,7 +484,7 @@ class MapPane(QWidget):
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j in (1, 2):
-                    item.setTextAlignment(0x0082)
+                    item.setTextAlignment(RIGHT)
                 t.setItem(i, j, item)
 
     def _open_row(self, row: int) -> None:
