@@ -197,6 +197,7 @@ class QueuedLead:
     estimated_value_cents: int | None
 
 
+UNASSIGNED = "-"  # rep_id for "leads nobody has"
 SORTS = {"score": "r.score DESC", "value": "r.estimated_value_cents DESC", "age": "r.created_at",
          "last_contact": "r.last_contact_at", "name": "r.customer_name"}
 
@@ -218,7 +219,9 @@ class LeadQueue:
             if values:
                 where.append(f"{column} IN ({','.join('?' * len(values))})")
                 params += list(values)
-        if rep_id:
+        if rep_id == UNASSIGNED:
+            where.append("r.rep_id IS NULL")
+        elif rep_id:
             where.append("r.rep_id = ?")
             params.append(rep_id)
         if max_age_days is not None:
