@@ -50,3 +50,10 @@ def test_leads_and_geo_benchmark(demo_cache):
               "--queue-runs", "10")
     assert re.search(r"ours\s+p50\s+[\d.]+ ms\s+p95", out) and re.search(r"full scan\s+p50", out), out
     assert re.search(r"ours \(SQL on lead_rank\)\s+p50", out) and re.search(r"load all, rank in Python\s+p50", out), out
+
+
+def test_map_benchmark(demo_cache):
+    out = run("benchmarks.bench_map", "--cache", str(demo_cache), "--plain-max", "500", "--timeout", "120")
+    for name in ("ours", "fast-cluster", "folium-markers"):
+        assert re.search(rf"{name}\s+[\d,]+ markers\s+built\s+[\d.]+ s.*interactive\s+[\d.]+ s.*pan frames p50", out), out
+    assert "requests refused as non-local: 0" in out, out

@@ -113,13 +113,12 @@ def _classes(metric: str, values: dict[str, float | None]) -> tuple[dict[str, st
     return colours, legend
 
 
-def page_data(report: TerritoryReport, segments: tuple[str, ...], metric: str = "sales",
-              colour_by: str = "segment") -> dict[str, Any]:
-    """Everything the page script needs except the points themselves."""
-    if metric not in METRICS:
-        raise ValueError(f"map metric {metric!r}: choose {', '.join(METRICS)}")
-    if colour_by not in ("segment", "band"):
-        raise ValueError(f"colour markers by {colour_by!r}: choose segment or band")
+def metrics_data(report: TerritoryReport | None) -> dict[str, Any]:
+    """Each metric's parish colours, legend and tooltip texts (placeholders while ``report`` is
+    still being computed: the map need not wait for the figures)."""
+    if report is None:
+        return {key: {"label": label, "colours": {}, "legend": [["#dddddd", "adding up the figures…"]],
+                      "text": {}, "note": ""} for key, label in METRICS.items()}
     metrics = {}
     for key, label in METRICS.items():
         values = {r.parish: r.metric(key) for r in report.parishes}
@@ -128,6 +127,17 @@ def page_data(report: TerritoryReport, segments: tuple[str, ...], metric: str = 
                         "text": {code: _fmt(key, v) for code, v in values.items()},
                         "note": (report.churn_basis if key == "churn" else
                                  report.period.label() if key in ("sales", "growth") else "")}
+    return metrics
+
+
+def page_data(report: TerritoryReport | None, segments: tuple[str, ...], metric: str = "sales",
+              colour_by: str = "segment") -> dict[str, Any]:
+    """Everything the page script needs except the points themselves."""
+    if metric not in METRICS:
+        raise ValueError(f"map metric {metric!r}: choose {', '.join(METRICS)}")
+    if colour_by not in ("segment", "band"):
+        raise ValueError(f"colour markers by {colour_by!r}: choose segment or band")
+    metrics = metrics_data(report)
     names = [*segments, "other"]
     return {
         "metric": metric, "colourBy": colour_by, "metrics": metrics, "attribution": MAP_ATTRIBUTION,
@@ -172,6 +182,7 @@ def base_map(title: str = "C360 map") -> Any:
                    control_scale=True, zoom_control=True, title=title, zoom_snap=0.25, zoom_delta=1)
     # The instance's lists replace folium's class defaults (CDN links to Leaflet, jQuery,
     # Bootstrap and Font Awesome, none of which this page needs).
+    m.options["max_zoom"], m.options["min_zoom"] = 18, 8  # no tile layer to carry them
     m.default_js = [("leaflet", assets["leaflet_js"])]
     m.default_css = [("leaflet_css", assets["leaflet_css"])]
     return m

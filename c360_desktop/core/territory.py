@@ -104,13 +104,15 @@ def report(conn: sqlite3.Connection, period: Period, territories: list[str] | No
     for parish, n in conn.execute("SELECT parish, count(*) FROM customer_place GROUP BY parish"):
         if parish in rows:
             rows[parish].customers = n
-    sales_sql = ('SELECT p.parish, sum(t.total_cents) FROM "transaction" t '
+    # The period and the one before it, in one pass over the transactions.
+    sales_sql = ("SELECT p.parish, sum(CASE WHEN t.occurred_at >= :start THEN t.total_cents END), "
+                 "sum(CASE WHEN t.occurred_at < :start THEN t.total_cents END) FROM \"transaction\" t "
                  "JOIN customer_place p ON p.customer_id = t.customer_id "
-                 "WHERE t.deleted_at IS NULL AND t.occurred_at >= ? AND t.occurred_at < ? GROUP BY p.parish")
-    for attr, span in (("sales_jmd", period), ("prior_sales_jmd", period.prior)):
-        for parish, cents in conn.execute(sales_sql, (_ts(span.start), _ts(span.end))):
-            if parish in rows:
-                setattr(rows[parish], attr, (cents or 0) / 100)
+                 "WHERE t.deleted_at IS NULL AND t.occurred_at >= :before AND t.occurred_at < :end GROUP BY p.parish")
+    for parish, now_cents, prior_cents in conn.execute(sales_sql, {
+            "start": _ts(period.start), "end": _ts(period.end), "before": _ts(period.prior.start)}):
+        if parish in rows:
+            rows[parish].sales_jmd, rows[parish].prior_sales_jmd = (now_cents or 0) / 100, (prior_cents or 0) / 100
     for parish, n, hot, value in conn.execute(
             "SELECT parish, count(*), sum(band = 'hot'), sum(coalesce(estimated_value_cents, 0)) FROM lead_rank "
             "GROUP BY parish"):

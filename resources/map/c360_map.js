@@ -38,7 +38,7 @@
       for (var dx = -1; dx <= 1; dx++) {
         for (var dy = -1; dy <= 1; dy++) {
           if (!dx && !dy) continue;
-          var b = cells.get((a.gx + dx) * 4194304 + (a.gy + dy));
+          var b = cells(a.gx + dx, a.gy + dy);
           if (b === undefined || b.gone || b === a) continue;
           var ddx = a.sx / a.n - b.sx / b.n, ddy = a.sy / a.n - b.sy / b.n;
           var reach = radius(a.n) + radius(b.n) + 2;
@@ -102,8 +102,10 @@
       var w = size.x + 2 * padX, h = size.y + 2 * padY;
       var topLeft = map.containerPointToLayerPoint([-padX, -padY]);
       var canvas = this._canvas, ratio = window.devicePixelRatio || 1;
-      canvas.width = w * ratio; canvas.height = h * ratio;
-      canvas.style.width = w + "px"; canvas.style.height = h + "px";
+      if (canvas.width !== w * ratio || canvas.height !== h * ratio) {  // resizing reallocates: only when needed
+        canvas.width = w * ratio; canvas.height = h * ratio;
+        canvas.style.width = w + "px"; canvas.style.height = h + "px";
+      }
       L.DomUtil.setPosition(canvas, topLeft);
       var ctx = canvas.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -114,17 +116,25 @@
       var cats = this._cats[this._colourBy], palette = this._palettes[this._colourBy];
       var ncat = palette.length, xs = this._x, ys = this._y, n = this._n;
       var single = zoom >= SINGLE_ZOOM;
-      var cells = new Map(), list = [];
+      // Cells of the world grid that cover the canvas, in a flat table (no hashing per point).
+      var gx0 = Math.floor(wx0 / CELL) - 1, gy0 = Math.floor(wy0 / CELL) - 1;
+      var cols = Math.ceil(w / CELL) + 3, rows = Math.ceil(h / CELL) + 3;
+      var table = new Int32Array(cols * rows).fill(-1), list = [];
       for (var i = 0; i < n; i++) {
         var px = xs[i] * scale - wx0, py = ys[i] * scale - wy0;
         if (px < -CELL || py < -CELL || px > w + CELL || py > h + CELL) continue;
         var gx = Math.floor((px + wx0) / CELL), gy = Math.floor((py + wy0) / CELL);
-        var id = single ? i : gx * 4194304 + gy;
-        var c = cells.get(id);
+        var slot = (gx - gx0) + (gy - gy0) * cols;
+        var c;
+        if (single) {
+          c = undefined;
+        } else if (table[slot] >= 0) {
+          c = list[table[slot]];
+        }
         if (c === undefined) {
           c = { n: 0, sx: 0, sy: 0, first: i, gx: gx, gy: gy, gone: false, counts: new Int32Array(ncat),
                 minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
-          cells.set(id, c);
+          if (!single) table[slot] = list.length;
           list.push(c);
         }
         c.n++; c.sx += px; c.sy += py; c.counts[cats[i]]++;
@@ -133,6 +143,12 @@
         if (ys[i] < c.minY) c.minY = ys[i];
         if (ys[i] > c.maxY) c.maxY = ys[i];
       }
+      var cells = function (gx, gy) {
+        var cx = gx - gx0, cy = gy - gy0;
+        if (cx < 0 || cy < 0 || cx >= cols || cy >= rows) return undefined;
+        var k = table[cx + cy * cols];
+        return k >= 0 ? list[k] : undefined;
+      };
       if (!single) list = mergeNeighbours(list, cells, ncat);
       var drawn = [];
       ctx.font = "bold 11px sans-serif";

@@ -55,6 +55,8 @@ def map_pane(qtbot, services, runner):
     pane.resize(1400, 850)
     pane.show()
     qtbot.waitUntil(pane.is_ready, timeout=90_000)
+    qtbot.waitUntil(lambda: pane.report is not None, timeout=30_000)  # the figures follow the page
+    until(qtbot, pane, "Object.keys(C360.data.metrics.sales.colours).length === 14")
     return pane
 
 

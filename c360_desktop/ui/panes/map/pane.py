@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.geo import Nearby, near
-from c360_desktop.core.map_page import load_points, page_data, write_page
+from c360_desktop.core.map_page import load_points, metrics_data, page_data, write_page
 from c360_desktop.core.services import Services
 from c360_desktop.core.territory import METRICS, TerritoryReport, default_period, report
 from c360_desktop.ui.format import local_datetime
@@ -136,6 +136,7 @@ class MapPane(QWidget):
         self._loaded = False
         self._ready = False
         self._generation = 0
+        self._analytics = 0
         self.report: TerritoryReport | None = None
         self.points_count = 0
         self.nearby: list[Nearby] = []
@@ -290,26 +291,24 @@ class MapPane(QWidget):
         generation, cache, folder = self._generation, self._services.cache, self._dir.path()
         from pathlib import Path
 
-        metric, colour_by, days = self.metric_box.currentData(), self.colour_box.currentData(), self.period_box.currentData()
+        metric, colour_by = self.metric_box.currentData(), self.colour_box.currentData()
         started = time.perf_counter()
 
-        def build(progress: Any) -> tuple[Any, TerritoryReport, int]:
-            conn = cache.reader()
+        # The page first (positions only), the parish figures beside it on another reader: the map
+        # is usable while they are added up, and its colours follow.
+        def build(progress: Any) -> tuple[Any, int]:
             progress.update(0.1, "Reading customer positions")
-            points = load_points(conn)
-            progress.update(0.5, "Adding up sales by parish")
-            rep = report(conn, default_period(conn, days))
-            progress.update(0.8, "Writing the map")
-            data = page_data(rep, points.segments, metric, colour_by)
-            page = write_page(Path(folder) / f"g{generation}", points, data)
-            return page, rep, len(points)
+            points = load_points(cache.reader())
+            progress.update(0.6, "Writing the map")
+            page = write_page(Path(folder) / f"g{generation}", points, page_data(None, points.segments, metric,
+                                                                                  colour_by))
+            return page, len(points)
 
-        def done(result: tuple[Any, TerritoryReport, int]) -> None:
+        def done(result: tuple[Any, int]) -> None:
             if generation != self._generation:
                 return
-            page, rep, count = result
+            page, count = result
             self.points_count = count
-            self._show_report(rep)
             self.say(f"Loading the map of {count:,} customers (built in {time.perf_counter() - started:.1f} s)…")
             if self.interceptor is not None:
                 self.view.load(QUrl.fromLocalFile(str(page)))
@@ -321,6 +320,7 @@ class MapPane(QWidget):
         self.say("Building the map…")
         self._runner.run_query(build, done, failed,
                                on_progress=lambda f, m: self.say(f"{m}… {100 * f:.0f}%"))
+        self.refresh_analytics()
 
     def _load_finished(self, ok: bool) -> None:
         if not ok:
@@ -328,6 +328,7 @@ class MapPane(QWidget):
 
     def _page_ready(self) -> None:
         self._ready = True
+        self._apply_metrics()  # figures that arrived before the page
         blocked = len(self.interceptor.blocked) if self.interceptor is not None else 0
         self.say(f"{self.points_count:,} customers on the map. Click a cluster to zoom in, a customer to open "
                  "them; Find nearby for who is near a town or a point."
@@ -348,22 +349,26 @@ class MapPane(QWidget):
     # ---- analytics ----
 
     def refresh_analytics(self) -> None:
-        """New figures for another period: the tables, the chart and the parish colours (the
-        page itself stays)."""
+        """The parish and rep figures for the chosen period: tables, chart and the parish colours
+        (the page itself stays)."""
         cache, days = self._services.cache, int(self.period_box.currentData())
-        metric, colour_by = self.metric_box.currentData(), self.colour_box.currentData()
+        self._analytics += 1
+        ticket = self._analytics
 
-        def build(_p: Any) -> tuple[TerritoryReport, dict[str, Any]]:
+        def build(_p: Any) -> TerritoryReport:
             conn = cache.reader()
-            rep = report(conn, default_period(conn, days))
-            return rep, page_data(rep, (), metric, colour_by)
+            return report(conn, default_period(conn, days))
 
-        def done(result: tuple[TerritoryReport, dict[str, Any]]) -> None:
-            rep, data = result
-            self._show_report(rep)
-            self.run_js(f"C360.updateMetrics({json.dumps(data['metrics'])})")
+        def done(rep: TerritoryReport) -> None:
+            if ticket == self._analytics:
+                self._show_report(rep)
+                self._apply_metrics()
 
         self._runner.run_query(build, done, lambda exc: self.say(f"Territory figures failed: {exc}"))
+
+    def _apply_metrics(self) -> None:
+        if self.report is not None:
+            self.run_js(f"C360.updateMetrics({json.dumps(metrics_data(self.report))})")
 
     def _show_report(self, rep: TerritoryReport) -> None:
         self.report = rep
