@@ -151,3 +151,54 @@ def test_places_typed_by_hand():
     assert "not a town" in parse_place("Atlantis")
     assert "latitude must be" in parse_place("95, 10")
     assert "Type a town" in parse_place("  ")
+
+
+def nmea(sentence: str) -> bytes:
+    checksum = 0
+    for ch in sentence:
+        checksum ^= ord(ch)
+    return f"${sentence}*{checksum:02X}\r\n".encode()
+
+
+def test_my_position_from_a_gps_finds_who_is_near_and_alerts_hot_leads(qtbot, services, map_pane, tmp_path):
+    """The OS position path, fed by Qt's own NMEA source in simulation mode (no GPS here): a fix
+    in Mandeville lists customers by distance and raises an alert for a hot lead in range."""
+    from PySide6.QtCore import QFile, QIODevice
+    from PySide6.QtPositioning import QNmeaPositionInfoSource
+
+    pane = map_pane
+    conn = services.cache.reader()
+    lead_id, cid = conn.execute(
+        "SELECT r.lead_id, r.customer_id FROM lead_rank r JOIN customer_place p ON p.customer_id = r.customer_id "
+        "WHERE p.town = 'Mandeville' ORDER BY r.lead_id LIMIT 1").fetchone()
+    with services.cache.writer() as w:
+        w.execute("UPDATE lead_rank SET band = 'hot', score = 91 WHERE lead_id = ?", (lead_id,))
+    log = tmp_path / "gps.nmea"
+    log.write_bytes(nmea("GPRMC,120000.00,A,1802.502,N,07730.426,W,0.0,0.0,011226,,,A") * 3)
+    device = QFile(str(log))
+    assert device.open(QIODevice.OpenModeFlag.ReadOnly)
+    source = QNmeaPositionInfoSource(QNmeaPositionInfoSource.UpdateMode.SimulationMode, pane)
+    source.setDevice(device)
+    pane.use_position_source(source)
+    pane.alert_me.setChecked(True)
+    pane.radius.setValue(10)
+    raised = []
+    pane.sig_alerts_raised.connect(raised.extend)
+    pane.find_near_me()
+    qtbot.waitUntil(lambda: "my position" in pane.status.text(), timeout=20_000)
+    assert pane.place.currentText() == "18.04170, -77.50710"
+    assert pane.nearby and pane.nearby[0].distance_km < 2
+    assert cid in {a.customer_id for a in raised}
+    assert "hot lead alert" in pane.status.text()
+
+
+def test_no_position_source_says_what_to_do_instead(qtbot, services, runner, monkeypatch):
+    """A laptop without GPS or location service: this machine has Qt's sources installed, so the
+    OS answer "no source" is stood in for (the only substitute in this file)."""
+    import PySide6.QtPositioning as positioning
+
+    pane = MapPane(services, runner)
+    qtbot.addWidget(pane)
+    monkeypatch.setattr(positioning.QGeoPositionInfoSource, "createDefaultSource", staticmethod(lambda parent: None))
+    pane.find_near_me()
+    assert "no position source" in pane.status.text() and "type coordinates" in pane.status.text()

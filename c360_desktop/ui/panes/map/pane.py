@@ -170,6 +170,9 @@ class MapPane(QWidget):
         self.radius.setSuffix(" km")
         self.radius.setDecimals(1)
         self.find_button = QPushButton("&Find nearby")
+        self.here_button = QPushButton("My &position")
+        self.here_button.setToolTip("Customers near where this computer says it is (GPS or location service)")
+        self.position_source: Any = None
         self.alert_me = QCheckBox("Alert me to hot leads in range")
         self.alert_me.setToolTip("Raise an alert for each hot lead within the radius of where you are, "
                                  "once a day per lead")
@@ -222,6 +225,7 @@ class MapPane(QWidget):
         bar.addWidget(self.place, 1)
         bar.addWidget(self.radius)
         bar.addWidget(self.find_button)
+        bar.addWidget(self.here_button)
         bar.addWidget(self.alert_me)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -232,6 +236,7 @@ class MapPane(QWidget):
         self.colour_box.currentIndexChanged.connect(self._colour_changed)
         self.period_box.currentIndexChanged.connect(self.refresh_analytics)
         self.find_button.clicked.connect(self.find_nearby)
+        self.here_button.clicked.connect(self.find_near_me)
         self.place.lineEdit().returnPressed.connect(self.find_nearby)
         self.near_table.doubleClicked.connect(lambda index: self._open_row(index.row()))
         self.near_table.activated.connect(lambda index: self._open_row(index.row()))
@@ -439,6 +444,39 @@ class MapPane(QWidget):
             self.say(parsed)
             return
         self.near_point(*parsed)
+
+    def find_near_me(self) -> None:
+        """Ask the OS for this computer's position (once), then find who is near it."""
+        if self.position_source is None:
+            try:
+                from PySide6.QtPositioning import QGeoPositionInfoSource
+
+                self.use_position_source(QGeoPositionInfoSource.createDefaultSource(self))
+            except ImportError:
+                pass
+        if self.position_source is None:
+            self.say("This computer has no position source (GPS or location service): pick a town or type "
+                     "coordinates instead.")
+            return
+        self.say("Asking this computer where it is…")
+        self.position_source.requestUpdate(15_000)
+
+    def use_position_source(self, source: Any) -> None:
+        """Where "My position" comes from (a QGeoPositionInfoSource; the OS default unless set)."""
+        self.position_source = source
+        if source is None:
+            return
+        source.positionUpdated.connect(self._position_arrived)
+        source.errorOccurred.connect(lambda error: self.say(
+            f"No position from this computer ({str(error).rsplit('.', 1)[-1]}): pick a town or type coordinates."))
+
+    def _position_arrived(self, info: Any) -> None:
+        c = info.coordinate()
+        if not c.isValid():
+            self.say("This computer gave no valid position: pick a town or type coordinates.")
+            return
+        self.place.setEditText(f"{c.latitude():.5f}, {c.longitude():.5f}")
+        self.near_point(c.latitude(), c.longitude(), "my position")
 
     def near_customer(self, customer_id: str) -> None:
         row = self._services.cache.reader().execute(
