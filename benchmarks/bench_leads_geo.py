@@ -50,7 +50,7 @@ def bench_near(services: Services, queries: int, baseline_queries: int, radius: 
     base = []
     for lat, lon in points[:baseline_queries]:
         t = time.perf_counter()
-        rows = conn.execute("SELECT id, lat, lon FROM customer WHERE lat IS NOT NULL AND deleted_at IS NULL").fetchall()
+        rows = conn.execute("SELECT customer_id, lat, lon FROM customer_place WHERE lat IS NOT NULL").fetchall()
         hits = sorted((haversine_km(lat, lon, a, b), cid) for cid, a, b in rows if haversine_km(lat, lon, a, b) <= radius)
         top = hits[:limit]
         base.append((time.perf_counter() - t) * 1000)

@@ -170,13 +170,16 @@ def test_progress_counts_rows_against_what_is_pending(cache, central_url):
 def test_near_in_postgis_agrees_with_the_cache(cache, central_url):
     """'Near' asked of the central PostGIS (ST_DWithin on geography, GiST index) and of the cache's
     R*Tree find the same customers at the same distances (PostGIS measures on the spheroid, the
-    cache on a sphere: they differ by up to about 0.5%)."""
+    cache on a sphere: they differ by up to about 0.5%). The cache also places customers with no
+    coordinates at their town (geocode.py), which the centre does not: those are left out here."""
     from c360_desktop.core.geo import near, near_central
 
     sync(cache, central_url)
     conn = cache.reader()
+    placed_by_town = {c for (c,) in conn.execute("SELECT customer_id FROM customer_place WHERE precision != 'exact'")}
+    assert placed_by_town, "the seed has customers without coordinates: the cache places them by town"
     for lat, lon, radius in [(18.0358, -77.5050, 10), (17.9970, -76.7936, 3), (18.47, -77.92, 15)]:
-        local = near(conn, lat, lon, radius, limit=100_000)
+        local = [n for n in near(conn, lat, lon, radius, limit=100_000) if n.customer_id not in placed_by_town]
         central = near_central(central_url, lat, lon, radius, limit=100_000)
         assert local, f"nobody near {lat}, {lon}: a useless check"
         # Only a customer within 0.5% of the edge may be on one side and not the other.

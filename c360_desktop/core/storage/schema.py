@@ -499,6 +499,23 @@ class LeadRank(Base):
     )
 
 
+class CustomerPlace(Base):
+    """Where each customer is, from the address (core/geocode.py; kept by geo.refresh_geo)."""
+
+    __tablename__ = "customer_place"
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    search_key: Mapped[int | None] = mapped_column(Integer)
+    parish: Mapped[str | None] = mapped_column(String(5))
+    town: Mapped[str | None] = mapped_column(String(100))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    precision: Mapped[str] = mapped_column(String(6))  # exact | town | parish | none
+    __table_args__ = (
+        Index("ix_customer_place_parish", "parish"),
+        Index("ix_customer_place_key", "search_key"),
+    )
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 
