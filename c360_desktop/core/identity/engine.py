@@ -1,0 +1,562 @@
+"""Record linkage: blocking, comparison, an unsupervised Fellegi-Sunter model, clustering.
+
+Everything past the standardisers works on whole columns: candidate pairs are numpy index
+arrays, comparisons run in rapidfuzz's C++ over aligned arrays (``process.cpdist``), the EM
+works on the distinct agreement patterns (a few hundred, however many pairs), so there is no
+Python loop per candidate pair.
+
+1. Blocking: several rules, each a key built from one or two standardised fields (exact
+   identifiers; name prefixes with a second field; postcode and house number...). A pair is a
+   candidate when any rule puts both records in one block, so one bad field cannot hide a true
+   pair. A block larger than ``max_block`` (one shared office address, a default phone number)
+   is not expanded in full: it falls back to a sorted neighbourhood (each record against the
+   next ``window`` records in the order of all its fields), so it cannot explode the pair count.
+2. Comparison levels per field type (exact, close, similar, different; missing is "no
+   information" and weighs nothing).
+3. Fellegi-Sunter by EM on the candidate pairs (m and u per level and the share of matches),
+   started from u-probabilities measured on random record pairs; exact agreement on a name is
+   weighted by how rare the name is (term-frequency adjustment: sharing "Brown" says less than
+   sharing "Fong-Yee"). Labels from review, when given, pin their pairs' posteriors. The result
+   per pair is a match probability and each field's contribution in bits (log2 Bayes factor).
+4. Clustering that resists chaining: links are taken strongest first, and two groups join only
+   when at least half of the pairs between them are links, so one weak link between two big
+   groups never glues them together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from c360_desktop.core.identity.standardise import FIELD_TYPES, standardise_column
+
+NAME_TYPES = ("given_name", "surname", "full_name", "business_name")
+TF_TYPES = NAME_TYPES + ("locality", "street")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the column (the same name in both inputs once mapped)
+    type: str  # one of standardise.FIELD_TYPES
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"field {self.name}: type {self.type!r} is not one of {', '.join(FIELD_TYPES)}")
+
+
+# ---- comparison levels ------------------------------------------------------------------------
+
+def _jw(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1))
+
+
+def _lev(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(process.cpdist(a, b, scorer=Levenshtein.distance, workers=-1))
+
+
+def _levels_text(a: np.ndarray, b: np.ndarray, token: bool) -> np.ndarray:
+    out = np.zeros(len(a), dtype=np.int8)
+    sim = _jw(a, b)
+    if token:  # word order and extra words ("jerk centre" / "centre jerk", "hope road" / "hope rd")
+        sim = np.maximum(sim, np.asarray(process.cpdist(a, b, scorer=fuzz.token_set_ratio, workers=-1)) / 100)
+    out[sim >= 0.80] = 1
+    out[sim >= 0.92] = 2
+    out[a == b] = 3
+    return out
+
+
+def _levels_code(a: np.ndarray, b: np.ndarray, near: int) -> np.ndarray:
+    out = np.zeros(len(a), dtype=np.int8)
+    if near:
+        d = _lev(a, b)
+        out[d <= near] = 1
+        if near > 1:
+            out[d <= 1] = 2
+            out[a == b] = 3
+            return out
+    out[a == b] = 2 if near else 1
+    return out
+
+
+def _levels_phone(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = _levels_code(a, b, 1)  # 0 different, 1 one digit off, 2 equal
+    tail_a = np.array([x[-7:] for x in a], dtype=object)
+    tail_b = np.array([x[-7:] for x in b], dtype=object)
+    same_tail = (tail_a == tail_b) & (out < 2)  # the same line written with or without its area code
+    out[same_tail] = 1
+    return out
+
+
+def _levels_email(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(a), dtype=np.int8)
+    local_a = np.array([x.split("@")[0] for x in a], dtype=object)
+    local_b = np.array([x.split("@")[0] for x in b], dtype=object)
+    out[_jw(a, b) >= 0.9] = 1
+    out[local_a == local_b] = 2
+    out[a == b] = 3
+    return out
+
+
+LEVELS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], tuple[str, ...]]] = {
+    "given_name": (lambda a, b: _levels_text(a, b, False), ("different", "similar", "close", "exact")),
+    "surname": (lambda a, b: _levels_text(a, b, False), ("different", "similar", "close", "exact")),
+    "full_name": (lambda a, b: _levels_text(a, b, True), ("different", "similar", "close", "exact")),
+    "business_name": (lambda a, b: _levels_text(a, b, True), ("different", "similar", "close", "exact")),
+    "street": (lambda a, b: _levels_text(a, b, True), ("different", "similar", "close", "exact")),
+    "locality": (lambda a, b: _levels_text(a, b, False), ("different", "similar", "close", "exact")),
+    "other": (lambda a, b: _levels_text(a, b, False), ("different", "similar", "close", "exact")),
+    "street_number": (lambda a, b: _levels_code(a, b, 0), ("different", "exact")),
+    "region": (lambda a, b: _levels_code(a, b, 0), ("different", "exact")),
+    "postcode": (lambda a, b: _levels_code(a, b, 1), ("different", "one character off", "exact")),
+    "date": (lambda a, b: _levels_code(a, b, 2), ("different", "two digits off", "one digit off", "exact")),
+    "id_number": (lambda a, b: _levels_code(a, b, 2), ("different", "two characters off", "one character off",
+                                                        "exact")),
+    "phone": (_levels_phone, ("different", "one digit off or same line", "exact")),
+    "email": (_levels_email, ("different", "similar", "same mailbox name", "exact")),
+}
+
+
+def compare(left: dict[str, np.ndarray], right: dict[str, np.ndarray], fields: Sequence[Field],
+            i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Levels (pairs x fields, int8); -1 where either side is missing."""
+    out = np.empty((len(i), len(fields)), dtype=np.int8)
+    for k, f in enumerate(fields):
+        a, b = left[f.name][i], right[f.name][j]
+        fn = LEVELS[f.type][0]
+        levels = fn(a, b) if len(a) else np.zeros(0, dtype=np.int8)
+        levels[(a == "") | (b == "")] = -1
+        out[:, k] = levels
+    _swapped_names(left, right, fields, i, j, out)
+    return out
+
+
+def _swapped_names(left: dict[str, np.ndarray], right: dict[str, np.ndarray], fields: Sequence[Field],
+                   i: np.ndarray, j: np.ndarray, out: np.ndarray) -> None:
+    """Given name and surname written in each other's place: both count as close, not as two
+    disagreements."""
+    names = {f.type: k for k, f in enumerate(fields) if f.type in ("given_name", "surname")}
+    if len(names) < 2 or not len(i):
+        return
+    g, s = names["given_name"], names["surname"]
+    gl, sl = left[fields[g].name][i], left[fields[s].name][i]
+    gr, sr = right[fields[g].name][j], right[fields[s].name][j]
+    low = (out[:, g] < 2) & (out[:, s] < 2) & (gl != "") & (sl != "") & (gr != "") & (sr != "")
+    if not low.any():
+        return
+    idx = np.flatnonzero(low)
+    swapped = (_jw(gl[idx], sr[idx]) >= 0.92) & (_jw(sl[idx], gr[idx]) >= 0.92)
+    out[idx[swapped], g] = 2
+    out[idx[swapped], s] = 2
+
+
+# ---- blocking -------------------------------------------------------------------------------------
+
+def _prefix(col: np.ndarray, n: int) -> np.ndarray:
+    return np.array([x[:n] for x in col], dtype=object)
+
+
+def blocking_keys(data: dict[str, np.ndarray], fields: Sequence[Field]) -> dict[str, np.ndarray]:
+    """Rule name -> key per record ("" = the record takes no part in that rule)."""
+    by_type: dict[str, list[str]] = {}
+    for f in fields:
+        by_type.setdefault(f.type, []).append(f.name)
+    first = {t: names[0] for t, names in by_type.items()}
+    keys: dict[str, np.ndarray] = {}
+
+    def both(name: str, a: np.ndarray, b: np.ndarray) -> None:
+        key = np.where((a == "") | (b == ""), "", a + "|" + b)
+        keys[name] = key.astype(object)
+
+    for t in ("id_number", "phone", "email", "date"):  # identifiers: exact
+        for name in by_type.get(t, []):
+            keys[f"{name} exact"] = data[name]
+    surname = first.get("surname") or first.get("full_name") or first.get("business_name")
+    given = first.get("given_name")
+    place = first.get("postcode") or first.get("locality")
+    if surname:
+        s = data[surname]
+        if given:  # the two name prefixes in either order: names swapped between fields still meet
+            a, b = _prefix(s, 3), _prefix(data[given], 3)
+            both(f"{{{surname}[:3], {given}[:3]}}", np.minimum(a, b), np.maximum(a, b))
+        if place:
+            both(f"{surname}[:4]+{place}", _prefix(s, 4), data[place])
+        if "date" in first:
+            both(f"{surname}[:2]+{first['date']}[:4]", _prefix(s, 2), _prefix(data[first["date"]], 4))
+        if not given and not place:
+            keys[f"{surname}[:6]"] = _prefix(s, 6)
+    if given:
+        g = data[given]
+        if place:
+            both(f"{given}[:3]+{place}", _prefix(g, 3), data[place])
+        if "date" in first:
+            both(f"{given}[:2]+{first['date']}[4:]", _prefix(g, 2),
+                 np.array([x[4:] for x in data[first["date"]]], dtype=object))
+    if "street_number" in first and place:
+        both(f"{first['street_number']}+{place}", data[first["street_number"]], data[place])
+    if "street" in first and place:
+        both(f"{first['street']}[:6]+{place}", _prefix(data[first["street"]], 6), data[place])
+    if "street" in first and "street_number" in first:
+        both(f"{first['street_number']}+{first['street']}[:6]", data[first["street_number"]],
+             _prefix(data[first["street"]], 6))
+    if not keys:  # nothing to block on: everything is one block (the fallback keeps it bounded)
+        keys["all"] = np.full(len(next(iter(data.values()))), "all", dtype=object)
+    return keys
+
+
+def _sorted_neighbourhood(idx: np.ndarray, order_key: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    order = idx[np.argsort(order_key[idx], kind="stable")]
+    ii, jj = [], []
+    for d in range(1, min(window, len(order) - 1) + 1):
+        ii.append(order[:-d])
+        jj.append(order[d:])
+    if not ii:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(ii), np.concatenate(jj)
+
+
+@dataclass
+class BlockingReport:
+    rules: dict[str, int] = field(default_factory=dict)  # rule -> pairs it proposed
+    oversized: dict[str, int] = field(default_factory=dict)  # rule -> blocks that fell back
+    candidates: int = 0
+
+
+def candidate_pairs(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None, fields: Sequence[Field],
+                    max_block: int = 1000, window: int = 20) -> tuple[np.ndarray, np.ndarray, BlockingReport]:
+    """Candidate pairs (i into left, j into right; i < j when deduplicating) from all rules."""
+    dedupe = right is None
+    lkeys = blocking_keys(left, fields)
+    rkeys = lkeys if dedupe else blocking_keys(right, fields)  # type: ignore[arg-type]
+    n_left = len(next(iter(left.values())))
+    n_right = n_left if dedupe else len(next(iter(right.values())))  # type: ignore[union-attr]
+    order_l = _order_key(left, fields)
+    order_r = order_l if dedupe else _order_key(right, fields)  # type: ignore[arg-type]
+    report = BlockingReport()
+    found: list[np.ndarray] = []
+    for rule, lk in lkeys.items():
+        rk = rkeys.get(rule)
+        if rk is None:
+            continue
+        lf = pd.DataFrame({"k": lk, "i": np.arange(n_left)})
+        lf = lf[lf.k != ""]
+        rf = lf if dedupe else pd.DataFrame({"k": rk, "j": np.arange(n_right)})
+        if not dedupe:
+            rf = rf[rf.k != ""]
+        lsize = lf.groupby("k").size()
+        rsize = lsize if dedupe else rf.groupby("k").size()
+        work = (lsize * (lsize - 1) // 2) if dedupe else (lsize * rsize).dropna()
+        big = set(work.index[work > max_block * (max_block - 1) // 2])
+        small_l = lf[~lf.k.isin(big)]
+        if dedupe:
+            m = small_l.merge(small_l.rename(columns={"i": "j"}), on="k")
+            m = m[m.i < m.j]
+            i, j = m.i.to_numpy(np.int64), m.j.to_numpy(np.int64)
+        else:
+            small_r = rf[~rf.k.isin(big)]
+            m = small_l.merge(small_r, on="k")
+            i, j = m.i.to_numpy(np.int64), m.j.to_numpy(np.int64)
+        parts_i, parts_j = [i], [j]
+        for key in big:  # an oversized block: sorted neighbourhood instead of every pair
+            li = lf.i[lf.k == key].to_numpy()
+            if dedupe:
+                a, b = _sorted_neighbourhood(li, order_l, window)
+                parts_i.append(np.minimum(a, b))
+                parts_j.append(np.maximum(a, b))
+            else:
+                rj = rf.j[rf.k == key].to_numpy()
+                # one sorted list of both sides; pairs are neighbours from opposite sides
+                tags = np.concatenate([np.zeros(len(li), np.int8), np.ones(len(rj), np.int8)])
+                ids = np.concatenate([li, rj])
+                okey = np.concatenate([order_l[li], order_r[rj]])
+                order = np.argsort(okey, kind="stable")
+                ids, tags = ids[order], tags[order]
+                for d in range(1, window + 1):
+                    x, y, tx, ty = ids[:-d], ids[d:], tags[:-d], tags[d:]
+                    cross = tx != ty
+                    parts_i.append(np.where(tx == 0, x, y)[cross])
+                    parts_j.append(np.where(tx == 0, y, x)[cross])
+        ri, rj2 = np.concatenate(parts_i), np.concatenate(parts_j)
+        report.rules[rule] = len(ri)
+        if big:
+            report.oversized[rule] = len(big)
+        found.append(ri * n_right + rj2)
+    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    report.candidates = len(codes)
+    return codes // n_right, codes % n_right, report
+
+
+def _order_key(data: dict[str, np.ndarray], fields: Sequence[Field]) -> np.ndarray:
+    cols = [data[f.name] for f in fields]
+    return np.array(["|".join(parts) for parts in zip(*cols, strict=True)], dtype=object)
+
+
+# ---- the model ------------------------------------------------------------------------------------
+
+@dataclass
+class Model:
+    """m and u per field and level, the share of matches among candidates, TF tables."""
+
+    fields: list[Field]
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)  # field -> value -> frequency
+    tf_mean: dict[str, float] = field(default_factory=dict)  # field -> E[p_v] over exact agreements
+    iterations: int = 0
+
+    def describe(self) -> list[dict[str, Any]]:
+        out = []
+        for f, m, u in zip(self.fields, self.m, self.u, strict=True):
+            labels = LEVELS[f.type][1]
+            out.append({"field": f.name, "type": f.type, "levels": [
+                {"level": labels[k], "m": float(m[k]), "u": float(u[k]),
+                 "bits": float(math.log2(m[k] / u[k]))} for k in range(len(labels))]})
+        return out
+
+
+def _encode(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
+    code = np.zeros(len(levels), dtype=np.int64)
+    for k, size in enumerate(sizes):
+        code = code * (size + 1) + (levels[:, k].astype(np.int64) + 1)
+    return code
+
+
+def estimate_u(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None, fields: Sequence[Field],
+               sample: int = 200_000, seed: int = 7) -> list[np.ndarray]:
+    """Level frequencies among random record pairs (almost all non-matches)."""
+    rng = np.random.default_rng(seed)
+    n_left = len(next(iter(left.values())))
+    other = left if right is None else right
+    n_right = len(next(iter(other.values())))
+    i = rng.integers(0, n_left, sample)
+    j = rng.integers(0, n_right, sample)
+    if right is None:
+        keep = i != j
+        i, j = i[keep], j[keep]
+    levels = compare(left, other, fields, i, j)
+    u = []
+    for k, f in enumerate(fields):
+        size = len(LEVELS[f.type][1])
+        col = levels[:, k]
+        col = col[col >= 0]
+        counts = np.bincount(col, minlength=size).astype(float) + 0.5  # smoothed: never exactly 0
+        u.append(counts / counts.sum())
+    return u
+
+
+def _term_frequencies(data: Sequence[np.ndarray]) -> tuple[dict[str, float], float]:
+    values = pd.Series(np.concatenate(list(data)))
+    values = values[values != ""]
+    if values.empty:
+        return {}, 1.0
+    p = values.value_counts(normalize=True)
+    mean = float((p ** 3).sum() / (p ** 2).sum())  # E[p_v] over random pairs that agree exactly
+    return p.to_dict(), mean
+
+
+def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], labels: np.ndarray | None = None,
+        max_iterations: int = 100, tolerance: float = 1e-6) -> Model:
+    """EM for m, u and the share of matches, over the distinct agreement patterns.
+
+    ``labels`` (optional, per pair: 1 match, 0 not a match, -1 unknown) pin those pairs'
+    posteriors, so the analyst's decisions steer the estimates."""
+    sizes = [len(LEVELS[f.type][1]) for f in fields]
+    code = _encode(levels, sizes)
+    if labels is not None and (labels >= 0).any():
+        code = code * 3 + (labels.astype(np.int64) + 1)
+    uniq, first, counts = np.unique(code, return_index=True, return_counts=True)
+    pats = levels[first]
+    pinned = (labels[first] if labels is not None and (labels >= 0).any() else np.full(len(uniq), -1))
+    counts = counts.astype(float)
+    m = []
+    for size in sizes:  # a start that says "agreeing is likelier for matches"
+        start = np.geomspace(0.02, 1.0, size)
+        m.append(start / start.sum())
+    u = [x.copy() for x in u_start]
+    prior = 0.1
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported in the model
+        log_m = np.full(len(pats), math.log(prior))
+        log_u = np.full(len(pats), math.log(1 - prior))
+        for k in range(len(sizes)):
+            col = pats[:, k]
+            present = col >= 0
+            log_m[present] += np.log(m[k][col[present]])
+            log_u[present] += np.log(u[k][col[present]])
+        w = 1 / (1 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        w = np.where(pinned == 1, 1.0, np.where(pinned == 0, 0.0, w))
+        wm, wu = counts * w, counts * (1 - w)
+        new_prior = float(wm.sum() / counts.sum())
+        new_m, new_u = [], []
+        for k, size in enumerate(sizes):
+            col = pats[:, k]
+            present = col >= 0
+            mm = np.bincount(col[present], weights=wm[present], minlength=size) + 1e-3
+            uu = np.bincount(col[present], weights=wu[present], minlength=size) + 1e-3
+            new_m.append(mm / mm.sum())
+            new_u.append(uu / uu.sum())
+        change = abs(new_prior - prior) + max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
+        m, u, prior = new_m, new_u, min(max(new_prior, 1e-6), 1 - 1e-6)
+        if change < tolerance:
+            break
+    # A level where matches are rarer than non-matches at the top of the scale would mean the
+    # EM swapped its classes; the top level of every field must favour a match.
+    return Model(list(fields), m, u, prior, iterations=iterations)
+
+
+def score(model: Model, levels: np.ndarray, tf_values: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Match probability per pair and each field's contribution in bits (pairs x fields)."""
+    bits = np.zeros(levels.shape, dtype=np.float64)
+    for k, f in enumerate(model.fields):
+        col = levels[:, k]
+        present = col >= 0
+        table = np.log2(model.m[k] / model.u[k])
+        bits[present, k] = table[col[present]]
+        if tf_values is not None and f.name in model.tf and f.name in tf_values:
+            top = len(model.m[k]) - 1
+            exact = col == top
+            if exact.any():
+                a, _b = tf_values[f.name]
+                freq = np.array([model.tf[f.name].get(v, model.tf_mean[f.name]) for v in a[exact]])
+                adjust = np.log2(np.clip(model.tf_mean[f.name] / np.maximum(freq, 1e-12), 1 / 32, 32))
+                bits[exact, k] += adjust
+    total = bits.sum(axis=1) + math.log2(model.prior / (1 - model.prior))
+    probability = 1 / (1 + np.exp2(-np.clip(total, -1000, 1000)))
+    return probability, bits
+
+
+# ---- clustering -----------------------------------------------------------------------------------
+
+def cluster(n: int, i: np.ndarray, j: np.ndarray, probability: np.ndarray, threshold: float,
+            min_share: float = 0.5) -> np.ndarray:
+    """Cluster id per record (0..n-1; a record alone keeps its own index as id).
+
+    Links (probability >= threshold) are taken strongest first; two groups join when at least
+    ``min_share`` of the record pairs between them are links."""
+    keep = probability >= threshold
+    li, lj, lp = i[keep], j[keep], probability[keep]
+    order = np.argsort(-lp, kind="stable")
+    li, lj = li[order], lj[order]
+    neighbours: dict[int, set[int]] = {}
+    for a, b in zip(li.tolist(), lj.tolist(), strict=True):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    parent = list(range(n))
+    members: dict[int, list[int]] = {}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(li.tolist(), lj.tolist(), strict=True):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        ga, gb = members.get(ra, [ra]), members.get(rb, [rb])
+        if len(ga) + len(gb) > 2:
+            small, big_root = (ga, rb) if len(ga) <= len(gb) else (gb, ra)
+            links = sum(1 for x in small for y in neighbours.get(x, ()) if find(y) == big_root)
+            if links < min_share * len(ga) * len(gb):
+                continue
+        if len(ga) < len(gb):
+            ra, rb, ga, gb = rb, ra, gb, ga
+        parent[rb] = ra
+        members[ra] = ga + gb
+        members.pop(rb, None)
+    return np.array([find(x) for x in range(n)], dtype=np.int64)
+
+
+# ---- the whole run --------------------------------------------------------------------------------
+
+@dataclass
+class Resolution:
+    fields: list[Field]
+    i: np.ndarray  # candidate pairs (into left, into right; the same frame when deduplicating)
+    j: np.ndarray
+    probability: np.ndarray
+    bits: np.ndarray  # pairs x fields
+    model: Model
+    blocking: BlockingReport
+    clusters: np.ndarray | None = None  # per record (left then right when linking)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(frame: pd.DataFrame, fields: Sequence[Field]) -> dict[str, np.ndarray]:
+    missing = [f.name for f in fields if f.name not in frame.columns]
+    if missing:
+        raise ValueError(f"no column {', '.join(repr(m) for m in missing)} in the input "
+                         f"(it has {', '.join(map(str, frame.columns[:20]))})")
+    return {f.name: standardise_column(frame[f.name].to_numpy(dtype=object), f.type).to_numpy(dtype=object)
+            for f in fields}
+
+
+def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Field], threshold: float = 0.9,
+            labels: dict[tuple[int, int], int] | None = None, progress: Callable[[float, str], None] | None = None,
+            max_block: int = 1000, window: int = 20, with_clusters: bool = True) -> Resolution:
+    """Deduplicate ``left`` (``right`` None) or link it to ``right``."""
+    import time
+
+    say = progress or (lambda _f, _m: None)
+    t = {"start": time.perf_counter()}
+    fields = list(fields)
+    say(0.02, "Standardising")
+    L = prepare(left, fields)
+    R = None if right is None else prepare(right, fields)
+    t["standardise"] = time.perf_counter()
+    say(0.15, "Blocking")
+    i, j, report = candidate_pairs(L, R, fields, max_block, window)
+    t["blocking"] = time.perf_counter()
+    say(0.3, f"Comparing {len(i):,} candidate pairs")
+    other = L if R is None else R
+    levels = compare(L, other, fields, i, j)
+    t["compare"] = time.perf_counter()
+    say(0.6, "Estimating the model")
+    u0 = estimate_u(L, R, fields)
+    pinned = None
+    if labels:
+        n_right = len(next(iter(other.values())))
+        code = i * n_right + j
+        lookup = {a * n_right + b: v for (a, b), v in labels.items()}
+        pinned = np.array([lookup.get(int(c), -1) for c in code], dtype=np.int8) if lookup else None
+    model = fit(levels, fields, u0, pinned)
+    tf_values = {}
+    for f in fields:
+        if f.type in TF_TYPES:
+            model.tf[f.name], model.tf_mean[f.name] = _term_frequencies([L[f.name]] + ([] if R is None else [R[f.name]]))
+            tf_values[f.name] = (L[f.name][i], other[f.name][j])
+    probability, bits = score(model, levels, tf_values)
+    t["model"] = time.perf_counter()
+    clusters = None
+    if with_clusters:
+        say(0.9, "Clustering")
+        n_left = len(next(iter(L.values())))
+        if R is None:
+            clusters = cluster(n_left, i, j, probability, threshold)
+        else:
+            n_right = len(next(iter(R.values())))
+            clusters = cluster(n_left + n_right, i, j + n_left, probability, threshold)
+    t["cluster"] = time.perf_counter()
+    timings = {k: t[k] - t[p] for p, k in zip(("start", "standardise", "blocking", "compare", "model"),
+                                              ("standardise", "blocking", "compare", "model", "cluster"),
+                                              strict=True)}
+    say(1.0, "Done")
+    return Resolution(fields, i, j, probability, bits, model, report, clusters, timings)
+
+
+def best_match(i: np.ndarray, j: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """Index (into the pairs) of each right record's single best pair."""
+    order = np.lexsort((-probability, j))
+    js = j[order]
+    first = np.ones(len(js), dtype=bool)
+    first[1:] = js[1:] != js[:-1]
+    return order[first]
