@@ -195,6 +195,25 @@ def _parishes(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from c360_desktop.core.identity.files import InputError, parse_field, run
+
+    try:
+        fields = [parse_field(spec) for spec in args.field]
+        progress = _stderr_progress()
+        result = run([Path(p) for p in args.input], args.id_column, fields, Path(args.out),
+                     Path(args.clusters) if args.clusters else None, args.threshold, args.best_match,
+                     progress=progress.update)
+    except InputError as exc:
+        raise CliError(str(exc)) from None
+    r = result.resolution
+    print(f"{r.blocking.candidates:,} candidate pairs compared; {result.pairs_written:,} pairs at probability >= "
+          f"{args.threshold:g} written to {args.out}"
+          + (f"; {result.clusters_written:,} clusters written to {args.clusters}" if args.clusters else ""),
+          file=sys.stderr)
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.storage.cache import open_cache
     from c360_desktop.core.sync import SyncError, sync
@@ -278,6 +297,23 @@ def build_parser() -> argparse.ArgumentParser:
                                  "PGPASSWORD or the keyring")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_near)
+
+    p = sub.add_parser("resolve", help="find the same person or business across CSV/Excel files",
+                       description="Deduplicate one file, or link two, by an unsupervised Fellegi-Sunter model. "
+                                   "PAIRS.csv: id_l, id_r, probability, then each field's contribution in bits.")
+    p.add_argument("--input", action="append", required=True, metavar="FILE",
+                   help="a CSV or Excel file; once to deduplicate, twice to link")
+    p.add_argument("--id-column", action="append", required=True, metavar="COL",
+                   help="the column of unique record ids; once, or once per --input if they differ")
+    p.add_argument("--field", action="append", required=True, metavar="COL:TYPE",
+                   help="a column to compare and its type: given_name, surname, full_name, business_name, "
+                        "street_number, street, locality, region, postcode, date, phone, email, id_number, other")
+    p.add_argument("--out", required=True, metavar="PAIRS.csv")
+    p.add_argument("--clusters", metavar="CLUSTERS.csv", help="also write id, cluster_id")
+    p.add_argument("--threshold", type=float, default=0.9, help="match probability for a link (default 0.9)")
+    p.add_argument("--best-match", action="store_true",
+                   help="linking: keep only each second-file record's single best match")
+    p.set_defaults(func=cmd_resolve)
 
     p = sub.add_parser("show", help="print a customer's 360 profile")
     p.add_argument("customer_id")

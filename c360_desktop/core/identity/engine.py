@@ -37,8 +37,9 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from c360_desktop.core.identity.standardise import FIELD_TYPES, standardise_column
 
+PRIOR_PAIRS = 20.0  # weight of the starting m and the random-pair u in the EM, in pairs
 NAME_TYPES = ("given_name", "surname", "full_name", "business_name")
-TF_TYPES = NAME_TYPES + ("locality", "street")
+TF_TYPES = NAME_TYPES + ("locality", "street", "phone", "email")
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,7 @@ def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], 
     for size in sizes:  # a start that says "agreeing is likelier for matches"
         start = np.geomspace(0.02, 1.0, size)
         m.append(start / start.sum())
+    m_start = [x.copy() for x in m]
     u = [x.copy() for x in u_start]
     prior = 0.1
     iterations = 0
@@ -398,8 +400,10 @@ def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], 
         for k, size in enumerate(sizes):
             col = pats[:, k]
             present = col >= 0
-            mm = np.bincount(col[present], weights=wm[present], minlength=size) + 1e-3
-            uu = np.bincount(col[present], weights=wu[present], minlength=size) + 1e-3
+            # Priors worth a few pairs: the random-pair u (so a level no candidate non-match
+            # happened to show is rare, not impossible) and the starting m.
+            mm = np.bincount(col[present], weights=wm[present], minlength=size) + PRIOR_PAIRS * m_start[k]
+            uu = np.bincount(col[present], weights=wu[present], minlength=size) + PRIOR_PAIRS * u_start[k]
             new_m.append(mm / mm.sum())
             new_u.append(uu / uu.sum())
         change = abs(new_prior - prior) + max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))

@@ -156,9 +156,8 @@ def region(value: Any) -> str:
 
 
 def postcode(value: Any) -> str:
-    words = _words(value)
-    text = "".join(words)
-    return text[:-2] if text.endswith("0") and "." in str(value) and str(value).endswith(".0") else text
+    """A postal code: letters and digits, lower case ("KN 10" -> "kn10")."""
+    return id_number(value).lower()
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y",
@@ -209,8 +208,17 @@ def street_number(value: Any) -> str:
     return text
 
 
+def full_name(value: Any) -> str:
+    """A whole name; "Family, Given" is turned round ("McFarlane, Jonathan" -> "jonathan mcfarlane")."""
+    if isinstance(value, str) and value.count(",") == 1:
+        family, given = value.split(",")
+        if family.strip() and given.strip():
+            value = f"{given} {family}"
+    return name(value)
+
+
 STANDARDISERS: dict[str, Callable[[Any], str]] = {
-    "given_name": name, "surname": lambda v: name(v, nicknames=False), "full_name": name,
+    "given_name": name, "surname": lambda v: name(v, nicknames=False), "full_name": full_name,
     "business_name": business_name, "street_number": street_number, "street": street, "locality": locality,
     "region": region, "postcode": postcode, "date": date_value, "phone": phone, "email": email,
     "id_number": id_number, "other": other,

@@ -1,0 +1,149 @@
+"""Resolution over anyone's files: read the inputs, check them, run the engine, write the results.
+
+Used by ``c360 resolve``. Inputs are CSV (any common encoding and delimiter) or Excel; every
+value is read as text, so ids and phone numbers keep their leading zeros. Problems are reported
+by file, and by row and column where there is one; results are written to a temporary file and
+moved into place, so a failed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from c360_desktop.core.identity.engine import Field, Resolution, best_match, resolve
+from c360_desktop.core.identity.standardise import FIELD_TYPES
+
+
+class InputError(ValueError):
+    """A file or an option the run cannot use; the message says what and where."""
+
+
+def parse_field(spec: str) -> Field:
+    if ":" not in spec:
+        raise InputError(f"--field {spec!r}: write COLUMN:TYPE, TYPE one of {', '.join(FIELD_TYPES)}")
+    column, kind = spec.rsplit(":", 1)
+    if kind not in FIELD_TYPES:
+        raise InputError(f"--field {spec!r}: type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
+    if not column:
+        raise InputError(f"--field {spec!r}: no column name")
+    return Field(column, kind)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        try:
+            return pd.read_excel(path, dtype=str, keep_default_na=False)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
+            raise InputError(f"{path}: not a readable Excel workbook ({exc})") from None
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    try:
+        dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def check_input(frame: pd.DataFrame, path: Path, id_column: str, fields: Sequence[Field]) -> None:
+    columns = [str(c).strip() for c in frame.columns]
+    frame.columns = columns
+    wanted = [id_column] + [f.name for f in fields]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise InputError(f"{path}: no column {', '.join(repr(c) for c in missing)} "
+                         f"(the file has {', '.join(repr(c) for c in columns[:30])})")
+    ids = frame[id_column].astype(str).str.strip()
+    empty = np.flatnonzero((ids == "").to_numpy())
+    if len(empty):
+        rows = ", ".join(str(r + 2) for r in empty[:10])
+        raise InputError(f"{path}: column {id_column!r} is empty on row(s) {rows} (row 1 is the header)")
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        rows = ", ".join(str(r + 2) for r in np.flatnonzero((ids == first).to_numpy())[:10])
+        raise InputError(f"{path}: id {first!r} in column {id_column!r} is on rows {rows}; "
+                         f"ids must be unique ({dup.nunique():,} ids repeat)")
+
+
+@dataclass
+class RunResult:
+    pairs_written: int
+    clusters_written: int
+    resolution: Resolution
+
+
+def _write_atomically(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, path)
+
+
+def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Field], out: Path,
+        clusters_out: Path | None = None, threshold: float = 0.9, best: bool = False,
+        progress: Callable[[float, str], None] | None = None) -> RunResult:
+    if not 1 <= len(inputs) <= 2:
+        raise InputError("give one --input to deduplicate, or two to link")
+    if not fields:
+        raise InputError("give at least one --field COLUMN:TYPE to compare on")
+    if not 0 < threshold < 1:
+        raise InputError(f"--threshold {threshold}: choose a probability between 0 and 1")
+    if best and len(inputs) != 2:
+        raise InputError("--best-match needs two inputs (each record of the second file keeps its best match)")
+    if len(id_columns) not in (1, len(inputs)):
+        raise InputError("give --id-column once, or once per --input")
+    ids = list(id_columns) * (len(inputs) if len(id_columns) == 1 else 1)
+    names = [f.name for f in fields]
+    if len(set(names)) != len(names):
+        raise InputError("each --field column once, please")
+    frames = []
+    for path, id_col in zip(inputs, ids, strict=True):
+        frame = read_table(path)
+        check_input(frame, path, id_col, fields)
+        frames.append(frame)
+    result = resolve(frames[0], frames[1] if len(frames) == 2 else None, fields, threshold=threshold,
+                     progress=progress, with_clusters=clusters_out is not None)
+    keep = np.flatnonzero(result.probability >= threshold)
+    if best:
+        chosen = best_match(result.i[keep], result.j[keep], result.probability[keep])
+        keep = keep[chosen]
+    keep = keep[np.argsort(-result.probability[keep], kind="stable")]
+    left_ids = frames[0][ids[0]].astype(str).str.strip().to_numpy()
+    right_ids = (frames[1][ids[1]] if len(frames) == 2 else frames[0][ids[0]]).astype(str).str.strip().to_numpy()
+    table = pd.DataFrame({"id_l": left_ids[result.i[keep]], "id_r": right_ids[result.j[keep]],
+                          "probability": result.probability[keep].round(6)})
+    for k, f in enumerate(fields):
+        table[f.name] = result.bits[keep, k].round(3)
+    _write_atomically(out, table)
+    n_clusters = 0
+    if clusters_out is not None and result.clusters is not None:
+        if len(frames) == 1:
+            cl = pd.DataFrame({"id": left_ids, "cluster_id": result.clusters})
+        else:
+            cl = pd.DataFrame({"id": np.concatenate([left_ids, right_ids]), "cluster_id": result.clusters,
+                               "input": np.repeat([1, 2], [len(left_ids), len(right_ids)])})
+        # A cluster is named by its first member's id, so the file reads on its own.
+        first = cl.groupby("cluster_id")["id"].transform("first")
+        cl["cluster_id"] = first
+        _write_atomically(clusters_out, cl)
+        n_clusters = int(cl.cluster_id.nunique())
+    return RunResult(len(table), n_clusters, result)
