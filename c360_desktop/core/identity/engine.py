@@ -37,6 +37,8 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from c360_desktop.core.identity.standardise import FIELD_TYPES, standardise_column
 
+PAIRS_PER_RECORD = 2  # a blocking rule proposing more pairs than this per input record is narrowed
+PAIRS_PER_RULE_MIN = 50_000  # ... but small inputs keep their rules whole
 PRIOR_PAIRS = 20.0  # weight of the starting m and the random-pair u in the EM, in pairs
 NAME_TYPES = ("given_name", "surname", "full_name", "business_name")
 TF_TYPES = NAME_TYPES + ("locality", "street", "phone", "email")
@@ -172,8 +174,7 @@ def blocking_keys(data: dict[str, np.ndarray], fields: Sequence[Field]) -> dict[
     keys: dict[str, np.ndarray] = {}
 
     def both(name: str, a: np.ndarray, b: np.ndarray) -> None:
-        key = np.where((a == "") | (b == ""), "", a + "|" + b)
-        keys[name] = key.astype(object)
+        keys[name] = _join(a, b)
 
     for t in ("id_number", "phone", "email", "date"):  # identifiers: exact
         for name in by_type.get(t, []):
@@ -211,6 +212,85 @@ def blocking_keys(data: dict[str, np.ndarray], fields: Sequence[Field]) -> dict[
     return keys
 
 
+def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where((a == "") | (b == ""), "", a + "|" + b).astype(object)
+
+
+def tighteners(data: dict[str, np.ndarray], fields: Sequence[Field]) -> dict[str, np.ndarray]:
+    """Short extra key parts a too-broad rule can be narrowed with (by name)."""
+    out: dict[str, np.ndarray] = {}
+    for f in fields:
+        col = data[f.name]
+        if f.type == "date":
+            out[f"{f.name}[:4]"] = _prefix(col, 4)
+        elif f.type in ("given_name", "surname", "full_name", "business_name"):
+            out[f"{f.name}[:1]"] = _prefix(col, 1)
+        elif f.type in ("region", "street_number", "postcode"):
+            out[f.name] = col
+        elif f.type in ("locality", "street"):
+            out[f"{f.name}[:3]"] = _prefix(col, 3)
+    return out
+
+
+def _codes(lk: np.ndarray, rk: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Keys as shared integer codes (-1: no key), so blocks are compared as numbers."""
+    both = lk if rk is None else np.concatenate([lk, rk])
+    codes, uniques = pd.factorize(both)
+    codes = codes.astype(np.int64)
+    if len(uniques):
+        empty = np.flatnonzero(uniques == "")
+        if len(empty):
+            codes[codes == empty[0]] = -1
+    return (codes, None) if rk is None else (codes[: len(lk)], codes[len(lk):])
+
+
+def _combine(a: np.ndarray, b: np.ndarray, width: int) -> np.ndarray:
+    return np.where((a < 0) | (b < 0), -1, a * width + b)
+
+
+def _pair_count(lc: np.ndarray, rc: np.ndarray | None) -> int:
+    if rc is None:
+        _u, counts = np.unique(lc[lc >= 0], return_counts=True)
+        return int((counts * (counts - 1) // 2).sum())
+    lu, lcount = np.unique(lc[lc >= 0], return_counts=True)
+    ru, rcount = np.unique(rc[rc >= 0], return_counts=True)
+    common, li, ri = np.intersect1d(lu, ru, assume_unique=True, return_indices=True)
+    return int((lcount[li] * rcount[ri]).sum())
+
+
+def narrow_rules(lkeys: dict[str, np.ndarray], rkeys: dict[str, np.ndarray] | None,
+                 ltight: dict[str, np.ndarray], rtight: dict[str, np.ndarray] | None,
+                 budget: int) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Rule name -> (left codes, right codes). A rule that would propose more than ``budget``
+    pairs gets one more key part: the one that keeps it broadest while under the budget (or
+    narrows it most, if none does). Small inputs keep their rules as they are."""
+    tight = {t: _codes(lt, None if rtight is None else rtight[t]) for t, lt in ltight.items()}
+    out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for rule, lk in lkeys.items():
+        rk = None if rkeys is None else rkeys.get(rule)
+        if rkeys is not None and rk is None:
+            continue
+        lc, rc = _codes(lk, rk)
+        if _pair_count(lc, rc) <= budget:
+            out[rule] = (lc, rc)
+            continue
+        options = []
+        for t, (tl, tr) in tight.items():
+            if t.split("[")[0] in rule:
+                continue
+            width = int(max(tl.max(initial=0), -1 if tr is None else tr.max(initial=0))) + 1
+            nl = _combine(lc, tl, width)
+            nr = None if rc is None or tr is None else _combine(rc, tr, width)
+            options.append((_pair_count(nl, nr), t, nl, nr))
+        if not options:
+            out[rule] = (lc, rc)
+            continue
+        under = [o for o in options if o[0] <= budget]
+        _count, t, nl, nr = max(under, key=lambda o: o[0]) if under else min(options, key=lambda o: o[0])
+        out[f"{rule}+{t}"] = (nl, nr)
+    return out
+
+
 def _sorted_neighbourhood(idx: np.ndarray, order_key: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     order = idx[np.argsort(order_key[idx], kind="stable")]
     ii, jj = [], []
@@ -233,60 +313,59 @@ def candidate_pairs(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | 
                     max_block: int = 1000, window: int = 20) -> tuple[np.ndarray, np.ndarray, BlockingReport]:
     """Candidate pairs (i into left, j into right; i < j when deduplicating) from all rules."""
     dedupe = right is None
-    lkeys = blocking_keys(left, fields)
-    rkeys = lkeys if dedupe else blocking_keys(right, fields)  # type: ignore[arg-type]
     n_left = len(next(iter(left.values())))
     n_right = n_left if dedupe else len(next(iter(right.values())))  # type: ignore[union-attr]
-    order_l = _order_key(left, fields)
-    order_r = order_l if dedupe else _order_key(right, fields)  # type: ignore[arg-type]
+    rules = narrow_rules(
+        blocking_keys(left, fields), None if dedupe else blocking_keys(right, fields),  # type: ignore[arg-type]
+        tighteners(left, fields), None if dedupe else tighteners(right, fields),  # type: ignore[arg-type]
+        budget=max(PAIRS_PER_RULE_MIN, PAIRS_PER_RECORD * (n_left + (0 if dedupe else n_right))))
+    order_l: np.ndarray | None = None
+    order_r: np.ndarray | None = None
     report = BlockingReport()
     found: list[np.ndarray] = []
-    for rule, lk in lkeys.items():
-        rk = rkeys.get(rule)
-        if rk is None:
-            continue
-        lf = pd.DataFrame({"k": lk, "i": np.arange(n_left)})
-        lf = lf[lf.k != ""]
-        rf = lf if dedupe else pd.DataFrame({"k": rk, "j": np.arange(n_right)})
-        if not dedupe:
-            rf = rf[rf.k != ""]
-        lsize = lf.groupby("k").size()
-        rsize = lsize if dedupe else rf.groupby("k").size()
-        work = (lsize * (lsize - 1) // 2) if dedupe else (lsize * rsize).dropna()
-        big = set(work.index[work > max_block * (max_block - 1) // 2])
-        small_l = lf[~lf.k.isin(big)]
+    big_pairs = max_block * (max_block - 1) // 2
+    for rule, (lc, rc) in rules.items():
+        lf = pd.DataFrame({"k": lc, "i": np.arange(n_left)})
+        lf = lf[lf.k >= 0]
         if dedupe:
-            m = small_l.merge(small_l.rename(columns={"i": "j"}), on="k")
+            size = lf.k.value_counts()
+            big = size.index[size * (size - 1) // 2 > big_pairs]
+            small = lf[~lf.k.isin(big)]
+            m = small.merge(small.rename(columns={"i": "j"}), on="k")
             m = m[m.i < m.j]
-            i, j = m.i.to_numpy(np.int64), m.j.to_numpy(np.int64)
         else:
-            small_r = rf[~rf.k.isin(big)]
-            m = small_l.merge(small_r, on="k")
-            i, j = m.i.to_numpy(np.int64), m.j.to_numpy(np.int64)
-        parts_i, parts_j = [i], [j]
+            rf = pd.DataFrame({"k": rc, "j": np.arange(n_right)})
+            rf = rf[rf.k >= 0]
+            work = lf.k.value_counts().mul(rf.k.value_counts(), fill_value=0)
+            big = work.index[work > big_pairs]
+            m = lf[~lf.k.isin(big)].merge(rf[~rf.k.isin(big)], on="k")
+        parts_i, parts_j = [m.i.to_numpy(np.int64)], [m.j.to_numpy(np.int64)]
+        if len(big):
+            if order_l is None:
+                order_l = _order_key(left, fields)
+                order_r = order_l if dedupe else _order_key(right, fields)  # type: ignore[arg-type]
+            report.oversized[rule] = len(big)
         for key in big:  # an oversized block: sorted neighbourhood instead of every pair
             li = lf.i[lf.k == key].to_numpy()
             if dedupe:
-                a, b = _sorted_neighbourhood(li, order_l, window)
+                a, b = _sorted_neighbourhood(li, order_l, window)  # type: ignore[arg-type]
                 parts_i.append(np.minimum(a, b))
                 parts_j.append(np.maximum(a, b))
-            else:
-                rj = rf.j[rf.k == key].to_numpy()
-                # one sorted list of both sides; pairs are neighbours from opposite sides
-                tags = np.concatenate([np.zeros(len(li), np.int8), np.ones(len(rj), np.int8)])
-                ids = np.concatenate([li, rj])
-                okey = np.concatenate([order_l[li], order_r[rj]])
-                order = np.argsort(okey, kind="stable")
-                ids, tags = ids[order], tags[order]
-                for d in range(1, window + 1):
-                    x, y, tx, ty = ids[:-d], ids[d:], tags[:-d], tags[d:]
-                    cross = tx != ty
-                    parts_i.append(np.where(tx == 0, x, y)[cross])
-                    parts_j.append(np.where(tx == 0, y, x)[cross])
+                continue
+            rj = rf.j[rf.k == key].to_numpy()
+            # one sorted list of both sides; pairs are neighbours from opposite sides
+            tags = np.concatenate([np.zeros(len(li), np.int8), np.ones(len(rj), np.int8)])
+            ids = np.concatenate([li, rj])
+            okey = np.concatenate([order_l[li], order_r[rj]])  # type: ignore[index]
+            order = np.argsort(okey, kind="stable")
+            ids, tags = ids[order], tags[order]
+            for d in range(1, window + 1):
+                x, y, tx, ty = ids[:-d], ids[d:], tags[:-d], tags[d:]
+                cross = tx != ty
+                parts_i.append(np.where(tx == 0, x, y)[cross])
+                parts_j.append(np.where(tx == 0, y, x)[cross])
         ri, rj2 = np.concatenate(parts_i), np.concatenate(parts_j)
         report.rules[rule] = len(ri)
-        if big:
-            report.oversized[rule] = len(big)
         found.append(ri * n_right + rj2)
     codes = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     report.candidates = len(codes)
@@ -308,7 +387,7 @@ class Model:
     m: list[np.ndarray]
     u: list[np.ndarray]
     prior: float
-    tf: dict[str, dict[str, float]] = field(default_factory=dict)  # field -> value -> frequency
+    tf: dict[str, pd.Series] = field(default_factory=dict)  # field -> frequency by value
     tf_mean: dict[str, float] = field(default_factory=dict)  # field -> E[p_v] over exact agreements
     iterations: int = 0
 
@@ -352,14 +431,14 @@ def estimate_u(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None,
     return u
 
 
-def _term_frequencies(data: Sequence[np.ndarray]) -> tuple[dict[str, float], float]:
+def _term_frequencies(data: Sequence[np.ndarray]) -> tuple[pd.Series, float]:
     values = pd.Series(np.concatenate(list(data)))
     values = values[values != ""]
     if values.empty:
-        return {}, 1.0
+        return pd.Series(dtype=float), 1.0
     p = values.value_counts(normalize=True)
     mean = float((p ** 3).sum() / (p ** 2).sum())  # E[p_v] over random pairs that agree exactly
-    return p.to_dict(), mean
+    return p, mean
 
 
 def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], labels: np.ndarray | None = None,
@@ -429,7 +508,7 @@ def score(model: Model, levels: np.ndarray, tf_values: dict[str, tuple[np.ndarra
             exact = col == top
             if exact.any():
                 a, _b = tf_values[f.name]
-                freq = np.array([model.tf[f.name].get(v, model.tf_mean[f.name]) for v in a[exact]])
+                freq = pd.Series(a[exact]).map(model.tf[f.name]).fillna(model.tf_mean[f.name]).to_numpy(float)
                 adjust = np.log2(np.clip(model.tf_mean[f.name] / np.maximum(freq, 1e-12), 1 / 32, 32))
                 bits[exact, k] += adjust
     total = bits.sum(axis=1) + math.log2(model.prior / (1 - model.prior))
