@@ -18,7 +18,7 @@ import pandas as pd
 from c360_desktop.core.identity.standardise import NICKNAMES
 from c360_desktop.core.jamaica import names, towns
 
-EXTRA_SURNAMES = tuple(
+EXTRA_SURNAMES = tuple((  # noqa: SIM905
     "Allen Anderson Atkinson Bailey Barnes Barrett Beckford Bennett Blake Bogle Bowen Bryan Burke Chambers Chin "
     "Chung Clarke Cole Cooper Cunningham Dacosta Daley Davis Dixon Douglas Duncan Dyer Edwards Ellis Facey Ferguson "
     "Fletcher Ford Forbes Foster Francis Fraser Gayle Gordon Graham Grant Gray Green Hall Hamilton Harris Harvey "
@@ -27,15 +27,15 @@ EXTRA_SURNAMES = tuple(
     "Miller Mitchell Moodie Morgan Morrison Murray Nelson Nembhard Nicholson Palmer Parchment Patterson Pinnock "
     "Powell Ramdial Reid Richards Riley Roberts Robinson Rodney Rowe Russell Samuels Scott Seaga Shaw Simpson "
     "Sinclair Singh Smith Spence Stephens Stewart Sutherland Taylor Thomas Thompson Tulloch Tomlinson Walker "
-    "Walters Watson Webb White Whyte Williams Wilson Wong Wright Young Yap Azan Hanna Chen Ho Lyew Fong Chang").split()
-EXTRA_GIVEN = tuple(
+    "Walters Watson Webb White Whyte Williams Wilson Wong Wright Young Yap Azan Hanna Chen Ho Lyew Fong Chang").split())
+EXTRA_GIVEN = tuple((  # noqa: SIM905
     "Aaliyah Abigail Adrian Ainsley Ajani Akeem Alicia Andre Andrea Annette Antoinette Ashley Audrey Barrington "
     "Beverley Brian Camille Carlene Carlton Carol Charmaine Chevelle Claudette Clive Collin Courtney Damion Delroy "
     "Denise Desmond Devon Donovan Dwayne Earl Everton Fitzroy Gareth Garfield Gillian Glenroy Hopeton Horace "
     "Janet Jermaine Jodi Kadian Kamar Karen Kerry-Ann Kimberley Latoya Leroy Lloyd Marcia Marlon Maxine Merline "
     "Monique Nadine Natalie Neville Nicola Norman Novelette Odane Omar Orville Patrice Paulette Renee Ricardo "
     "Rohan Roxanne Sanjay Shanique Shawn Sheldon Sherine Simone Sonia Tamika Tanya Trevor Tyrone Vanessa "
-    "Winston Yvonne Zara").split()
+    "Winston Yvonne Zara").split())
 
 
 def _typo(rng: np.random.Generator, text: str) -> str:
