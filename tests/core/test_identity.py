@@ -203,3 +203,78 @@ def test_cli_resolve_says_what_is_wrong(tmp_path, capsys):
                  "--field", "name:full_name", "--out", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
     assert not out.exists()  # nothing half-written
+
+
+# ---- golden records: survivorship, merge, unmerge ------------------------------------------------
+
+def test_survivorship_rules_and_provenance():
+    from c360_desktop.core.identity.golden import Observation, survive
+
+    obs = [Observation("r1", "spreadsheet", "2026-01-05", {"display_name": "Jon Brown", "primary_phone": "+18765550001",
+                                                           "town": "Mandeville"}),
+           Observation("r2", "quickbooks", "2025-06-01", {"display_name": "Jonathan Brown",
+                                                          "primary_phone": "+18765550002", "town": "Spur Tree"}),
+           Observation("r3", "social", "2026-03-01", {"display_name": "JB", "primary_phone": "+18765550001"})]
+    golden = survive(obs)
+    assert golden["display_name"].value == "Jonathan Brown" and golden["display_name"].system == "quickbooks"
+    assert golden["display_name"].rule == "source_priority" and golden["display_name"].source_record_id == "r2"
+    assert golden["primary_phone"].value == "+18765550001" and golden["primary_phone"].rule == "most_frequent"
+    # most_frequent ties broken by most_recent: r3 (2026-03) is the newest holder of that number
+    assert golden["primary_phone"].source_record_id == "r3"
+    assert golden["town"].value == "Mandeville" and golden["town"].rule == "most_recent"
+    custom = survive(obs, {"display_name": ("most_complete",)})
+    assert custom["display_name"].value == "Jonathan Brown" and custom["display_name"].rule == "most_complete"
+    with pytest.raises(ValueError, match="unknown rule 'loudest'"):
+        survive(obs, {"town": ("loudest",)})
+
+
+def _state(cache, ids):
+    from c360_desktop.core.identity.golden import snapshot
+
+    snap = snapshot(cache.reader(), ids)
+    strip = ("row_version", "updated_at", "updated_by")
+    return {t: sorted(json.dumps({k: v for k, v in r.items() if k not in strip}, sort_keys=True, default=str)
+                      for r in rows) for t, rows in snap.items()}
+
+
+def test_merge_moves_sources_keeps_provenance_and_unmerge_restores_exactly(demo_cache):
+    from c360_desktop.core.identity.golden import RULES, ledger, merge, unmerge
+    from c360_desktop.core.search import CustomerSearch
+    from c360_desktop.core.storage.cache import open_cache
+
+    cache = open_cache(demo_cache)
+    conn = cache.reader()
+    # Two customer records of one real person (the demo's recorded truth).
+    a, b = conn.execute("SELECT t1.customer_id, t2.customer_id FROM demo_truth_person t1 JOIN demo_truth_person t2 "
+                        "ON t1.person_id = t2.person_id AND t1.customer_id < t2.customer_id "
+                        "WHERE (SELECT count(*) FROM identity_link WHERE customer_id = t2.customer_id) > 0 "
+                        "ORDER BY t1.customer_id LIMIT 1").fetchone()
+    before = _state(cache, [a, b])
+    b_links = {r[0] for r in conn.execute("SELECT id FROM identity_link WHERE customer_id = ?", (b,))}
+    outbox_before = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    entry = merge(cache, a, [b], "analyst", reason="same phone and name")
+    conn = cache.reader()
+    assert conn.execute("SELECT deleted_at IS NOT NULL, status FROM customer WHERE id = ?", (b,)).fetchone() == (1, "merged")
+    assert {r[0] for r in conn.execute("SELECT id FROM identity_link WHERE customer_id = ?", (a,))} >= b_links
+    sources = {r[0] for r in conn.execute("SELECT source_record_id FROM identity_link WHERE customer_id = ?", (a,))}
+    golden = conn.execute("SELECT field, value, source_record_id, system, rule FROM golden_value WHERE customer_id = ?",
+                          (a,)).fetchall()
+    assert golden and all(src in sources and rule in RULES for _f, _v, src, _s, rule in golden)
+    name = dict((f, v) for f, v, *_ in golden)["display_name"]
+    assert conn.execute("SELECT display_name FROM customer WHERE id = ?", (a,)).fetchone()[0] == name
+    assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] > outbox_before  # it syncs
+    hits = [h.customer_id for h in CustomerSearch(cache).search(name, limit=20)]
+    assert a in hits and b not in hits
+    assert ledger(conn, b)[0]["id"] == entry
+    assert _state(cache, [a, b]) != before
+
+    restored = unmerge(cache, entry, "analyst")
+    assert set(restored) == {a, b}
+    assert _state(cache, [a, b]) == before  # every data column of every touched row, as it was
+    assert cache.reader().execute("SELECT undone_by FROM merge_ledger WHERE id = ?", (entry,)).fetchone() == ("analyst",)
+    with pytest.raises(ValueError, match="undone already"):
+        unmerge(cache, entry, "analyst")
+    with pytest.raises(KeyError, match="no live customer"):
+        merge(cache, a, ["nobody"], "analyst")
+    cache.close()

@@ -516,6 +516,36 @@ class CustomerPlace(Base):
     )
 
 
+class GoldenValueRow(Base):
+    """Where each golden field of a customer came from (core/identity/golden.py)."""
+
+    __tablename__ = "golden_value"
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    source_record_id: Mapped[str] = mapped_column(String(36))
+    system: Mapped[str] = mapped_column(String(30))
+    seen_at: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str] = mapped_column(String(30))
+
+
+class MergeLedger(Base):
+    """Every merge with a snapshot of the rows it changed, so it can be undone exactly."""
+
+    __tablename__ = "merge_ledger"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))
+    target_customer_id: Mapped[str] = mapped_column(String(36))
+    customer_ids: Mapped[list[str]] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    __table_args__ = (Index("ix_merge_ledger_target", "target_customer_id"),)
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 
