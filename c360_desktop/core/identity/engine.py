@@ -26,6 +26,7 @@ Python loop per candidate pair.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -307,6 +308,7 @@ class BlockingReport:
     rules: dict[str, int] = field(default_factory=dict)  # rule -> pairs it proposed
     oversized: dict[str, int] = field(default_factory=dict)  # rule -> blocks that fell back
     candidates: int = 0
+    members: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # rule -> its pairs' codes
 
 
 def candidate_pairs(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None, fields: Sequence[Field],
@@ -367,6 +369,7 @@ def candidate_pairs(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | 
         ri, rj2 = np.concatenate(parts_i), np.concatenate(parts_j)
         report.rules[rule] = len(ri)
         found.append(ri * n_right + rj2)
+        report.members[rule] = np.unique(found[-1])
     codes = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     report.candidates = len(codes)
     return codes // n_right, codes % n_right, report
@@ -442,7 +445,7 @@ def _term_frequencies(data: Sequence[np.ndarray]) -> tuple[pd.Series, float]:
 
 
 def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], labels: np.ndarray | None = None,
-        max_iterations: int = 100, tolerance: float = 1e-6) -> Model:
+        max_iterations: int = 100, tolerance: float = 1e-6, fix_u: bool = False) -> Model:
     """EM for m, u and the share of matches, over the distinct agreement patterns.
 
     ``labels`` (optional, per pair: 1 match, 0 not a match, -1 unknown) pin those pairs'
@@ -463,15 +466,27 @@ def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], 
     u = [x.copy() for x in u_start]
     prior = 0.1
     iterations = 0
+    # Seeded start: a pair is first taken for a match when most of the fields both records have
+    # agree at their top level (the EM then refines it). Starting from "everything is 10% a
+    # match" lets EM settle on another split when true matches are rare among the candidates
+    # (e.g. "same town" instead of "same person").
+    top = np.array([size - 1 for size in sizes])
+    present_all = pats >= 0
+    agree = ((pats == top) & present_all).sum(axis=1)
+    known = present_all.sum(axis=1)
+    seed = np.where((known >= 2) & (agree >= np.ceil(0.6 * known)), 0.95, 0.01)
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported in the model
-        log_m = np.full(len(pats), math.log(prior))
-        log_u = np.full(len(pats), math.log(1 - prior))
-        for k in range(len(sizes)):
-            col = pats[:, k]
-            present = col >= 0
-            log_m[present] += np.log(m[k][col[present]])
-            log_u[present] += np.log(u[k][col[present]])
-        w = 1 / (1 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        if iterations == 1:
+            w = seed
+        else:
+            log_m = np.full(len(pats), math.log(prior))
+            log_u = np.full(len(pats), math.log(1 - prior))
+            for k in range(len(sizes)):
+                col = pats[:, k]
+                present = col >= 0
+                log_m[present] += np.log(m[k][col[present]])
+                log_u[present] += np.log(u[k][col[present]])
+            w = 1 / (1 + np.exp(np.clip(log_u - log_m, -700, 700)))
         w = np.where(pinned == 1, 1.0, np.where(pinned == 0, 0.0, w))
         wm, wu = counts * w, counts * (1 - w)
         new_prior = float(wm.sum() / counts.sum())
@@ -484,7 +499,7 @@ def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], 
             mm = np.bincount(col[present], weights=wm[present], minlength=size) + PRIOR_PAIRS * m_start[k]
             uu = np.bincount(col[present], weights=wu[present], minlength=size) + PRIOR_PAIRS * u_start[k]
             new_m.append(mm / mm.sum())
-            new_u.append(uu / uu.sum())
+            new_u.append(u_start[k] if fix_u else uu / uu.sum())
         change = abs(new_prior - prior) + max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
         m, u, prior = new_m, new_u, min(max(new_prior, 1e-6), 1 - 1e-6)
         if change < tolerance:
@@ -492,6 +507,63 @@ def fit(levels: np.ndarray, fields: Sequence[Field], u_start: list[np.ndarray], 
     # A level where matches are rarer than non-matches at the top of the scale would mean the
     # EM swapped its classes; the top level of every field must favour a match.
     return Model(list(fields), m, u, prior, iterations=iterations)
+
+
+def _rule_fields(rule: str, fields: Sequence[Field]) -> set[int]:
+    """The fields a blocking rule's key is made of (its name says: "surname[:3]+parish")."""
+    parts = set(re.split(r"[\[\]{}, +:0-9]+", rule))
+    return {k for k, f in enumerate(fields) if f.name in parts}
+
+
+def fit_by_sessions(levels: np.ndarray, fields: Sequence[Field], u_random: list[np.ndarray],
+                    sessions: dict[str, np.ndarray], total_pairs: float, labels: np.ndarray | None = None,
+                    min_pairs: int = 30) -> Model:
+    """m by EM within each blocking rule's pairs, u from random pairs, the prior over all pairs.
+
+    Within one rule's pairs, the fields its key is made of agree by construction and say
+    nothing: they are left out of that session, and u stays at its random-pair value, so EM
+    cannot settle on "same town" (say) instead of "same person". Each field's m is the average
+    of the sessions that estimated it, weighted by their expected matches. The prior (chance
+    that two records picked at random match) comes last: the expected matches among the
+    candidates (all others are taken as non-matches) over all possible pairs."""
+    sizes = [len(LEVELS[f.type][1]) for f in fields]
+    acc = [np.zeros(size) for size in sizes]
+    weight = np.zeros(len(fields))
+    for rule, mask in sessions.items():
+        if mask.sum() < min_pairs:
+            continue
+        involved = sorted(_rule_fields(rule, fields))
+        sub = levels[mask].copy()
+        sub[:, involved] = -1
+        model = fit(sub, fields, u_random, None if labels is None else labels[mask], fix_u=True)
+        expected = model.prior * mask.sum()
+        for k in range(len(fields)):
+            if k not in involved and (sub[:, k] >= 0).any():
+                acc[k] += expected * model.m[k]
+                weight[k] += expected
+    m = []
+    for k, size in enumerate(sizes):
+        if weight[k] > 0:
+            m.append(acc[k] / weight[k])
+        else:
+            start = np.geomspace(0.02, 1.0, size)
+            m.append(start / start.sum())
+    bits = np.zeros(len(levels))
+    for k in range(len(fields)):
+        col = levels[:, k]
+        present = col >= 0
+        bits[present] += np.log2(m[k] / u_random[k])[col[present]]
+    if labels is not None:
+        bits = np.where(labels == 1, 200.0, np.where(labels == 0, -200.0, bits))
+    prior = max(1.0 / max(total_pairs, 1.0), 1e-12)
+    for _ in range(100):
+        post = 1 / (1 + np.exp2(-np.clip(bits + math.log2(prior / (1 - prior)), -1000, 1000)))
+        new = min(max(float(post.sum()) / max(total_pairs, 1.0), 1e-12), 0.5)
+        if abs(new - prior) <= 1e-6 * prior:
+            prior = new
+            break
+        prior = new
+    return Model(list(fields), m, [x.copy() for x in u_random], prior)
 
 
 def score(model: Model, levels: np.ndarray, tf_values: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
@@ -611,7 +683,12 @@ def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Fie
         code = i * n_right + j
         lookup = {a * n_right + b: v for (a, b), v in labels.items()}
         pinned = np.array([lookup.get(int(c), -1) for c in code], dtype=np.int8) if lookup else None
-    model = fit(levels, fields, u0, pinned)
+    n_l = len(next(iter(L.values())))
+    n_r = len(next(iter(other.values())))
+    total = n_l * (n_l - 1) / 2 if R is None else float(n_l) * n_r
+    codes = i * n_r + j
+    sessions = {rule: np.isin(codes, members, assume_unique=True) for rule, members in report.members.items()}
+    model = fit_by_sessions(levels, fields, u0, sessions, total, pinned)
     tf_values = {}
     for f in fields:
         if f.type in TF_TYPES:

@@ -546,6 +546,27 @@ class MergeLedger(Base):
     __table_args__ = (Index("ix_merge_ledger_target", "target_customer_id"),)
 
 
+class ReviewPairRow(Base):
+    """A customer pair waiting for (or given) an analyst's decision (core/identity/review.py)."""
+
+    __tablename__ = "review_pair"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_a: Mapped[str] = mapped_column(String(36))
+    customer_b: Mapped[str] = mapped_column(String(36))
+    probability: Mapped[float] = mapped_column(Float)
+    contributions: Mapped[list[Any]] = mapped_column(JSON)
+    value: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10))
+    skipped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ledger_id: Mapped[str | None] = mapped_column(String(36))
+    __table_args__ = (
+        Index("ix_review_pair_status_value", "status", "value"),
+        Index("ix_review_pair_customers", "customer_a", "customer_b"),
+    )
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 

@@ -1,0 +1,153 @@
+"""The review queue: pairs of customers the model is unsure about, for an analyst to decide.
+
+``build_queue`` resolves the cache's customers against each other (engine.resolve) and keeps
+the pairs whose match probability lies between ``low`` and ``high`` (migration 0010's
+``review_pair``, with each field's contribution). They are served by the value of a decision:
+how uncertain the pair is (1 at probability 0.5, 0 at 0 or 1) times what is at stake (the two
+customers' spend, on a log scale), so the decisions that matter most come first.
+
+A "match" merges the two (golden.merge, so it syncs and can be undone); "not a match" and
+"skip" are recorded with the reviewer and time. ``undo_last`` takes the latest decision back
+(unmerging a match). Pairs at ``high`` or above are left to an explicit automatic merge.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from c360_desktop.core.identity.engine import Field, resolve
+
+CUSTOMER_FIELDS = [Field("given_name", "given_name"), Field("family_name", "surname"),
+                   Field("business_name", "business_name"), Field("date_of_birth", "date"),
+                   Field("trn", "id_number"), Field("street", "street"), Field("town", "locality"),
+                   Field("parish", "region"), Field("primary_phone", "phone"), Field("primary_email", "email")]
+DECISIONS = ("match", "no_match", "skip")
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    id: int
+    customer_a: str
+    customer_b: str
+    probability: float
+    contributions: list[dict[str, Any]]  # field, bits (in CUSTOMER_FIELDS order), then "prior"
+    value: float
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
+                progress: Callable[[float, str], None] | None = None) -> int:
+    """Resolve the customers and refill the queue with the uncertain pairs not yet decided."""
+    conn = cache.reader()
+    cols = ["id"] + [f.name for f in CUSTOMER_FIELDS]
+    frame = pd.DataFrame(conn.execute(f"SELECT {', '.join(cols)} FROM customer WHERE deleted_at IS NULL "
+                                      "ORDER BY id").fetchall(), columns=cols).fillna("")
+    spend = dict(conn.execute("SELECT customer_id, lifetime_spend_cents FROM customer_summary"))
+    if len(frame) < 2:
+        return 0
+    result = resolve(frame, None, CUSTOMER_FIELDS, threshold=high, progress=progress, with_clusters=False)
+    prior_bits = math.log2(result.model.prior / (1 - result.model.prior))
+    pick = np.flatnonzero((result.probability >= low) & (result.probability < high))
+    ids = frame["id"].to_numpy()
+    rows = []
+    for k in pick.tolist():
+        a, b = ids[result.i[k]], ids[result.j[k]]
+        p = float(result.probability[k])
+        stake = 1 + math.log10(1 + (spend.get(a, 0) + spend.get(b, 0)) / 100)
+        value = (1 - abs(2 * p - 1)) * stake
+        contributions = [{"field": f.name, "bits": round(float(result.bits[k, n]), 3)}
+                         for n, f in enumerate(CUSTOMER_FIELDS)] + [{"field": "prior", "bits": round(prior_bits, 3)}]
+        rows.append((a, b, p, json.dumps(contributions), value))
+    with cache.writer() as w:
+        decided = {(a, b) for a, b in w.execute("SELECT customer_a, customer_b FROM review_pair "
+                                                "WHERE status != 'pending'")}
+        w.execute("DELETE FROM review_pair WHERE status = 'pending'")
+        w.executemany("INSERT INTO review_pair (customer_a, customer_b, probability, contributions, value, status) "
+                      "VALUES (?, ?, ?, ?, ?, 'pending')", [r for r in rows if (r[0], r[1]) not in decided])
+    return sum(1 for r in rows if (r[0], r[1]) not in decided)
+
+
+def pending(conn: sqlite3.Connection, limit: int = 1) -> list[ReviewPair]:
+    """The next pairs to decide, most valuable first (skipped ones after the rest)."""
+    rows = conn.execute(
+        "SELECT id, customer_a, customer_b, probability, contributions, value FROM review_pair "
+        "WHERE status = 'pending' ORDER BY skipped_at IS NOT NULL, skipped_at, value DESC, id LIMIT ?",
+        (limit,)).fetchall()
+    return [ReviewPair(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+
+def remaining(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM review_pair WHERE status = 'pending'").fetchone()[0])
+
+
+def decide(cache: Any, pair_id: int, decision: str, user: str) -> str | None:
+    """Record a decision; a match merges the two (returns the merge ledger id)."""
+    from c360_desktop.core.identity.golden import merge
+
+    if decision not in DECISIONS:
+        raise ValueError(f"decision {decision!r}: choose {', '.join(DECISIONS)}")
+    row = cache.reader().execute("SELECT customer_a, customer_b, status FROM review_pair WHERE id = ?",
+                                 (pair_id,)).fetchone()
+    if row is None:
+        raise KeyError(f"no review pair {pair_id}")
+    a, b, status = row
+    if status != "pending":
+        raise ValueError(f"pair {pair_id} was decided already ({status})")
+    entry = None
+    if decision == "match":
+        entry = merge(cache, a, [b], user, reason=f"review pair {pair_id}")
+    with cache.writer() as conn:
+        if decision == "skip":
+            conn.execute("UPDATE review_pair SET skipped_at = ? WHERE id = ?", (_now(), pair_id))
+        else:
+            conn.execute("UPDATE review_pair SET status = ?, decided_by = ?, decided_at = ?, ledger_id = ? "
+                         "WHERE id = ?", (decision, user, _now(), entry, pair_id))
+            if decision == "match":  # other pairs with the retired customer now concern the survivor
+                conn.execute("DELETE FROM review_pair WHERE status = 'pending' AND (customer_a = ? OR customer_b = ?)",
+                             (b, b))
+    return entry
+
+
+def undo_last(cache: Any, user: str) -> int | None:
+    """Take back the latest match or no-match decision; returns its pair id (pending again)."""
+    from c360_desktop.core.identity.golden import unmerge
+
+    row = cache.reader().execute(
+        "SELECT id, status, ledger_id FROM review_pair WHERE status IN ('match', 'no_match') "
+        "ORDER BY decided_at DESC, id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    pair_id, status, ledger_id = row
+    if status == "match" and ledger_id:
+        unmerge(cache, ledger_id, user)
+    with cache.writer() as conn:
+        conn.execute("UPDATE review_pair SET status = 'pending', decided_by = NULL, decided_at = NULL, "
+                     "ledger_id = NULL, skipped_at = NULL WHERE id = ?", (pair_id,))
+    return int(pair_id)
+
+
+def side_by_side(conn: sqlite3.Connection, a: str, b: str) -> list[tuple[str, str, str]]:
+    """(label, value of A, value of B) for the fields a reviewer compares."""
+    labels = [("Name", "display_name"), ("Given name", "given_name"), ("Family name", "family_name"),
+              ("Business", "business_name"), ("Date of birth", "date_of_birth"), ("TRN", "trn"),
+              ("Phone", "primary_phone"), ("E-mail", "primary_email"), ("Street", "street"), ("Town", "town"),
+              ("Parish", "parish")]
+    cols = ", ".join(c for _l, c in labels)
+    ra = conn.execute(f"SELECT {cols} FROM customer WHERE id = ?", (a,)).fetchone()
+    rb = conn.execute(f"SELECT {cols} FROM customer WHERE id = ?", (b,)).fetchone()
+    if ra is None or rb is None:
+        raise KeyError("one of the pair is no longer in the cache")
+    return [(label, "" if x is None else str(x), "" if y is None else str(y))
+            for (label, _c), x, y in zip(labels, ra, rb, strict=True)]
