@@ -155,7 +155,9 @@ def _swapped_names(left: dict[str, np.ndarray], right: dict[str, np.ndarray], fi
     if not low.any():
         return
     idx = np.flatnonzero(low)
-    swapped = (_jw(gl[idx], sr[idx]) >= 0.92) & (_jw(sl[idx], gr[idx]) >= 0.92)
+    # Both crossings exact: near misses ("David Williams" / "Liam Davis", Liam being short for
+    # William) are different people far more often than swapped-and-misspelt ones.
+    swapped = (gl[idx] == sr[idx]) & (sl[idx] == gr[idx])
     out[idx[swapped], g] = 2
     out[idx[swapped], s] = 2
 
