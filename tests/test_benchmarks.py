@@ -57,3 +57,12 @@ def test_map_benchmark(demo_cache):
     for name in ("ours", "fast-cluster", "folium-markers"):
         assert re.search(rf"{name}\s+[\d,]+ markers\s+built\s+[\d.]+ s.*interactive\s+[\d.]+ s.*pan frames p50", out), out
     assert "requests refused as non-local: 0" in out, out
+
+
+def test_identity_benchmarks():
+    out = run("benchmarks.bench_identity", "--sets", "1")
+    for method in ("ours \\(links, p >= 0.9\\)", "recordlinkage \\(documented ECM\\)", "splink \\(p >= 0.9\\)"):
+        assert re.search(rf"FEBRL1\s+{method}\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
+    out = run("benchmarks.bench_identity_scale", "--task", "link", "--n", "3000")
+    for method in ("ours", "splink"):
+        assert re.search(rf"{method}\s+[\d.]+ s\s+peak\s+\d+ MiB\s+precision [\d.]+\s+recall [\d.]+\s+F1 [\d.]+", out), out
