@@ -214,6 +214,51 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from c360_desktop.core.identity.importing import ImportRefused, TableConnector, apply, plan
+
+    path = Path(args.file)
+    if args.map or args.id_column:
+        if not (args.map and args.id_column):
+            raise CliError("a mapping needs both --id-column and at least one --map 'File column=field'")
+        mapping = {}
+        for spec in args.map:
+            if "=" not in spec:
+                raise CliError(f"--map {spec!r}: write 'File column=field'")
+            column, name = spec.split("=", 1)
+            mapping[column.strip()] = name.strip()
+        connector = TableConnector(args.id_column, mapping, args.system or "spreadsheet")
+    else:
+        connector = _registry().for_file(path, args.connector)
+    try:
+        checked = plan(path, connector)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+    services = _open_services(args)
+    try:
+        result = apply(services.cache, checked, services.settings.user_name, skip_bad_rows=args.skip_bad_rows)
+    except ImportRefused as exc:
+        print(f"c360: {path.name}: {exc}", file=sys.stderr)
+        if not checked.file_problems:
+            print("c360: fix the rows, or import the others with --skip-bad-rows", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        services.close()
+    print(f"{path.name} ({connector.NAME}): {result.inserted:,} new, {result.updated:,} updated, "
+          f"{result.unchanged:,} unchanged, {result.skipped:,} rows skipped", file=sys.stderr)
+    for problem in checked.problems if args.skip_bad_rows else ():
+        print(f"  skipped {problem}", file=sys.stderr)
+    return 0
+
+
+def _registry() -> Any:
+    from c360_desktop.core.identity.importing import ConnectorRegistry
+
+    registry = ConnectorRegistry()
+    registry.load()
+    return registry
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.storage.cache import open_cache
     from c360_desktop.core.sync import SyncError, sync
@@ -314,6 +359,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--best-match", action="store_true",
                    help="linking: keep only each second-file record's single best match")
     p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("import", help="import source records (QuickBooks, directory, any CSV/Excel) into a cache",
+                       description="Every row is checked first; a file with problems imports nothing unless "
+                                   "--skip-bad-rows. Importing the same records again changes nothing.")
+    p.add_argument("file")
+    p.add_argument("--connector", help="which connector reads the file (default: the one that can)")
+    p.add_argument("--id-column", help="with --map: the column of record ids")
+    p.add_argument("--map", action="append", metavar="'FILE COLUMN=FIELD'", help="a column to import, and its name")
+    p.add_argument("--system", help="with --map: the source system's name (default spreadsheet)")
+    p.add_argument("--skip-bad-rows", action="store_true", help="import the rows without problems")
+    p.add_argument("--cache")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("show", help="print a customer's 360 profile")
     p.add_argument("customer_id")

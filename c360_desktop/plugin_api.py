@@ -41,6 +41,11 @@ class PluginContext(Protocol):
 
     def set_customer_viewer(self, viewer: Callable[[str], None]) -> None: ...
 
+    def add_connector(self, connector: Any) -> None:
+        """Offer a source connector (core/identity/importing.Connector); hosts with the
+        "connectors" capability."""
+        ...
+
 
 class Plugin:
     """Base class for plugins (subclassing is optional; the attributes are what count)."""

@@ -11,7 +11,7 @@ from c360_desktop.ui.workers import TaskRunner
 
 
 class PluginHost:
-    capabilities = frozenset({"ui"})
+    capabilities = frozenset({"ui", "connectors"})
 
     def __init__(self, window: MainWindow, services: Services, runner: TaskRunner) -> None:
         self._window = window
@@ -19,6 +19,7 @@ class PluginHost:
         self.runner = runner
         self._viewer: Callable[[str], None] | None = None
         self._current: str | None = None
+        self.connectors: dict[str, Any] = {}
         self.panes: dict[str, Any] = {}
 
     def add_pane(self, widget: Any, title: str, object_name: str, area: str = "left",
@@ -32,6 +33,9 @@ class PluginHost:
 
     def set_customer_viewer(self, viewer: Callable[[str], None]) -> None:
         self._viewer = viewer
+
+    def add_connector(self, connector: Any) -> None:
+        self.connectors[connector.NAME] = connector
 
     def current_customer(self) -> str | None:
         return self._current

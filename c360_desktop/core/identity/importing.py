@@ -1,0 +1,380 @@
+"""Importing source records: connectors read the files users have, the importer checks every row
+first and writes all or nothing.
+
+Connectors are plugins (``c360_desktop.plugins`` entry points needing the "connectors"
+capability; a third party registers one the same way): each says which files it reads and turns
+them into rows of named fields with an external id. The importer then
+
+- reports every problem by row and column (a missing column, an empty or repeated id, a phone
+  number that is not one, merged cells in a workbook, text that is not UTF-8);
+- imports nothing while there are problems, unless asked to skip the rows that have them
+  (problems with the file as a whole cannot be skipped);
+- keeps lineage with every record (file, sheet, row, the file's SHA-256, when);
+- changes nothing when the same records are imported again (unchanged records are left alone;
+  changed ones are updated and queued for sync, new ones inserted and queued).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from c360_desktop.core.identity.standardise import phone as std_phone
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # 1-based row in the file (the header is row 1 in a table); None: the file
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "file" if self.row is None else f"row {self.row}"
+        return f"{where}{f', column {self.column!r}' if self.column else ''}: {self.message}"
+
+
+@dataclass
+class SourceRows:
+    """What a connector read: rows of fields, each with its id and where it was in the file."""
+
+    system: str
+    sheet: str | None
+    rows: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (file row, id, fields)
+    problems: list[Problem] = field(default_factory=list)
+    phone_columns: tuple[str, ...] = ()
+
+
+class Connector(Protocol):
+    NAME: ClassVar[str]
+    SYSTEM: ClassVar[str]
+
+    def can_read(self, path: Path) -> bool: ...
+
+    def read(self, path: Path, data: bytes) -> SourceRows: ...
+
+
+class ImportRefused(ValueError):
+    """The file has problems and the user has not asked to skip the rows that have them."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:20])
+        more = f"\n  … and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+        super().__init__(f"nothing imported: {len(self.problems)} problem(s)\n{shown}{more}")
+
+
+def decode(data: bytes, problems: list[Problem]) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem(None, None, "this is not a text file (it has NUL bytes)"))
+        return ""
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(line, None, "text is not UTF-8 (read as Windows-1252): check accented letters, "
+                                            "or save the file as UTF-8"))
+        return data.decode("cp1252", errors="replace")
+
+
+def read_table(path: Path, data: bytes, problems: list[Problem], header_hint: str | None = None
+               ) -> tuple[str | None, list[str], list[tuple[int, list[str]]]]:
+    """(sheet, header, rows with their 1-based row numbers) from CSV or Excel. ``header_hint``:
+    a column that must be in the header row (report exports have title lines above it)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
+            problems.append(Problem(None, None, f"not a readable Excel workbook ({exc})"))
+            return None, [], []
+        ws = wb.worksheets[0]
+        for rng in ws.merged_cells.ranges:
+            problems.append(Problem(rng.min_row, None, f"cells {rng.coord} are merged: unmerge them so each "
+                                                       "record has its own row and each field its own cell"))
+        raw = [(k + 1, ["" if v is None else str(v).strip() for v in row])
+               for k, row in enumerate(ws.iter_rows(values_only=True))]
+        sheet = ws.title
+    else:
+        text = decode(data, problems)
+        try:
+            dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
+            delimiter = dialect.delimiter
+        except csv.Error:
+            delimiter = ","
+        raw = [(k + 1, [c.strip() for c in row]) for k, row in enumerate(csv.reader(io.StringIO(text),
+                                                                                    delimiter=delimiter))]
+        sheet = None
+    raw = [(n, r) for n, r in raw if any(r)]
+    if not raw:
+        problems.append(Problem(None, None, "the file has no rows"))
+        return sheet, [], []
+    start = 0
+    if header_hint:
+        for k, (_n, r) in enumerate(raw[:30]):
+            if header_hint.casefold() in (c.casefold() for c in r):
+                start = k
+                break
+    header = raw[start][1]
+    return sheet, header, raw[start + 1:]
+
+
+class TableConnector:
+    """CSV or Excel with one record per row and a column mapping (file column -> field name)."""
+
+    NAME: ClassVar[str] = "table"
+    SYSTEM: ClassVar[str] = "spreadsheet"
+    ID_COLUMN: ClassVar[str] = "ID"
+    MAPPING: ClassVar[dict[str, str]] = {}
+    PHONES: ClassVar[tuple[str, ...]] = ()
+    HEADER_HINT: ClassVar[str | None] = None
+
+    def __init__(self, id_column: str | None = None, mapping: dict[str, str] | None = None,
+                 system: str | None = None) -> None:
+        self.id_column = id_column or self.ID_COLUMN
+        self.mapping = dict(mapping or self.MAPPING)
+        self.system = system or self.SYSTEM
+
+    def can_read(self, path: Path) -> bool:
+        return path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
+
+    def read(self, path: Path, data: bytes) -> SourceRows:
+        out = SourceRows(self.system, None, phone_columns=self.PHONES)
+        sheet, header, rows = read_table(path, data, out.problems, self.HEADER_HINT or self.id_column)
+        out.sheet = sheet
+        if not header:
+            return out
+        wanted = [self.id_column, *self.mapping]
+        missing = [c for c in wanted if c not in header]
+        if missing:
+            out.problems.append(Problem(None, None, f"no column {', '.join(repr(c) for c in missing)} "
+                                                    f"(the file has {', '.join(repr(c) for c in header[:20])})"))
+            return out
+        idx = {c: header.index(c) for c in wanted}
+        for n, r in rows:
+            cells = r + [""] * (len(header) - len(r))
+            fields = {self.mapping[c]: cells[idx[c]] for c in self.mapping if cells[idx[c]]}
+            out.rows.append((n, cells[idx[self.id_column]], fields))
+        return out
+
+
+class DirectoryConnector(TableConnector):
+    """A business-directory CSV export (name, telephone, address, parish, category)."""
+
+    NAME = "directory"
+    SYSTEM = "directory"
+    ID_COLUMN = "Listing ID"
+    MAPPING = {"Business Name": "Business Name", "Telephone": "Telephone", "Address": "Address",
+               "Parish": "Parish", "Category": "Category"}
+    PHONES = ("Telephone",)
+
+
+class QuickBooksContactList(TableConnector):
+    """QuickBooks' "Customer Contact List" report exported to CSV or Excel (title lines above
+    the header are skipped)."""
+
+    NAME = "quickbooks-contacts"
+    SYSTEM = "quickbooks"
+    ID_COLUMN = "Customer"
+    MAPPING = {"Customer": "Customer", "Phone Numbers": "Phone", "Email": "Email", "Billing Address": "Bill to"}
+    PHONES = ("Phone",)
+    HEADER_HINT = "Customer"
+
+
+class QuickBooksIIF:
+    """A QuickBooks Desktop IIF customer list (tab separated; a !CUST header line, CUST rows)."""
+
+    NAME: ClassVar[str] = "quickbooks-iif"
+    SYSTEM: ClassVar[str] = "quickbooks"
+    FIELDS: ClassVar[dict[str, str]] = {"NAME": "Customer", "PHONE1": "Phone", "EMAIL": "Email",
+                                        "TAXID": "Tax ID", "COMPANYNAME": "Company"}
+
+    def can_read(self, path: Path) -> bool:
+        return path.suffix.lower() == ".iif"
+
+    def read(self, path: Path, data: bytes) -> SourceRows:
+        out = SourceRows(self.SYSTEM, None, phone_columns=("Phone",))
+        text = decode(data, out.problems)
+        header: list[str] | None = None
+        for n, line in enumerate(text.splitlines(), start=1):
+            cells = line.split("\t")
+            if cells[0] == "!CUST":
+                header = [c.strip().upper() for c in cells]
+                if "NAME" not in header:
+                    out.problems.append(Problem(n, None, "the !CUST header has no NAME column"))
+                    return out
+                continue
+            if cells[0] != "CUST":
+                continue
+            if header is None:
+                out.problems.append(Problem(n, None, "a CUST line before the !CUST header"))
+                continue
+            row = dict(zip(header, [c.strip() for c in cells], strict=False))
+            fields = {target: row[src] for src, target in self.FIELDS.items() if row.get(src)}
+            address = ", ".join(row[k] for k in ("BADDR1", "BADDR2", "BADDR3", "BADDR4") if row.get(k))
+            if address:
+                fields["Bill to"] = address
+            out.rows.append((n, row.get("NAME", ""), fields))
+        if header is None and not out.problems:
+            out.problems.append(Problem(None, None, "no !CUST header: this is not an IIF customer list"))
+        return out
+
+
+# ---- the importer -------------------------------------------------------------------------------
+
+@dataclass
+class ImportPlan:
+    path: Path
+    system: str
+    sheet: str | None
+    checksum: str
+    rows: list[tuple[int, str, dict[str, str]]]
+    problems: list[Problem]
+    bad_rows: set[int] = field(default_factory=set)
+
+    @property
+    def file_problems(self) -> list[Problem]:
+        return [p for p in self.problems if p.row is None]
+
+
+@dataclass
+class ImportResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+def plan(path: Path, connector: Any) -> ImportPlan:
+    """Read and check a file; nothing is written."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    data = path.read_bytes()
+    got = connector.read(path, data)
+    problems = list(got.problems)
+    bad: set[int] = {p.row for p in problems if p.row is not None}
+    seen: dict[str, list[int]] = {}
+    for n, ext, fields in got.rows:
+        if not ext.strip():
+            problems.append(Problem(n, None, "no id: every record needs one"))
+            bad.add(n)
+            continue
+        seen.setdefault(ext.strip(), []).append(n)
+        for col in got.phone_columns:
+            value = fields.get(col, "")
+            if value and (not std_phone(value) or re.search(r"[A-Za-z]{3,}", value)):
+                problems.append(Problem(n, col, f"{value!r} is not a phone number"))
+                bad.add(n)
+    for ext, rows in seen.items():
+        if len(rows) > 1:
+            for n in rows:
+                problems.append(Problem(n, None, f"id {ext!r} is also on row(s) "
+                                                 f"{', '.join(str(r) for r in rows if r != n)}"))
+                bad.add(n)
+    problems.sort(key=lambda p: (p.row is not None, p.row or 0))
+    return ImportPlan(path, got.system, got.sheet, hashlib.sha256(data).hexdigest(), got.rows, problems, bad)
+
+
+def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = False) -> ImportResult:
+    """Write the plan's records (all of them, or, when asked, those without problems)."""
+    from c360_desktop.core.profile import queue_change
+
+    if import_plan.file_problems or (import_plan.problems and not skip_bad_rows):
+        raise ImportRefused(import_plan.problems)
+    result = ImportResult()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    with cache.writer() as conn:
+        for n, ext, fields in import_plan.rows:
+            if n in import_plan.bad_rows:
+                result.skipped += 1
+                continue
+            ext = ext.strip()
+            lineage = {"file": import_plan.path.name, "sheet": import_plan.sheet, "row": n,
+                       "checksum": import_plan.checksum, "imported_at": stamp}
+            row = conn.execute("SELECT id, fields, row_version FROM source_record WHERE system = ? AND external_id = ?",
+                               (import_plan.system, ext)).fetchone()
+            if row is None:
+                rid = str(uuid.uuid4())
+                conn.execute("INSERT INTO source_record (id, row_version, updated_at, updated_by, system, external_id, "
+                             "fields, lineage, imported_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                             (rid, stamp, user, import_plan.system, ext, json.dumps(fields), json.dumps(lineage), stamp))
+                queue_change(conn, "source_record", rid, "insert", {
+                    "id": rid, "system": import_plan.system, "external_id": ext, "fields": fields,
+                    "lineage": lineage, "imported_at": stamp, "updated_at": stamp, "updated_by": user})
+                result.inserted += 1
+                continue
+            rid, old_json, version = row
+            old = json.loads(old_json) if isinstance(old_json, str) else old_json
+            if old == fields:
+                result.unchanged += 1
+                continue
+            conn.execute("UPDATE source_record SET fields = ?, lineage = ?, imported_at = ?, updated_by = ? WHERE id = ?",
+                         (json.dumps(fields), json.dumps(lineage), stamp, user, rid))
+            queue_change(conn, "source_record", rid, "update",
+                         {"changes": {"fields": fields, "lineage": lineage, "imported_at": stamp},
+                          "base": {"fields": old}, "updated_by": user}, base_row_version=version)
+            result.updated += 1
+    return result
+
+
+# ---- connectors as plugins ----------------------------------------------------------------------
+
+class ConnectorRegistry:
+    """A plugin host offering the "connectors" capability (the CLI's; the app's host offers it too)."""
+
+    capabilities = frozenset({"connectors"})
+
+    def __init__(self, services: Any = None) -> None:
+        self.services = services
+        self.runner = None
+        self.connectors: dict[str, Any] = {}
+
+    def add_connector(self, connector: Any) -> None:
+        self.connectors[connector.NAME] = connector
+
+    def load(self) -> dict[str, Any]:
+        from c360_desktop.plugin_api import load_plugins
+
+        load_plugins(self)  # type: ignore[arg-type]
+        return self.connectors
+
+    def for_file(self, path: Path, name: str | None = None) -> Any:
+        if name:
+            if name not in self.connectors:
+                raise ValueError(f"no connector {name!r}; installed: {', '.join(sorted(self.connectors))}")
+            return self.connectors[name]
+        fitting = [c for c in self.connectors.values() if c.can_read(path)]
+        if len(fitting) == 1:
+            return fitting[0]
+        raise ValueError(f"{path.name}: say which connector reads it (--connector): "
+                         f"{', '.join(sorted(c.NAME for c in fitting)) or 'none reads this kind of file'}")
+
+
+class BuiltInConnectors:
+    """The connectors that come with the app, registered like any third party's."""
+
+    NAME = "Built-in connectors"
+    API_VERSION = 1
+    REQUIRES = ("connectors",)
+    ORDER = 10
+
+    def register(self, context: Any) -> None:
+        for connector in (QuickBooksIIF(), QuickBooksContactList(), DirectoryConnector()):
+            context.add_connector(connector)
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    return "\n".join(str(p) for p in problems)
