@@ -45,8 +45,10 @@ def test_start_up_does_not_load_the_database_engines():
 import sys
 import c360_desktop.ui.app
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 for ep in entry_points(group="c360_desktop.plugins"):
-    __import__(ep.value.split(":")[0] + ".pane")
+    module = ep.value.split(":")[0]
+    __import__(module + ".pane" if find_spec(module).submodule_search_locations else module)
 heavy = [m for m in ("sqlalchemy", "alembic", "psycopg2", "pyodbc") if m in sys.modules]
 print(",".join(heavy))
 """
