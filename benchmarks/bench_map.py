@@ -197,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     view = QWebEngineView()
     view.resize(1280, 800)
     view.show()
-    from c360_desktop.ui.panes.map.pane import LocalOnly
+    from c360_desktop.ui.panes.map.pane import make_interceptor
 
-    guard = LocalOnly(view)
+    guard = make_interceptor(view)
     view.page().profile().setUrlRequestInterceptor(guard)
     wanted = args.only or ["ours", "fast-cluster", "folium-markers"]
     with tempfile.TemporaryDirectory() as tmp:

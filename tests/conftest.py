@@ -13,8 +13,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
-# QtWebEngine (the map pane) must be loaded before the first QApplication, as the app does.
-import PySide6.QtWebEngineWidgets  # noqa: E402, F401
+# QtWebEngine (the map pane) loads late, as in the app: shared OpenGL contexts from the start.
+from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("C360_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))

@@ -243,9 +243,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def prepare_web_engine() -> None:
-    """QtWebEngine (the map) must be loaded before the QApplication exists. Chromium refuses to
-    run as root with its sandbox, and has no GPU on a headless (offscreen) display."""
+    """Let QtWebEngine (the map) start later, when the map is first shown: it needs OpenGL
+    contexts shared from before the QApplication exists, and Chromium's flags set by then
+    (no sandbox as root; no GPU on a headless, offscreen display). Loading it at start-up would
+    cost every launch ~0.1 s and the memory of Chromium's libraries."""
     import os
+
+    from PySide6.QtCore import QCoreApplication, Qt
 
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--no-sandbox" not in flags:
@@ -254,10 +258,7 @@ def prepare_web_engine() -> None:
         flags += " --disable-gpu"
     if flags.strip():
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = flags.strip()
-    try:
-        import PySide6.QtWebEngineWidgets  # noqa: F401
-    except ImportError:
-        log.warning("QtWebEngine is not installed: the map pane shows its figures without the map")
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
 def main(argv: list[str] | None = None) -> int:

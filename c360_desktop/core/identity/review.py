@@ -21,15 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from c360_desktop.core.identity.engine import Field, resolve
-
-CUSTOMER_FIELDS = [Field("given_name", "given_name"), Field("family_name", "surname"),
-                   Field("business_name", "business_name"), Field("date_of_birth", "date"),
-                   Field("trn", "id_number"), Field("street", "street"), Field("town", "locality"),
-                   Field("parish", "region"), Field("primary_phone", "phone"), Field("primary_email", "email")]
+# (column, field type); the engine (numpy, pandas, rapidfuzz) loads only when a queue is built,
+# so the pane costs start-up nothing.
+CUSTOMER_COLUMNS = (("given_name", "given_name"), ("family_name", "surname"), ("business_name", "business_name"),
+                    ("date_of_birth", "date"), ("trn", "id_number"), ("street", "street"), ("town", "locality"),
+                    ("parish", "region"), ("primary_phone", "phone"), ("primary_email", "email"))
 DECISIONS = ("match", "no_match", "skip")
 
 
@@ -50,14 +46,20 @@ def _now() -> str:
 def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
                 progress: Callable[[float, str], None] | None = None) -> int:
     """Resolve the customers and refill the queue with the uncertain pairs not yet decided."""
+    import numpy as np
+    import pandas as pd
+
+    from c360_desktop.core.identity.engine import Field, resolve
+
+    fields = [Field(name, kind) for name, kind in CUSTOMER_COLUMNS]
     conn = cache.reader()
-    cols = ["id"] + [f.name for f in CUSTOMER_FIELDS]
+    cols = ["id"] + [f.name for f in fields]
     frame = pd.DataFrame(conn.execute(f"SELECT {', '.join(cols)} FROM customer WHERE deleted_at IS NULL "
                                       "ORDER BY id").fetchall(), columns=cols).fillna("")
     spend = dict(conn.execute("SELECT customer_id, lifetime_spend_cents FROM customer_summary"))
     if len(frame) < 2:
         return 0
-    result = resolve(frame, None, CUSTOMER_FIELDS, threshold=high, progress=progress, with_clusters=False)
+    result = resolve(frame, None, fields, threshold=high, progress=progress, with_clusters=False)
     prior_bits = math.log2(result.model.prior / (1 - result.model.prior))
     pick = np.flatnonzero((result.probability >= low) & (result.probability < high))
     ids = frame["id"].to_numpy()
@@ -68,7 +70,7 @@ def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
         stake = 1 + math.log10(1 + (spend.get(a, 0) + spend.get(b, 0)) / 100)
         value = (1 - abs(2 * p - 1)) * stake
         contributions = [{"field": f.name, "bits": round(float(result.bits[k, n]), 3)}
-                         for n, f in enumerate(CUSTOMER_FIELDS)] + [{"field": "prior", "bits": round(prior_bits, 3)}]
+                         for n, f in enumerate(fields)] + [{"field": "prior", "bits": round(prior_bits, 3)}]
         rows.append((a, b, p, json.dumps(contributions), value))
     with cache.writer() as w:
         decided = {(a, b) for a, b in w.execute("SELECT customer_a, customer_b FROM review_pair "

@@ -14,7 +14,6 @@ import re
 import time
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTemporaryDir, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -44,12 +43,12 @@ from c360_desktop.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
-try:  # QtWebEngine ships in PySide6-Addons; a build without it still gets the analytics
-    from PySide6.QtWebChannel import QWebChannel
-    from PySide6.QtWebEngineCore import QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor
-    from PySide6.QtWebEngineWidgets import QWebEngineView
-except ImportError:  # pragma: no cover - depends on the Qt build
-    QWebEngineView = None  # type: ignore[assignment,misc]
+def web_engine_available() -> bool:
+    """QtWebEngine ships in PySide6-Addons; a build without it still gets the analytics."""
+    from importlib.util import find_spec
+
+    return find_spec("PySide6.QtWebEngineWidgets") is not None
+
 
 LOCAL_SCHEMES = frozenset({"file", "qrc", "data", "blob"})
 NEAR_LIMIT = 500
@@ -58,10 +57,12 @@ PERIODS = (("Last 30 days", 30), ("Last 90 days", 90), ("Last 12 months", 365))
 _COORDS = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
-if QWebEngineView is not None:
-    class LocalOnly(QWebEngineUrlRequestInterceptor):
-        """Lets the page load local files only, and remembers every request it saw."""
+def make_interceptor(parent: QObject | None = None) -> Any:
+    """A request interceptor that lets the page load local files only, and remembers every
+    request it saw (QtWebEngine is imported here, when the map is first shown)."""
+    from PySide6.QtWebEngineCore import QWebEngineUrlRequestInfo, QWebEngineUrlRequestInterceptor
 
+    class LocalOnly(QWebEngineUrlRequestInterceptor):
         def __init__(self, parent: QObject | None = None) -> None:
             super().__init__(parent)
             self.requests: list[str] = []
@@ -73,6 +74,8 @@ if QWebEngineView is not None:
             if url.scheme() not in LOCAL_SCHEMES:
                 self.blocked.append(url.toString())
                 info.block(True)
+
+    return LocalOnly(parent)
 
 
 class MapBridge(QObject):
@@ -181,7 +184,7 @@ class MapPane(QWidget):
         self.status.setWordWrap(True)
 
         # The web view is made on first show: QtWebEngine starts Chromium, which start-up need not wait for.
-        self.view: Any = QLabel("The map loads when this pane is first shown." if QWebEngineView is not None else
+        self.view: Any = QLabel("The map loads when this pane is first shown." if web_engine_available() else
                                 "The map needs QtWebEngine (PySide6-Addons), which this installation lacks.\n"
                                 "Territory analytics and Find nearby still work.")
         self.view.setWordWrap(True)
@@ -196,10 +199,11 @@ class MapPane(QWidget):
         self.rep_table = self._table(("Rep", "Territory", "Open leads", "Pipeline", "Activities", "Won",
                                       "Won value"))
         self.near_table = self._table(("Customer", "Distance", "Lead score", "Last contact"), stretch_first=True)
-        self.chart = pg.PlotWidget(background="w")
-        self.chart.setMinimumHeight(180)
-        self.chart.getPlotItem().hideButtons()
-        self.chart.setMouseEnabled(x=False, y=False)
+        # The chart (pyqtgraph) is made when there is something to draw: start-up need not load it.
+        self.chart: Any = None
+        self.chart_box = QWidget()
+        self.chart_box.setMinimumHeight(180)
+        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
         analytics = QWidget()
         a_layout = QVBoxLayout(analytics)
         a_layout.setContentsMargins(0, 0, 0, 0)
@@ -207,7 +211,7 @@ class MapPane(QWidget):
         self.period_label.setWordWrap(True)
         a_layout.addWidget(self.period_label)
         a_layout.addWidget(self.parish_table, 3)
-        a_layout.addWidget(self.chart, 2)
+        a_layout.addWidget(self.chart_box, 2)
         self.tabs = QTabWidget()
         self.tabs.addTab(analytics, "&Parishes")
         self.tabs.addTab(self.rep_table, "&Reps")
@@ -268,10 +272,13 @@ class MapPane(QWidget):
         self.reload()
 
     def _make_view(self) -> None:
-        if QWebEngineView is None or self.interceptor is not None:
+        if self.interceptor is not None or not web_engine_available():
             return
+        from PySide6.QtWebChannel import QWebChannel
+        from PySide6.QtWebEngineWidgets import QWebEngineView
+
         placeholder, self.view = self.view, QWebEngineView()
-        self.interceptor = LocalOnly(self)
+        self.interceptor = make_interceptor(self)
         self.view.page().profile().setUrlRequestInterceptor(self.interceptor)
         self.bridge = MapBridge(self)
         self.channel = QWebChannel(self.view.page())
@@ -411,6 +418,13 @@ class MapPane(QWidget):
         if rep is None:
             return
         key = self.metric_box.currentData()
+        import pyqtgraph as pg
+
+        if self.chart is None:
+            self.chart = pg.PlotWidget(background="w")
+            self.chart.getPlotItem().hideButtons()
+            self.chart.setMouseEnabled(x=False, y=False)
+            self.chart_box.layout().addWidget(self.chart)
         plot = self.chart.getPlotItem()
         plot.clear()
         rows = [(r.name.replace("Saint ", "St "), r.metric(key)) for r in rep.parishes]

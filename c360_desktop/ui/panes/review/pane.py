@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -80,13 +79,14 @@ class ReviewPane(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.sectionDoubleClicked.connect(self._open_side)
-        self.chart = pg.PlotWidget(background="w")
-        self.chart.getPlotItem().hideButtons()
-        self.chart.setMouseEnabled(x=False, y=False)
-        self.chart.setMinimumHeight(200)
+        # The chart (pyqtgraph) is made when the pane is first shown: start-up need not load it.
+        self.chart: Any = None
+        self.chart_box = QWidget()
+        self.chart_box.setMinimumHeight(200)
+        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.chart)
+        splitter.addWidget(self.chart_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.hint = QLabel("Y match · N not a match · S skip · U undo the last decision. Differences are "
@@ -115,7 +115,8 @@ class ReviewPane(QWidget):
             self.probability.setText("Nothing to review. Find pairs to review compares the customers again."
                                      if left == 0 else "")
             self.table.setRowCount(0)
-            self.chart.getPlotItem().clear()
+            if self.chart is not None:
+                self.chart.getPlotItem().clear()
             return
         p = self.pair
         self.probability.setText(f"Match probability {100 * p.probability:.0f}%")
@@ -138,6 +139,15 @@ class ReviewPane(QWidget):
 
     def _waterfall(self, p: ReviewPair) -> None:
         """Evidence in bits, field by field, from the prior to the total (a waterfall)."""
+        if not self.isVisible():
+            return  # drawn when shown
+        import pyqtgraph as pg
+
+        if self.chart is None:
+            self.chart = pg.PlotWidget(background="w")
+            self.chart.getPlotItem().hideButtons()
+            self.chart.setMouseEnabled(x=False, y=False)
+            self.chart_box.layout().addWidget(self.chart)
         plot = self.chart.getPlotItem()
         plot.clear()
         parts = [c for c in p.contributions if c["field"] == "prior"] + \
@@ -164,6 +174,11 @@ class ReviewPane(QWidget):
         plot.setLabel("bottom", "evidence for a match, in bits")
         plot.getViewBox().invertY(True)
         plot.getViewBox().autoRange(padding=0.05)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.pair is not None and self.chart is None:
+            self._waterfall(self.pair)
 
     # ---- deciding ----
 
