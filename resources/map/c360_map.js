@@ -31,15 +31,17 @@
   // Grid cells that would overlap on screen are merged, biggest first, with their 8 neighbours
   // only: one pass, no quadratic search.
   function mergeNeighbours(list, cells, ncat) {
-    list.sort(function (a, b) { return b.n - a.n; });
-    for (var k = 0; k < list.length; k++) {
-      var a = list[k];
+    // Biggest first, in a sorted copy: the cell table holds positions in ``list`` itself.
+    var order = list.slice().sort(function (a, b) { return b.n - a.n; });
+    for (var k = 0; k < order.length; k++) {
+      var a = order[k];
       if (a.gone) continue;
+      a.done = true;  // settled: a smaller cluster coming later must not swallow it (no chain reaction)
       for (var dx = -1; dx <= 1; dx++) {
         for (var dy = -1; dy <= 1; dy++) {
           if (!dx && !dy) continue;
           var b = cells(a.gx + dx, a.gy + dy);
-          if (b === undefined || b.gone || b === a) continue;
+          if (b === undefined || b.gone || b.done || b === a) continue;
           var ddx = a.sx / a.n - b.sx / b.n, ddy = a.sy / a.n - b.sy / b.n;
           var reach = radius(a.n) + radius(b.n) + 2;
           if (ddx * ddx + ddy * ddy >= reach * reach) continue;
@@ -76,23 +78,34 @@
     onAdd: function (map) {
       this._canvas = L.DomUtil.create("canvas", "c360-points leaflet-zoom-hide");
       map.getPane(this.options.pane || "overlayPane").appendChild(this._canvas);
-      map.on("moveend resize viewreset", this._redraw, this);
+      map.on("moveend", this._redraw, this);
+      map.on("resize viewreset zoomend", this._reset, this);
       map.on("click", this._onClick, this);
       map.on("mousemove", this._onMove, this);
       this._redraw();
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
-      map.off("moveend resize viewreset", this._redraw, this);
+      map.off("moveend", this._redraw, this);
+      map.off("resize viewreset zoomend", this._reset, this);
       map.off("click", this._onClick, this);
       map.off("mousemove", this._onMove, this);
       this._drawn = [];
     },
     setColourBy: function (what) {
       this._colourBy = what;
+      this._area = null;
       this._redraw();
     },
     count: function () { return this._n; },
+    _reset: function () {  // the layer's coordinates changed: what was drawn cannot be reused
+      this._area = null;
+      this._redraw();
+    },
+    containerPointOf: function (d) {  // where a drawn item is on screen
+      var p = this._map.layerPointToContainerPoint([this._topLeft.x + d.x, this._topLeft.y + d.y]);
+      return [p.x, p.y];
+    },
     drawnCount: function () { return this._drawn.length; },
     _redraw: function () {
       var map = this._map;
@@ -100,7 +113,15 @@
       var t0 = performance.now();
       var size = map.getSize(), padX = Math.round(size.x * PAD), padY = Math.round(size.y * PAD);
       var w = size.x + 2 * padX, h = size.y + 2 * padY;
+      var zoomNow = map.getZoom();
+      var seen = map.containerPointToLayerPoint([0, 0]);
+      var last = this._area;
+      if (last && last.zoom === zoomNow && last.sx === size.x && last.sy === size.y &&
+          seen.x >= last.x && seen.y >= last.y && seen.x + size.x <= last.x + last.w && seen.y + size.y <= last.y + last.h) {
+        return;  // a pan still inside what was drawn: the canvas moved with the map, nothing to redraw
+      }
       var topLeft = map.containerPointToLayerPoint([-padX, -padY]);
+      this._area = { zoom: zoomNow, sx: size.x, sy: size.y, x: topLeft.x, y: topLeft.y, w: w, h: h };
       var canvas = this._canvas, ratio = window.devicePixelRatio || 1;
       if (canvas.width !== w * ratio || canvas.height !== h * ratio) {  // resizing reallocates: only when needed
         canvas.width = w * ratio; canvas.height = h * ratio;
@@ -125,14 +146,9 @@
         if (px < -CELL || py < -CELL || px > w + CELL || py > h + CELL) continue;
         var gx = Math.floor((px + wx0) / CELL), gy = Math.floor((py + wy0) / CELL);
         var slot = (gx - gx0) + (gy - gy0) * cols;
-        var c;
-        if (single) {
-          c = undefined;
-        } else if (table[slot] >= 0) {
-          c = list[table[slot]];
-        }
+        var c = single || table[slot] < 0 ? undefined : list[table[slot]];
         if (c === undefined) {
-          c = { n: 0, sx: 0, sy: 0, first: i, gx: gx, gy: gy, gone: false, counts: new Int32Array(ncat),
+          c = { n: 0, sx: 0, sy: 0, first: i, gx: gx, gy: gy, gone: false, done: false, counts: new Int32Array(ncat),
                 minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
           if (!single) table[slot] = list.length;
           list.push(c);
@@ -188,11 +204,12 @@
         }
       }
       this._drawn = drawn;
-      this._offset = [padX, padY];
+      this._topLeft = topLeft;
       C360.lastDrawMs = performance.now() - t0;
     },
     _hit: function (containerPoint) {
-      var x = containerPoint.x + this._offset[0], y = containerPoint.y + this._offset[1];
+      var p = this._map.containerPointToLayerPoint(containerPoint);
+      var x = p.x - this._topLeft.x, y = p.y - this._topLeft.y;
       for (var k = this._drawn.length - 1; k >= 0; k--) {
         var d = this._drawn[k], dx = d.x - x, dy = d.y - y;
         if (dx * dx + dy * dy <= (d.r + 2) * (d.r + 2)) return d;

@@ -151,5 +151,13 @@ def side_by_side(conn: sqlite3.Connection, a: str, b: str) -> list[tuple[str, st
     rb = conn.execute(f"SELECT {cols} FROM customer WHERE id = ?", (b,)).fetchone()
     if ra is None or rb is None:
         raise KeyError("one of the pair is no longer in the cache")
-    return [(label, "" if x is None else str(x), "" if y is None else str(y))
-            for (label, _c), x, y in zip(labels, ra, rb, strict=True)]
+    from c360_desktop.core.jamaica import parish_by_code
+
+    def shown(column: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if column == "parish" and value in parish_by_code():
+            return parish_by_code()[value].address_name
+        return str(value)
+
+    return [(label, shown(c, x), shown(c, y)) for (label, c), x, y in zip(labels, ra, rb, strict=True)]

@@ -425,6 +425,7 @@ class MapPane(QWidget):
             self.chart.getPlotItem().hideButtons()
             self.chart.setMouseEnabled(x=False, y=False)
             self.chart_box.layout().addWidget(self.chart)
+            self.chart.show()  # a child added to a shown widget stays hidden until told
         plot = self.chart.getPlotItem()
         plot.clear()
         rows = [(r.name.replace("Saint ", "St "), r.metric(key)) for r in rep.parishes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -79,6 +79,9 @@ class ReviewPane(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.sectionDoubleClicked.connect(self._open_side)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact: the chart gets the room
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         # The chart (pyqtgraph) is made when the pane is first shown: start-up need not load it.
         self.chart: Any = None
         self.chart_box = QWidget()
@@ -87,8 +90,9 @@ class ReviewPane(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart_box)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.table.setFixedHeight(11 * (self.fontMetrics().height() + 8) + self.fontMetrics().height() + 14)
         self.hint = QLabel("Y match · N not a match · S skip · U undo the last decision. Differences are "
                            "highlighted; the chart shows how each field moved the evidence (bits: +1 doubles "
                            "the odds of a match, -1 halves them). Double-click a column title to open that customer.")
@@ -148,6 +152,7 @@ class ReviewPane(QWidget):
             self.chart.getPlotItem().hideButtons()
             self.chart.setMouseEnabled(x=False, y=False)
             self.chart_box.layout().addWidget(self.chart)
+            self.chart.show()  # a child added to a shown widget stays hidden until told
         plot = self.chart.getPlotItem()
         plot.clear()
         parts = [c for c in p.contributions if c["field"] == "prior"] + \
@@ -178,7 +183,7 @@ class ReviewPane(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         if self.pair is not None and self.chart is None:
-            self._waterfall(self.pair)
+            QTimer.singleShot(0, self.refresh)  # once the pane has its size
 
     # ---- deciding ----
 
