@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from c360_desktop.core.jamaica import parish_by_code, parishes
+from c360_desktop.core.jamaica import parishes
 from c360_desktop.core.leads import latest_score_sql
 
 METRICS = {
@@ -168,7 +168,3 @@ def report(conn: sqlite3.Connection, period: Period, territories: list[str] | No
               "pipeline_jmd": sum(r.pipeline_jmd for r in parish_rows)}
     return TerritoryReport(period, parish_rows, list(reps.values()), basis, totals)
 
-
-def parish_name(code: str | None) -> str:
-    p = parish_by_code().get(code or "")
-    return p.name if p else (code or "unknown")

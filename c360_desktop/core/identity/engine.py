@@ -29,7 +29,6 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -395,15 +394,6 @@ class Model:
     tf: dict[str, pd.Series] = field(default_factory=dict)  # field -> frequency by value
     tf_mean: dict[str, float] = field(default_factory=dict)  # field -> E[p_v] over exact agreements
     iterations: int = 0
-
-    def describe(self) -> list[dict[str, Any]]:
-        out = []
-        for f, m, u in zip(self.fields, self.m, self.u, strict=True):
-            labels = LEVELS[f.type][1]
-            out.append({"field": f.name, "type": f.type, "levels": [
-                {"level": labels[k], "m": float(m[k]), "u": float(u[k]),
-                 "bits": float(math.log2(m[k] / u[k]))} for k in range(len(labels))]})
-        return out
 
 
 def _encode(levels: np.ndarray, sizes: list[int]) -> np.ndarray:

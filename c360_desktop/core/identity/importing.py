@@ -22,7 +22,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,6 +375,3 @@ class BuiltInConnectors:
         for connector in (QuickBooksIIF(), QuickBooksContactList(), DirectoryConnector()):
             context.add_connector(connector)
 
-
-def problems_text(problems: Iterable[Problem]) -> str:
-    return "\n".join(str(p) for p in problems)
