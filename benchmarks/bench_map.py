@@ -92,20 +92,26 @@ def build_ours(conn, folder: Path) -> tuple[Path, str, float]:
     return page, "C360.map", took
 
 
+def local_cluster(cluster, m):  # type: ignore[no-untyped-def]
+    """A folium marker-cluster plugin pointed at the bundled Leaflet.markercluster, on map m."""
+    assets = leaflet_assets()
+    cluster.default_js = [("markerclusterjs", assets["markercluster_js"])]
+    cluster.default_css = [("markerclustercss", assets["markercluster_css"]),
+                           ("markerclusterdefaultcss", assets["markercluster_default_css"])]
+    cluster.add_to(m)
+    return cluster
+
+
 def build_fast_cluster(conn, folder: Path) -> tuple[Path, str, float]:
     from folium.plugins import FastMarkerCluster
 
     started = time.perf_counter()
     rows = conn.execute("SELECT lat, lon FROM customer_place WHERE lat IS NOT NULL").fetchall()
     m = base_map()
-    assets = leaflet_assets()
     # folium's default callback draws Font Awesome markers (a CDN plugin): plain Leaflet markers here.
-    cluster = FastMarkerCluster([[round(a, 5), round(b, 5)] for a, b in rows],
-                                callback="function (row) { return L.marker(new L.LatLng(row[0], row[1])); }")
-    cluster.default_js = [("markerclusterjs", assets["markercluster_js"])]
-    cluster.default_css = [("markerclustercss", assets["markercluster_css"]),
-                           ("markerclusterdefaultcss", assets["markercluster_default_css"])]
-    cluster.add_to(m)
+    local_cluster(FastMarkerCluster([[round(a, 5), round(b, 5)] for a, b in rows],
+                                    callback="function (row) { return L.marker(new L.LatLng(row[0], row[1])); }"),
+                  m)
     folder.mkdir(parents=True, exist_ok=True)
     page = folder / "map.html"
     m.save(str(page))
@@ -121,12 +127,7 @@ def build_plain(conn, folder: Path, limit: int) -> tuple[Path, str, float]:
     started = time.perf_counter()
     rows = conn.execute("SELECT lat, lon FROM customer_place WHERE lat IS NOT NULL LIMIT ?", (limit,)).fetchall()
     m = base_map()
-    assets = leaflet_assets()
-    cluster = MarkerCluster()
-    cluster.default_js = [("markerclusterjs", assets["markercluster_js"])]
-    cluster.default_css = [("markerclustercss", assets["markercluster_css"]),
-                           ("markerclusterdefaultcss", assets["markercluster_default_css"])]
-    cluster.add_to(m)
+    cluster = local_cluster(MarkerCluster(), m)
     for a, b in rows:
         folium.Marker([a, b]).add_to(cluster)
     folder.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ def test_review_queue_keys_decide_merge_and_undo(qtbot, services, runner):
     differing = [r for r in range(pane.table.rowCount()) if pane.table.item(r, 0).toolTip() == "differs"]
     assert differing  # an uncertain pair differs somewhere, and it is highlighted
     assert "Match probability" in pane.probability.text()
-    qtbot.waitUntil(lambda: pane.chart is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: pane.chart.widget is not None, timeout=5_000)
     qtbot.wait(100)  # laid out, as the user sees it
     save_screenshot(pane, "review_queue")
 

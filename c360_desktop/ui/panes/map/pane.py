@@ -39,6 +39,7 @@ from c360_desktop.core.map_page import load_points, metrics_data, page_data, wri
 from c360_desktop.core.services import Services
 from c360_desktop.core.territory import METRICS, TerritoryReport, default_period, report
 from c360_desktop.ui.format import local_datetime
+from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -199,11 +200,7 @@ class MapPane(QWidget):
         self.rep_table = self._table(("Rep", "Territory", "Open leads", "Pipeline", "Activities", "Won",
                                       "Won value"))
         self.near_table = self._table(("Customer", "Distance", "Lead score", "Last contact"), stretch_first=True)
-        # The chart (pyqtgraph) is made when there is something to draw: start-up need not load it.
-        self.chart: Any = None
-        self.chart_box = QWidget()
-        self.chart_box.setMinimumHeight(180)
-        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
+        self.chart = LazyPlot(180)
         analytics = QWidget()
         a_layout = QVBoxLayout(analytics)
         a_layout.setContentsMargins(0, 0, 0, 0)
@@ -211,7 +208,7 @@ class MapPane(QWidget):
         self.period_label.setWordWrap(True)
         a_layout.addWidget(self.period_label)
         a_layout.addWidget(self.parish_table, 3)
-        a_layout.addWidget(self.chart_box, 2)
+        a_layout.addWidget(self.chart, 2)
         self.tabs = QTabWidget()
         self.tabs.addTab(analytics, "&Parishes")
         self.tabs.addTab(self.rep_table, "&Reps")
@@ -420,14 +417,7 @@ class MapPane(QWidget):
         key = self.metric_box.currentData()
         import pyqtgraph as pg
 
-        if self.chart is None:
-            self.chart = pg.PlotWidget(background="w")
-            self.chart.getPlotItem().hideButtons()
-            self.chart.setMouseEnabled(x=False, y=False)
-            self.chart_box.layout().addWidget(self.chart)
-            self.chart.show()  # a child added to a shown widget stays hidden until told
-        plot = self.chart.getPlotItem()
-        plot.clear()
+        plot = self.chart.plot()
         rows = [(r.name.replace("Saint ", "St "), r.metric(key)) for r in rep.parishes]
         values = [(v if v is not None else 0.0) * (100 if key == "churn" else 1e-6 if key == "sales" else 1)
                   for _n, v in rows]

@@ -30,6 +30,7 @@ from c360_desktop.core.identity.review import (
     undo_last,
 )
 from c360_desktop.core.services import Services
+from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskRunner
 
 DIFFERENT = QColor("#fde7c8")
@@ -82,14 +83,10 @@ class ReviewPane(QWidget):
         rows = self.table.verticalHeader()
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact: the chart gets the room
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        # The chart (pyqtgraph) is made when the pane is first shown: start-up need not load it.
-        self.chart: Any = None
-        self.chart_box = QWidget()
-        self.chart_box.setMinimumHeight(200)
-        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
+        self.chart = LazyPlot(200)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.chart_box)
+        splitter.addWidget(self.chart)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         self.table.setFixedHeight(11 * (self.fontMetrics().height() + 8) + self.fontMetrics().height() + 14)
@@ -119,8 +116,8 @@ class ReviewPane(QWidget):
             self.probability.setText("Nothing to review. Find pairs to review compares the customers again."
                                      if left == 0 else "")
             self.table.setRowCount(0)
-            if self.chart is not None:
-                self.chart.getPlotItem().clear()
+            if self.chart.widget is not None:
+                self.chart.plot()
             return
         p = self.pair
         self.probability.setText(f"Match probability {100 * p.probability:.0f}%")
@@ -147,14 +144,7 @@ class ReviewPane(QWidget):
             return  # drawn when shown
         import pyqtgraph as pg
 
-        if self.chart is None:
-            self.chart = pg.PlotWidget(background="w")
-            self.chart.getPlotItem().hideButtons()
-            self.chart.setMouseEnabled(x=False, y=False)
-            self.chart_box.layout().addWidget(self.chart)
-            self.chart.show()  # a child added to a shown widget stays hidden until told
-        plot = self.chart.getPlotItem()
-        plot.clear()
+        plot = self.chart.plot()
         parts = [c for c in p.contributions if c["field"] == "prior"] + \
             sorted((c for c in p.contributions if c["field"] != "prior" and abs(c["bits"]) >= 0.05),
                    key=lambda c: -abs(c["bits"]))
@@ -182,7 +172,7 @@ class ReviewPane(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if self.pair is not None and self.chart is None:
+        if self.pair is not None and self.chart.widget is None:
             QTimer.singleShot(0, self.refresh)  # once the pane has its size
 
     # ---- deciding ----
