@@ -262,17 +262,31 @@ def _pair_count(lc: np.ndarray, rc: np.ndarray | None) -> int:
 
 def narrow_rules(lkeys: dict[str, np.ndarray], rkeys: dict[str, np.ndarray] | None,
                  ltight: dict[str, np.ndarray], rtight: dict[str, np.ndarray] | None,
-                 budget: int) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+                 budget: int, recipes: dict[str, str | None] | None = None
+                 ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """Rule name -> (left codes, right codes). A rule that would propose more than ``budget``
     pairs gets one more key part: the one that keeps it broadest while under the budget (or
-    narrows it most, if none does). Small inputs keep their rules as they are."""
+    narrows it most, if none does). Small inputs keep their rules as they are. ``recipes``
+    (base rule -> extra key part or None), from an earlier run, fixes the choice instead."""
     tight = {t: _codes(lt, None if rtight is None else rtight[t]) for t, lt in ltight.items()}
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for rule, lk in lkeys.items():
         rk = None if rkeys is None else rkeys.get(rule)
         if rkeys is not None and rk is None:
             continue
+        if recipes is not None and rule not in recipes:
+            continue
         lc, rc = _codes(lk, rk)
+        if recipes is not None:
+            extra = recipes[rule]
+            if extra is None or extra not in tight:
+                out[rule] = (lc, rc)
+            else:
+                tl, tr = tight[extra]
+                width = int(max(tl.max(initial=0), -1 if tr is None else tr.max(initial=0))) + 1
+                out[f"{rule}+{extra}"] = (_combine(lc, tl, width),
+                                          None if rc is None or tr is None else _combine(rc, tr, width))
+            continue
         if _pair_count(lc, rc) <= budget:
             out[rule] = (lc, rc)
             continue
@@ -310,21 +324,28 @@ class BlockingReport:
     oversized: dict[str, int] = field(default_factory=dict)  # rule -> blocks that fell back
     candidates: int = 0
     members: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # rule -> its pairs' codes
+    recipes: dict[str, str | None] = field(default_factory=dict)  # base rule -> extra key part
 
 
 def candidate_pairs(left: dict[str, np.ndarray], right: dict[str, np.ndarray] | None, fields: Sequence[Field],
-                    max_block: int = 1000, window: int = 20) -> tuple[np.ndarray, np.ndarray, BlockingReport]:
-    """Candidate pairs (i into left, j into right; i < j when deduplicating) from all rules."""
+                    max_block: int = 1000, window: int = 20, recipes: dict[str, str | None] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, BlockingReport]:
+    """Candidate pairs (i into left, j into right; i < j when deduplicating) from all rules
+    (narrowed as their sizes demand, or as ``recipes`` from an earlier run say)."""
     dedupe = right is None
     n_left = len(next(iter(left.values())))
     n_right = n_left if dedupe else len(next(iter(right.values())))  # type: ignore[union-attr]
+    lkeys = blocking_keys(left, fields)
     rules = narrow_rules(
-        blocking_keys(left, fields), None if dedupe else blocking_keys(right, fields),  # type: ignore[arg-type]
+        lkeys, None if dedupe else blocking_keys(right, fields),  # type: ignore[arg-type]
         tighteners(left, fields), None if dedupe else tighteners(right, fields),  # type: ignore[arg-type]
-        budget=max(PAIRS_PER_RULE_MIN, PAIRS_PER_RECORD * (n_left + (0 if dedupe else n_right))))
+        budget=max(PAIRS_PER_RULE_MIN, PAIRS_PER_RECORD * (n_left + (0 if dedupe else n_right))), recipes=recipes)
     order_l: np.ndarray | None = None
     order_r: np.ndarray | None = None
     report = BlockingReport()
+    for name in rules:
+        base = max((b for b in lkeys if name == b or name.startswith(b + "+")), key=len, default=name)
+        report.recipes[base] = None if name == base else name[len(base) + 1:]
     found: list[np.ndarray] = []
     big_pairs = max_block * (max_block - 1) // 2
     for rule, (lc, rc) in rules.items():
@@ -662,8 +683,11 @@ def prepare(frame: pd.DataFrame, fields: Sequence[Field]) -> dict[str, np.ndarra
 
 def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Field], threshold: float = 0.9,
             labels: dict[tuple[int, int], int] | None = None, progress: Callable[[float, str], None] | None = None,
-            max_block: int = 1000, window: int = 20, with_clusters: bool = True) -> Resolution:
-    """Deduplicate ``left`` (``right`` None) or link it to ``right``."""
+            max_block: int = 1000, window: int = 20, with_clusters: bool = True, model: Model | None = None,
+            recipes: dict[str, str | None] | None = None) -> Resolution:
+    """Deduplicate ``left`` (``right`` None) or link it to ``right``. ``model`` and ``recipes``
+    (from an earlier run) score with that model and block with those rules instead of
+    estimating and choosing them again."""
     import time
 
     say = progress or (lambda _f, _m: None)
@@ -674,13 +698,17 @@ def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Fie
     R = None if right is None else prepare(right, fields)
     t["standardise"] = time.perf_counter()
     say(0.15, "Blocking")
-    i, j, report = candidate_pairs(L, R, fields, max_block, window)
+    i, j, report = candidate_pairs(L, R, fields, max_block, window, recipes=recipes)
     t["blocking"] = time.perf_counter()
     say(0.3, f"Comparing {len(i):,} candidate pairs")
     other = L if R is None else R
     levels = compare(L, other, fields, i, j)
     t["compare"] = time.perf_counter()
     say(0.6, "Estimating the model")
+    if model is not None:
+        tf_fixed = {f.name: (L[f.name][i], other[f.name][j]) for f in fields if f.name in model.tf}
+        probability, bits = score(model, levels, tf_fixed)
+        return _finish(fields, L, R, i, j, probability, bits, model, report, threshold, with_clusters, say, t)
     u0 = estimate_u(L, R, fields)
     pinned = None
     if labels:
@@ -700,6 +728,15 @@ def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Fie
             model.tf[f.name], model.tf_mean[f.name] = _term_frequencies([L[f.name]] + ([] if R is None else [R[f.name]]))
             tf_values[f.name] = (L[f.name][i], other[f.name][j])
     probability, bits = score(model, levels, tf_values)
+    return _finish(fields, L, R, i, j, probability, bits, model, report, threshold, with_clusters, say, t)
+
+
+def _finish(fields: list[Field], L: dict[str, np.ndarray], R: dict[str, np.ndarray] | None, i: np.ndarray,
+            j: np.ndarray, probability: np.ndarray, bits: np.ndarray, model: Model, report: BlockingReport,
+            threshold: float, with_clusters: bool, say: Callable[[float, str], None], t: dict[str, float]
+            ) -> Resolution:
+    import time
+
     t["model"] = time.perf_counter()
     clusters = None
     if with_clusters:
@@ -716,6 +753,46 @@ def resolve(left: pd.DataFrame, right: pd.DataFrame | None, fields: Sequence[Fie
                                               strict=True)}
     say(1.0, "Done")
     return Resolution(fields, i, j, probability, bits, model, report, clusters, timings)
+
+
+class Incremental:
+    """Resolution that grows: new records are compared with the others (and each other) and
+    scored with the model fitted at the start, never re-running the whole comparison; clusters
+    are then formed again over all the links, so they are what a full run with the same model
+    and blocking rules gives. ``refit()`` runs everything again when the model should learn
+    from the new data."""
+
+    def __init__(self, frame: pd.DataFrame, fields: Sequence[Field], threshold: float = 0.9) -> None:
+        self.fields, self.threshold = list(fields), threshold
+        first = resolve(frame, None, self.fields, threshold=threshold)
+        self.model, self.recipes = first.model, first.blocking.recipes
+        self.data = prepare(frame, self.fields)
+        keep = first.probability >= threshold
+        self.links = (first.i[keep], first.j[keep], first.probability[keep])
+        self.clusters = first.clusters
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    def add(self, frame: pd.DataFrame) -> np.ndarray:
+        """Resolve new records (they take the next indices); returns the clusters of all."""
+        old = self.size
+        new = prepare(frame, self.fields)
+        data = {k: np.concatenate([self.data[k], new[k]]) for k in self.data}
+        i, j, _report = candidate_pairs(data, None, self.fields, recipes=self.recipes)
+        fresh = j >= old  # pairs that involve a new record (i < j, new records come last)
+        i, j = i[fresh], j[fresh]
+        levels = compare(data, data, self.fields, i, j)
+        tf_values = {f.name: (data[f.name][i], data[f.name][j]) for f in self.fields if f.name in self.model.tf}
+        probability, _bits = score(self.model, levels, tf_values)
+        keep = probability >= self.threshold
+        li, lj, lp = self.links
+        self.links = (np.concatenate([li, i[keep]]), np.concatenate([lj, j[keep]]),
+                      np.concatenate([lp, probability[keep]]))
+        self.data = data
+        self.clusters = cluster(self.size, *self.links, threshold=self.threshold)
+        return self.clusters
 
 
 def best_match(i: np.ndarray, j: np.ndarray, probability: np.ndarray) -> np.ndarray:
