@@ -46,6 +46,7 @@ class Launcher:
         self.host: PluginHost | None = None
         self.sync: SyncController | None = None
         self.alerts: Any = None
+        self.imports: Any = None
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -136,6 +137,10 @@ class Launcher:
         if self.alerts is not None:
             self.alerts.stop()
         self.alerts = AlertsController(window, services, self.runner, self.host.panes.get("alerts_pane"), self.sync)
+        from c360_desktop.ui.panes.imports import ImportController
+
+        self.imports = ImportController(window, services, self.runner, self.host.connectors)
+        window.sig_import_requested.connect(self.imports.choose)
         map_pane = self.host.panes.get("map_pane")
         if map_pane is not None:
             map_pane.sig_alerts_raised.connect(self.alerts.show_local)

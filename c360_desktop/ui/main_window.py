@@ -34,6 +34,8 @@ def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
 class MainWindow(QMainWindow):
     sig_open_cache_requested = Signal()
     """The user asked to open another cache file."""
+    sig_import_requested = Signal()
+    """The user asked to import source records from a file."""
 
     def __init__(self, window_settings: QSettings) -> None:
         super().__init__()
@@ -45,6 +47,8 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         file_menu = self.menu("&File")
         self._add(file_menu, "&Open cache…", QKeySequence.StandardKey.Open, self.sig_open_cache_requested.emit)
+        self.import_action = self._add(file_menu, "&Import source records…", "Ctrl+I",
+                                       self.sig_import_requested.emit)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.menu("&Go")

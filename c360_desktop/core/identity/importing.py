@@ -51,6 +51,7 @@ class SourceRows:
     rows: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (file row, id, fields)
     problems: list[Problem] = field(default_factory=list)
     phone_columns: tuple[str, ...] = ()
+    file_columns: dict[str, str] = field(default_factory=dict)  # field name -> the file's column
 
 
 class Connector(Protocol):
@@ -151,7 +152,9 @@ class TableConnector:
         return path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
 
     def read(self, path: Path, data: bytes) -> SourceRows:
-        out = SourceRows(self.system, None, phone_columns=self.PHONES)
+        phones = self.PHONES or tuple(v for v in self.mapping.values() if v.casefold() in ("phone", "telephone"))
+        out = SourceRows(self.system, None, phone_columns=phones,
+                         file_columns={name: column for column, name in self.mapping.items()})
         sheet, header, rows = read_table(path, data, out.problems, self.HEADER_HINT or self.id_column)
         out.sheet = sheet
         if not header:
@@ -276,7 +279,7 @@ def plan(path: Path, connector: Any) -> ImportPlan:
         for col in got.phone_columns:
             value = fields.get(col, "")
             if value and (not std_phone(value) or re.search(r"[A-Za-z]{3,}", value)):
-                problems.append(Problem(n, col, f"{value!r} is not a phone number"))
+                problems.append(Problem(n, got.file_columns.get(col, col), f"{value!r} is not a phone number"))
                 bad.add(n)
     for ext, rows in seen.items():
         if len(rows) > 1:
