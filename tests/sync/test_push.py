@@ -143,3 +143,41 @@ def test_resolving_a_conflict_either_way(synced, central_url, central):
     pushed, _ = sync(cache, central_url)
     assert pushed.applied == 1 and pushed.conflicts == []
     assert central_row(central, "SELECT primary_email FROM customer WHERE id = %s", cid) == ("mine2@example.com",)
+
+
+def test_identity_work_syncs_imports_merges_and_review_decisions(tmp_path, central_url, central):
+    """Imported source records, a merge and a 'not a match' decision reach the real central
+    PostgreSQL; a second desktop pulls them: the merged customer is retired there too and the
+    decided pair is not asked again."""
+    from c360_desktop.core.identity.golden import merge
+    from c360_desktop.core.identity.importing import QuickBooksIIF, apply, plan
+    from c360_desktop.core.identity.review import build_queue, decide, pending
+    from tests.core.test_import import IIF
+
+    one = open_cache(tmp_path / "one.db")
+    two = open_cache(tmp_path / "two.db")
+    sync(one, central_url)
+    path = tmp_path / "customers.iif"
+    path.write_text(IIF, encoding="utf-8")
+    assert apply(one, plan(path, QuickBooksIIF()), "analyst").inserted == 3
+    a, b = one.reader().execute("SELECT id FROM customer WHERE kind = 'individual' AND deleted_at IS NULL "
+                                "ORDER BY id LIMIT 2").fetchall()
+    merge(one, a[0], [b[0]], "analyst")
+    assert build_queue(one, low=0.01, high=0.99) > 0
+    pair = pending(one.reader(), 1)[0]
+    decide(one, pair.id, "no_match", "analyst")
+    pushed, _ = sync(one, central_url)
+    assert pushed.applied >= 5 and not pushed.conflicts
+    assert central_row(central, "SELECT count(*) FROM source_record WHERE system = 'quickbooks' AND lineage IS NOT NULL "
+                                "AND external_id = 'Brown, Marcia'") == (1,)
+    assert central_row(central, "SELECT status, deleted_at IS NOT NULL FROM customer WHERE id = %s", b[0]) == \
+        ("merged", True)
+    assert central_row(central, "SELECT count(*) FROM audit_event WHERE action = 'identity_review.no_match'") == (1,)
+
+    sync(two, central_url)
+    assert two.reader().execute("SELECT status FROM customer WHERE id = ?", (b[0],)).fetchone() == ("merged",)
+    build_queue(two, low=0.01, high=0.99)
+    asked = {(p.customer_a, p.customer_b) for p in pending(two.reader(), 100_000)}
+    assert (pair.customer_a, pair.customer_b) not in asked
+    one.close()
+    two.close()

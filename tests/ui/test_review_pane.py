@@ -55,3 +55,26 @@ def test_review_queue_keys_decide_merge_and_undo(qtbot, services, runner):
         "SELECT status, decided_by FROM review_pair WHERE id = ?", (third.id,)).fetchone() == ("no_match", "tester"),
         timeout=10_000)
     runner.wait()
+
+
+def test_decisions_sync_as_audit_events_and_are_not_asked_again(qtbot, services):
+    """A 'not a match' is an audit event in the outbox; a queue rebuilt from the synced events
+    alone (another desktop: no local review rows) does not ask about that pair again."""
+    import json
+
+    from c360_desktop.core.identity.review import decide, decided_labels, pending
+
+    build_queue(services.cache, low=0.01, high=0.99)
+    pair = pending(services.cache.reader(), 1)[0]
+    decide(services.cache, pair.id, "no_match", "tester")
+    conn = services.cache.reader()
+    action, details = conn.execute("SELECT action, details FROM audit_event WHERE action LIKE 'identity_review.%'"
+                                   ).fetchone()
+    assert action == "identity_review.no_match" and json.loads(details)["customer_b"] == pair.customer_b
+    assert conn.execute("SELECT count(*) FROM outbox WHERE entity = 'audit_event'").fetchone()[0] == 1
+    assert decided_labels(conn) == {tuple(sorted((pair.customer_a, pair.customer_b))): 0}
+    with services.cache.writer() as w:  # another desktop: it has the synced event, not our queue
+        w.execute("DELETE FROM review_pair")
+    build_queue(services.cache, low=0.01, high=0.99)
+    again = {(p.customer_a, p.customer_b) for p in pending(services.cache.reader(), 10_000)}
+    assert (pair.customer_a, pair.customer_b) not in again and again

@@ -7,8 +7,10 @@ how uncertain the pair is (1 at probability 0.5, 0 at 0 or 1) times what is at s
 customers' spend, on a log scale), so the decisions that matter most come first.
 
 A "match" merges the two (golden.merge, so it syncs and can be undone); "not a match" and
-"skip" are recorded with the reviewer and time. ``undo_last`` takes the latest decision back
-(unmerging a match). Pairs at ``high`` or above are left to an explicit automatic merge.
+"skip" are recorded with the reviewer and time. Match and not-a-match decisions (and their
+undoing) are also written as audit events, which sync: another desktop does not ask again, and
+every later queue passes them to the model as labels. ``undo_last`` takes the latest decision
+back (unmerging a match). Pairs at ``high`` or above are left to an explicit automatic merge.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +46,45 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+REVIEW_ACTION = "identity_review"
+
+
+def record_decision(conn: sqlite3.Connection, a: str, b: str, decision: str, probability: float | None,
+                    user: str, ledger_id: str | None = None) -> str:
+    """An analyst's decision on a pair as an audit event, locally and in the outbox: it syncs, so
+    other desktops neither ask again nor lose the label, and the model learns from it."""
+    from c360_desktop.core.profile import queue_change
+
+    event_id = str(uuid.uuid4())
+    stamp = _now()
+    details = {"customer_a": a, "customer_b": b, "decision": decision, "probability": probability,
+               "ledger_id": ledger_id}
+    conn.execute("INSERT INTO audit_event (id, row_version, updated_at, updated_by, actor, action, entity, entity_id, "
+                 "occurred_at, details) VALUES (?, 0, ?, ?, ?, ?, 'customer', ?, ?, ?)",
+                 (event_id, stamp, user, user, f"{REVIEW_ACTION}.{decision}", a, stamp, json.dumps(details)))
+    queue_change(conn, "audit_event", event_id, "insert", {
+        "id": event_id, "actor": user, "action": f"{REVIEW_ACTION}.{decision}", "entity": "customer",
+        "entity_id": a, "occurred_at": stamp, "details": details, "updated_at": stamp, "updated_by": user})
+    return event_id
+
+
+def decided_labels(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Every pair an analyst has decided, here or on another desktop (the synced audit events),
+    latest decision first: 1 match, 0 not a match; an undone decision removes the label."""
+    labels: dict[tuple[str, str], int] = {}
+    for action, details in conn.execute(
+            "SELECT action, details FROM audit_event WHERE action LIKE ? AND deleted_at IS NULL "
+            "ORDER BY occurred_at, rowid", (f"{REVIEW_ACTION}.%",)):
+        d = json.loads(details) if isinstance(details, str) else details
+        key = tuple(sorted((d["customer_a"], d["customer_b"])))
+        decision = action.split(".", 1)[1]
+        if decision == "undo":
+            labels.pop(key, None)  # type: ignore[arg-type]
+        elif decision in ("match", "no_match"):
+            labels[key] = 1 if decision == "match" else 0  # type: ignore[index]
+    return labels
+
+
 def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
                 progress: Callable[[float, str], None] | None = None) -> int:
     """Resolve the customers and refill the queue with the uncertain pairs not yet decided."""
@@ -59,7 +101,12 @@ def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
     spend = dict(conn.execute("SELECT customer_id, lifetime_spend_cents FROM customer_summary"))
     if len(frame) < 2:
         return 0
-    result = resolve(frame, None, fields, threshold=high, progress=progress, with_clusters=False)
+    decided = decided_labels(conn)
+    index = {cid: k for k, cid in enumerate(frame["id"])}
+    labels = {(min(index[a], index[b]), max(index[a], index[b])): v for (a, b), v in decided.items()
+              if a in index and b in index}
+    result = resolve(frame, None, fields, threshold=high, progress=progress, with_clusters=False,
+                     labels=labels or None)
     prior_bits = math.log2(result.model.prior / (1 - result.model.prior))
     pick = np.flatnonzero((result.probability >= low) & (result.probability < high))
     ids = frame["id"].to_numpy()
@@ -71,14 +118,17 @@ def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
         value = (1 - abs(2 * p - 1)) * stake
         contributions = [{"field": f.name, "bits": round(float(result.bits[k, n]), 3)}
                          for n, f in enumerate(fields)] + [{"field": "prior", "bits": round(prior_bits, 3)}]
+        if tuple(sorted((a, b))) in decided:
+            continue  # an analyst has said (here or elsewhere)
         rows.append((a, b, p, json.dumps(contributions), value))
     with cache.writer() as w:
-        decided = {(a, b) for a, b in w.execute("SELECT customer_a, customer_b FROM review_pair "
-                                                "WHERE status != 'pending'")}
+        here = {(a, b) for a, b in w.execute("SELECT customer_a, customer_b FROM review_pair "
+                                             "WHERE status != 'pending'")}
+        fresh = [r for r in rows if (r[0], r[1]) not in here]
         w.execute("DELETE FROM review_pair WHERE status = 'pending'")
         w.executemany("INSERT INTO review_pair (customer_a, customer_b, probability, contributions, value, status) "
-                      "VALUES (?, ?, ?, ?, ?, 'pending')", [r for r in rows if (r[0], r[1]) not in decided])
-    return sum(1 for r in rows if (r[0], r[1]) not in decided)
+                      "VALUES (?, ?, ?, ?, ?, 'pending')", fresh)
+    return len(fresh)
 
 
 def pending(conn: sqlite3.Connection, limit: int = 1) -> list[ReviewPair]:
@@ -114,6 +164,8 @@ def decide(cache: Any, pair_id: int, decision: str, user: str) -> str | None:
         if decision == "skip":
             conn.execute("UPDATE review_pair SET skipped_at = ? WHERE id = ?", (_now(), pair_id))
         else:
+            probability = conn.execute("SELECT probability FROM review_pair WHERE id = ?", (pair_id,)).fetchone()[0]
+            record_decision(conn, a, b, decision, probability, user, entry)
             conn.execute("UPDATE review_pair SET status = ?, decided_by = ?, decided_at = ?, ledger_id = ? "
                          "WHERE id = ?", (decision, user, _now(), entry, pair_id))
             if decision == "match":  # other pairs with the retired customer now concern the survivor
@@ -127,14 +179,15 @@ def undo_last(cache: Any, user: str) -> int | None:
     from c360_desktop.core.identity.golden import unmerge
 
     row = cache.reader().execute(
-        "SELECT id, status, ledger_id FROM review_pair WHERE status IN ('match', 'no_match') "
+        "SELECT id, status, ledger_id, customer_a, customer_b FROM review_pair WHERE status IN ('match', 'no_match') "
         "ORDER BY decided_at DESC, id DESC LIMIT 1").fetchone()
     if row is None:
         return None
-    pair_id, status, ledger_id = row
+    pair_id, status, ledger_id, a, b = row
     if status == "match" and ledger_id:
         unmerge(cache, ledger_id, user)
     with cache.writer() as conn:
+        record_decision(conn, a, b, "undo", None, user, ledger_id)
         conn.execute("UPDATE review_pair SET status = 'pending', decided_by = NULL, decided_at = NULL, "
                      "ledger_id = NULL, skipped_at = NULL WHERE id = ?", (pair_id,))
     return int(pair_id)

@@ -121,7 +121,7 @@ class Pusher:
     def _insert(self, entity: str, payload: dict[str, Any]) -> str:
         cols = [col for col in sync_columns(entity) if col in payload and col != "row_version"]
         t = table(entity, *(column(col) for col in cols))
-        self.central.write(insert(t).values({col: payload[col] for col in cols}))
+        self.central.write(insert(t).values(_encoded({col: payload[col] for col in cols})))
         return "applied"
 
     def _upsert(self, entity: str, entity_id: str, payload: dict[str, Any]) -> str:
@@ -140,7 +140,7 @@ class Pusher:
             if not fill:
                 return "already_set"
             stmt = update(t).where(t.c.id == entity_id, t.c.row_version == current_rv).values(
-                {**fill, "updated_by": payload.get("updated_by")})
+                _encoded({**fill, "updated_by": payload.get("updated_by")}))
             if self.central.write(stmt) == 1:
                 return "applied"
         raise SyncError(f"{entity} {entity_id} keeps changing centrally; try the sync again")
@@ -150,7 +150,7 @@ class Pusher:
         changes, base = payload["changes"], payload["base"]
         names = list(changes)
         t = table(entity, column("id"), column("row_version"), column("updated_by"), *(column(n) for n in names))
-        values = {**changes, "updated_by": payload.get("updated_by")}
+        values = _encoded({**changes, "updated_by": payload.get("updated_by")})
         if self.central.write(update(t).where(t.c.id == entity_id, t.c.row_version == base_rv).values(values)) == 1:
             return "applied", []
         for _ in range(_RETRIES):  # the centre moved on: merge field by field
@@ -165,7 +165,13 @@ class Pusher:
             if not merged:
                 return "conflict", conflicts
             stmt = update(t).where(t.c.id == entity_id, t.c.row_version == current_rv).values(
-                {**merged, "updated_by": payload.get("updated_by")})
+                _encoded({**merged, "updated_by": payload.get("updated_by")}))
             if self.central.write(stmt) == 1:
                 return ("merged" if not conflicts else "partial"), conflicts
         raise SyncError(f"{entity} {entity_id} keeps changing centrally; try the sync again")
+
+
+def _encoded(values: dict[str, Any]) -> dict[str, Any]:
+    """Values for the centre: JSON columns (source fields and lineage, audit details...) as
+    JSON text, which PostgreSQL's json and SQL Server's NVARCHAR columns both take."""
+    return {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in values.items()}
