@@ -137,3 +137,32 @@ def test_cli_import(demo_cache, tmp_path, capsys):
                  "--map", "Full name=Name", "--map", "Mobile=Phone"]) == 2
     err = capsys.readouterr().err
     assert "row 2: id 'L1' is also on row(s) 3" in err and "--skip-bad-rows" in err
+
+
+def test_a_quickbooks_sales_by_customer_detail_report(tmp_path):
+    from c360_desktop.core.identity.importing import QuickBooksSalesDetail
+
+    report = (
+        "Sales by Customer Detail\n"
+        "Blue Mahoe Trading Ltd\n"
+        "January - November 2026\n"
+        "\n"
+        ",Date,Transaction Type,Num,Product/Service,Qty,Sales Price,Amount,Balance\n"
+        "\"Brown, Marcia\",,,,,,,,\n"
+        ",03/02/2026,Invoice,1001,Cement 42.5kg,40,\"1,250.00\",\"50,000.00\",\"50,000.00\"\n"
+        ",15/09/2026,Invoice,1044,Rebar 12mm,10,900.00,\"9,000.00\",\"59,000.00\"\n"
+        "\"Total for Brown, Marcia\",,,,,,,\"59,000.00\",\n"
+        "Fong-Yee Hardware,,,,,,,,\n"
+        ",20/10/2026,Sales Receipt,2001,Paint 1gal,5,\"3,000.00\",\"15,000.00\",\"15,000.00\"\n"
+        "Total for Fong-Yee Hardware,,,,,,,\"15,000.00\",\n"
+        "TOTAL,,,,,,,\"74,000.00\",\n")
+    path = tmp_path / "Sales by Customer Detail.csv"
+    path.write_text(report, encoding="utf-8")
+    assert ConnectorRegistry().load() and "quickbooks-sales" in ConnectorRegistry().load()
+    checked = plan(path, QuickBooksSalesDetail())
+    assert checked.problems == []
+    got = {ext: fields for _n, ext, fields in checked.rows}
+    assert got["Brown, Marcia"] == {"Customer": "Brown, Marcia", "Transactions": "2", "Sales total": "59000.00",
+                                    "Last sale": "2026-09-15"}
+    assert got["Fong-Yee Hardware"]["Sales total"] == "15000.00"
+    assert [n for n, _e, _f in checked.rows] == [6, 10]  # each record points at its customer's line

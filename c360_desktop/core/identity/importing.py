@@ -196,6 +196,63 @@ class QuickBooksContactList(TableConnector):
     HEADER_HINT = "Customer"
 
 
+class QuickBooksSalesDetail:
+    """QuickBooks' "Sales by Customer Detail" report (CSV or Excel): a section per customer, its
+    sales, and a "Total for ..." line; each customer becomes one record with their number of
+    sales, total and last sale date."""
+
+    NAME: ClassVar[str] = "quickbooks-sales"
+    SYSTEM: ClassVar[str] = "quickbooks"
+
+    def can_read(self, path: Path) -> bool:
+        return path.suffix.lower() in (".csv", ".xlsx", ".xlsm") and "sales" in path.name.casefold()
+
+    def read(self, path: Path, data: bytes) -> SourceRows:
+        out = SourceRows(self.SYSTEM, None)
+        sheet, header, rows = read_table(path, data, out.problems, "Transaction Type")
+        out.sheet = sheet
+        if not header:
+            return out
+        if "Transaction Type" not in header or "Amount" not in header:
+            out.problems.append(Problem(None, None, "no 'Transaction Type' and 'Amount' columns: this is not a "
+                                                    "Sales by Customer Detail report"))
+            return out
+        col_date = header.index("Date") if "Date" in header else None
+        col_amount = header.index("Amount")
+        current: tuple[int, str] | None = None
+        count, total, last = 0, 0.0, ""
+        for n, r in rows:
+            cells = r + [""] * (len(header) - len(r))
+            first, rest = cells[0], cells[1:]
+            if first.startswith("Total for "):
+                if current is not None:
+                    out.rows.append((current[0], current[1], {"Customer": current[1], "Transactions": str(count),
+                                                              "Sales total": f"{total:.2f}", "Last sale": last}))
+                current = None
+                continue
+            if first and not any(rest):
+                current, count, total, last = (n, first), 0, 0.0, ""
+                continue
+            if current is None or not any(rest):
+                continue
+            amount = cells[col_amount].replace(",", "").replace("$", "").strip()
+            try:
+                total += float(amount) if amount else 0.0
+            except ValueError:
+                out.problems.append(Problem(n, "Amount", f"{cells[col_amount]!r} is not an amount"))
+                continue
+            count += 1
+            if col_date is not None and cells[col_date]:
+                last = max(last, _iso(cells[col_date]))
+        return out
+
+
+def _iso(text: str) -> str:
+    from c360_desktop.core.identity.standardise import date_value
+
+    return date_value(text) or text
+
+
 class QuickBooksIIF:
     """A QuickBooks Desktop IIF customer list (tab separated; a !CUST header line, CUST rows)."""
 
@@ -375,6 +432,6 @@ class BuiltInConnectors:
     ORDER = 10
 
     def register(self, context: Any) -> None:
-        for connector in (QuickBooksIIF(), QuickBooksContactList(), DirectoryConnector()):
+        for connector in (QuickBooksIIF(), QuickBooksContactList(), QuickBooksSalesDetail(), DirectoryConnector()):
             context.add_connector(connector)
 
