@@ -94,6 +94,29 @@ class Settings(BaseModel):
     smtp_from: str = "c360-alerts@localhost"
     smtp_user: str | None = None
     smtp_starttls: bool = False
+    # Golden records: per field, survivorship rules tried in order (core/identity/golden.py),
+    # and which source systems are the books of record, most trusted first. Empty: the defaults.
+    survivorship: dict[str, list[str]] = Field(default_factory=dict)
+    source_priority: list[str] = Field(default_factory=list)
+
+    @field_validator("survivorship")
+    @classmethod
+    def _check_survivorship(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from c360_desktop.core.identity.golden import GOLDEN_FIELDS, RULES
+
+        for name, rules in value.items():
+            if name not in GOLDEN_FIELDS:
+                raise ValueError(f"survivorship: {name!r} is not a golden field ({', '.join(GOLDEN_FIELDS)})")
+            bad = [r for r in rules if r not in RULES]
+            if bad or not rules:
+                raise ValueError(f"survivorship for {name}: {bad[0] if bad else 'no rule'!r} is not one of "
+                                 f"{', '.join(RULES)}")
+        return value
+
+    def survivorship_rules(self) -> dict[str, tuple[str, ...]]:
+        from c360_desktop.core.identity.golden import DEFAULT_SURVIVORSHIP
+
+        return {**DEFAULT_SURVIVORSHIP, **{k: tuple(v) for k, v in self.survivorship.items()}}
 
     @property
     def smtp_account(self) -> str:

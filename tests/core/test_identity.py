@@ -305,3 +305,28 @@ def test_incremental_resolution_gives_the_clusters_of_a_full_run():
     truth = pairs_of(pd.Series(np.arange(len(df))).groupby(entity).apply(list))
     found = pairs_of(pd.Series(np.arange(len(clusters))).groupby(clusters).apply(list))
     assert f1(found, truth) >= 0.99
+
+
+def test_survivorship_rules_come_from_the_settings(demo_cache):
+    from c360_desktop.core.identity.golden import DEFAULT_SURVIVORSHIP, merge
+    from c360_desktop.core.settings import Settings
+    from c360_desktop.core.storage.cache import open_cache
+
+    with pytest.raises(ValueError, match="'loudest' is not one of"):
+        Settings(survivorship={"town": ["loudest"]})
+    with pytest.raises(ValueError, match="'shoe_size' is not a golden field"):
+        Settings(survivorship={"shoe_size": ["most_recent"]})
+    settings = Settings(survivorship={"display_name": ["most_complete"]}, source_priority=["social", "quickbooks"])
+    rules = settings.survivorship_rules()
+    assert rules["display_name"] == ("most_complete",) and rules["town"] == DEFAULT_SURVIVORSHIP["town"]
+
+    cache = open_cache(demo_cache)
+    a, b = cache.reader().execute(
+        "SELECT t1.customer_id, t2.customer_id FROM demo_truth_person t1 JOIN demo_truth_person t2 "
+        "ON t1.person_id = t2.person_id AND t1.customer_id < t2.customer_id ORDER BY t1.customer_id LIMIT 1"
+    ).fetchone()
+    merge(cache, a, [b], "analyst", rules=rules, priority=settings.source_priority)
+    row = cache.reader().execute("SELECT rule FROM golden_value WHERE customer_id = ? AND field = 'display_name'",
+                                 (a,)).fetchone()
+    assert row == ("most_complete",)
+    cache.close()

@@ -203,7 +203,8 @@ def _refresh_derived(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> N
 
 
 def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
-          rules: Mapping[str, Sequence[str]] | None = None, reason: str = "") -> str:
+          rules: Mapping[str, Sequence[str]] | None = None, reason: str = "",
+          priority: Sequence[str] = DEFAULT_PRIORITY) -> str:
     """Merge ``other_ids`` into ``target_id``; returns the ledger entry's id (for unmerge)."""
     from c360_desktop.core.profile import queue_change
 
@@ -239,7 +240,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
                           "base": {"deleted_at": None, "status": next(r["status"] for r in before["customer"]
                                                                       if r["id"] == other)},
                           "updated_by": user}, base_row_version=versions[other])
-        golden = survive(observations(conn, target_id), rules)
+        golden = survive(observations(conn, target_id), rules, priority or DEFAULT_PRIORITY)
         write_golden(conn, target_id, golden)
         current = next(r for r in before["customer"] if r["id"] == target_id)
         changes = {f: g.value for f, g in golden.items() if f in current and current[f] != g.value}

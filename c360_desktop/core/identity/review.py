@@ -144,8 +144,9 @@ def remaining(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM review_pair WHERE status = 'pending'").fetchone()[0])
 
 
-def decide(cache: Any, pair_id: int, decision: str, user: str) -> str | None:
-    """Record a decision; a match merges the two (returns the merge ledger id)."""
+def decide(cache: Any, pair_id: int, decision: str, user: str, settings: Any = None) -> str | None:
+    """Record a decision; a match merges the two (returns the merge ledger id), by the
+    survivorship rules of ``settings`` when given."""
     from c360_desktop.core.identity.golden import merge
 
     if decision not in DECISIONS:
@@ -159,7 +160,9 @@ def decide(cache: Any, pair_id: int, decision: str, user: str) -> str | None:
         raise ValueError(f"pair {pair_id} was decided already ({status})")
     entry = None
     if decision == "match":
-        entry = merge(cache, a, [b], user, reason=f"review pair {pair_id}")
+        rules = settings.survivorship_rules() if settings is not None else None
+        priority = tuple(settings.source_priority) if settings is not None else ()
+        entry = merge(cache, a, [b], user, rules=rules, reason=f"review pair {pair_id}", priority=priority)
     with cache.writer() as conn:
         if decision == "skip":
             conn.execute("UPDATE review_pair SET skipped_at = ? WHERE id = ?", (_now(), pair_id))

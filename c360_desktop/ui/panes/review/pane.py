@@ -191,13 +191,15 @@ class ReviewPane(QWidget):
     def act(self, action: str) -> None:
         if self._busy:
             return
-        cache, user = self._services.cache, self._services.settings.user_name
+        cache, user, settings = self._services.cache, self._services.settings.user_name, self._services.settings
         pair_id = self.pair.id if self.pair is not None else None
         if action != "undo" and pair_id is None:
             return
 
         def work(_p: Any) -> Any:
-            return undo_last(cache, user) if action == "undo" else decide(cache, pair_id, action, user)  # type: ignore[arg-type]
+            if action == "undo":
+                return undo_last(cache, user)
+            return decide(cache, pair_id, action, user, settings)  # type: ignore[arg-type]
 
         self._busy = True
         for b in self.buttons.values():
