@@ -56,8 +56,26 @@ def scores(pred: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[flo
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def calibration(pairs: list[tuple[int, int]], probability: np.ndarray, truth: set[tuple[int, int]]) -> float:
+    """Expected calibration error over the scored pairs (10 bins of predicted probability): how
+    far, on average, "90%" is from being right 90% of the time."""
+    actual = np.array([p in truth for p in pairs], dtype=float)
+    bins = np.minimum((probability * 10).astype(int), 9)
+    error = 0.0
+    for b in range(10):
+        inside = bins == b
+        if inside.any():
+            error += inside.mean() * abs(probability[inside].mean() - actual[inside].mean())
+    return float(error)
+
+
+CALIBRATION: dict[str, float] = {}
+
+
 def run_ours(df: pd.DataFrame) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     r = resolve(df.reset_index(drop=True), None, FEBRL_FIELDS, threshold=0.9)
+    CALIBRATION["ours"] = calibration(list(zip(r.i.tolist(), r.j.tolist(), strict=True)), r.probability,
+                                      true_pairs(df.index))
     keep = r.probability >= 0.9
     links = set(zip(r.i[keep].tolist(), r.j[keep].tolist(), strict=True))
     in_clusters: set[tuple[int, int]] = set()
@@ -160,11 +178,15 @@ def main(argv: list[str] | None = None) -> int:
             prob = out.match_probability.to_numpy()
             p, r, f = scores({pr for pr, q in zip(pairs, prob, strict=True) if q >= 0.9}, truth)
             print(f"{name:8s} {'splink (p >= 0.9)':34s} {p:9.4f} {r:8.4f} {f:8.4f} {took:7.2f}s")
+            CALIBRATION["splink"] = calibration(pairs, prob, truth)
             best = max(((thr, *scores({pr for pr, q in zip(pairs, prob, strict=True) if q >= thr}, truth))
                         for thr in (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)),
                        key=lambda x: x[3])
             print(f"{name:8s} {f'splink (best in hindsight, p >= {best[0]})':34s} {best[1]:9.4f} {best[2]:8.4f} "
                   f"{best[3]:8.4f} {took:7.2f}s")
+        print(f"{name:8s} calibration error (ECE over the pairs each scored): "
+              + "  ".join(f"{k} {v:.4f}" for k, v in CALIBRATION.items()))
+        CALIBRATION.clear()
     return 0
 
 
