@@ -246,6 +246,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         services.close()
     print(f"{path.name} ({connector.NAME}): {result.inserted:,} new, {result.updated:,} updated, "
           f"{result.unchanged:,} unchanged, {result.skipped:,} rows skipped", file=sys.stderr)
+    if result.record_ids and not args.no_link:
+        from c360_desktop.core.identity.linking import link_sources
+
+        services = _open_services(args)
+        try:
+            linked = link_sources(services.cache, services.settings.user_name, result.record_ids)
+        finally:
+            services.close()
+        print(f"linked {len(linked.linked):,} to existing customers, {len(linked.created):,} new customers "
+              f"({linked.queued:,} of them possibly duplicates: see the review queue)", file=sys.stderr)
     for problem in checked.problems if args.skip_bad_rows else ():
         print(f"  skipped {problem}", file=sys.stderr)
     return 0
@@ -369,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="'FILE COLUMN=FIELD'", help="a column to import, and its name")
     p.add_argument("--system", help="with --map: the source system's name (default spreadsheet)")
     p.add_argument("--skip-bad-rows", action="store_true", help="import the rows without problems")
+    p.add_argument("--no-link", action="store_true",
+                   help="do not link the records to customers (or make customers of them) yet")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_import)
 

@@ -315,6 +315,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    record_ids: list[str] = field(default_factory=list)  # inserted or updated source records
+    links: Any = None  # what linking them to customers did (linking.LinkResult), when it ran
 
 
 def plan(path: Path, connector: Any) -> ImportPlan:
@@ -375,6 +377,7 @@ def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = 
                     "id": rid, "system": import_plan.system, "external_id": ext, "fields": fields,
                     "lineage": lineage, "imported_at": stamp, "updated_at": stamp, "updated_by": user})
                 result.inserted += 1
+                result.record_ids.append(rid)
                 continue
             rid, old_json, version = row
             old = json.loads(old_json) if isinstance(old_json, str) else old_json

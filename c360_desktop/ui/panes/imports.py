@@ -211,11 +211,20 @@ class ImportController:
     def run(self, checked: ImportPlan, skip_bad_rows: bool) -> None:
         cache, user = self.services.cache, self.services.settings.user_name
 
+        def work(_p: Any) -> Any:
+            from c360_desktop.core.identity.linking import link_sources
+
+            result = apply(cache, checked, user, skip_bad_rows)
+            result.links = link_sources(cache, user, result.record_ids) if result.record_ids else None
+            return result
+
         def done(result: Any) -> None:
             self.last_result = result
+            links = result.links
+            linked = (f"; {len(links.linked):,} linked to customers, {len(links.created):,} new customers"
+                      + (f", {links.queued:,} to review (F6)" if links.queued else "")) if links else ""
             self.window.statusBar().showMessage(
                 f"{checked.path.name}: {result.inserted:,} new, {result.updated:,} updated, {result.unchanged:,} "
-                f"unchanged, {result.skipped:,} rows skipped; queued for sync.", 15000)
+                f"unchanged, {result.skipped:,} rows skipped{linked}; queued for sync.", 20000)
 
-        self.runner.run_mutation(lambda _p: apply(cache, checked, user, skip_bad_rows), done,
-                                 lambda exc: QMessageBox.warning(self.window, "Not imported", str(exc)))
+        self.runner.run_mutation(work, done, lambda exc: QMessageBox.warning(self.window, "Not imported", str(exc)))
