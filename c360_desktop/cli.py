@@ -269,6 +269,46 @@ def _registry() -> Any:
     return registry
 
 
+def cmd_clv_fit(args: argparse.Namespace) -> int:
+    try:
+        from c360_desktop.core.analytics.clv import ClvError, report, summarise
+    except ImportError as exc:
+        raise CliError(f"CLV needs the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
+    import pandas as pd
+
+    path = Path(args.transactions)
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    import csv
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(f"{path}: not a readable CSV file ({exc})") from None
+    if args.holdout_end is not None and args.holdout_end <= args.calibration_end:
+        raise CliError("--holdout-end must come after --calibration-end")
+    try:
+        summary = summarise(frame, args.customer_column, args.date_column, args.amount_column, args.calibration_end,
+                            args.holdout_end, args.time_unit)
+        result = report(summary, with_spend=args.amount_column is not None)
+    except ClvError as exc:
+        raise CliError(f"{path}: {exc}") from None
+    if args.json:
+        _print_json(result)
+    else:
+        bg = result["bgnbd"]
+        print(f"BG/NBD  r {bg['r']:.4f}  alpha {bg['alpha']:.4f}  a {bg['a']:.4f}  b {bg['b']:.4f}  "
+              f"log-likelihood {bg['log_likelihood']:.2f}  ({result['customers']:,} customers)")
+        if "gamma_gamma" in result:
+            gg = result["gamma_gamma"]
+            print(f"Gamma-Gamma  p {gg['p']:.4f}  q {gg['q']:.4f}  v {gg['v']:.4f}")
+        if "holdout" in result:
+            h = result["holdout"]
+            print(f"holdout to {h['end']}: predicted {h['predicted_total']:,.1f} repeat purchases, actual "
+                  f"{h['actual_total']:,.0f}; mean absolute error per customer {h['mean_absolute_error']:.3f}")
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.storage.cache import open_cache
     from c360_desktop.core.sync import SyncError, sync
@@ -383,6 +423,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not link the records to customers (or make customers of them) yet")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("clv", help="customer lifetime value models (BG/NBD and Gamma-Gamma)")
+    clv = p.add_subparsers(dest="clv_command", required=True)
+    p = clv.add_parser("fit", help="fit BG/NBD (and Gamma-Gamma with amounts) to a transaction log",
+                       description="One row per transaction. Purchases on one day count as one.")
+    p.add_argument("--transactions", required=True, metavar="FILE.csv")
+    p.add_argument("--customer-column", required=True, metavar="COL")
+    p.add_argument("--date-column", required=True, metavar="COL")
+    p.add_argument("--amount-column", metavar="COL")
+    p.add_argument("--calibration-end", required=True, type=_date, metavar="DATE")
+    p.add_argument("--holdout-end", type=_date, metavar="DATE")
+    p.add_argument("--time-unit", choices=("week", "day"), default="week")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_clv_fit)
 
     p = sub.add_parser("show", help="print a customer's 360 profile")
     p.add_argument("customer_id")

@@ -66,3 +66,10 @@ def test_identity_benchmarks():
     out = run("benchmarks.bench_identity_scale", "--task", "link", "--n", "3000")
     for method in ("ours", "splink"):
         assert re.search(rf"{method}\s+[\d.]+ s\s+peak\s+\d+ MiB\s+precision [\d.]+\s+recall [\d.]+\s+F1 [\d.]+", out), out
+
+
+def test_clv_benchmark():
+    out = run("benchmarks.bench_clv")
+    for name in ("r", "alpha", "a", "b"):
+        assert re.search(rf"BG/NBD {name}\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
+    assert re.search(r"holdout weeks 40-78: actual [\d,]+ repeat purchases; predicted: ours [\d,.]+", out), out

@@ -1,0 +1,233 @@
+"""Customer lifetime value: BG/NBD for how often customers buy and Gamma-Gamma for how much.
+
+Both are fitted by maximum likelihood from the published likelihoods (numpy/scipy; the
+`lifetimes` package is unmaintained):
+
+- BG/NBD, Fader, Hardie and Lee (2005), "Counting Your Customers the Easy Way": each customer
+  buys at a Poisson rate (gamma-distributed across customers, r and alpha) until they drop out,
+  which may happen after any purchase with a probability (beta-distributed, a and b). From a
+  customer's repeat purchases x, the time of the last one t_x and their time under observation
+  T it gives the expected number of purchases in a coming period and the chance they are alive.
+- Gamma-Gamma, Fader and Hardie (2013), "The Gamma-Gamma Model of Monetary Value": a customer's
+  average spend per transaction varies around their own mean (p), which varies across
+  customers (q, gamma); it gives the expected spend of a customer from x and their mean m_x.
+
+Time is counted in weeks (or days). A customer's purchases on one day count as one purchase
+with their amounts added, as in the papers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+UNITS = {"week": 7.0, "day": 1.0}
+
+
+class ClvError(ValueError):
+    """The transactions cannot be modelled as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per customer: repeat purchases, recency, age (in time units), mean repeat spend, and
+    repeat purchases in the holdout period when there is one."""
+
+    table: pd.DataFrame  # index customer; columns frequency, recency, T, monetary_value[, holdout]
+    calibration_end: date
+    holdout_end: date | None
+    unit: str
+
+
+def summarise(transactions: pd.DataFrame, customer: str, when: str, amount: str | None, calibration_end: date,
+              holdout_end: date | None = None, unit: str = "week") -> Summary:
+    """The RFM summary of a transaction log (customers whose first purchase is after the
+    calibration end are left out: they were not yet customers)."""
+    if unit not in UNITS:
+        raise ClvError(f"time unit {unit!r}: choose week or day")
+    for column in (customer, when) + ((amount,) if amount else ()):
+        if column not in transactions.columns:
+            raise ClvError(f"no column {column!r} (the file has {', '.join(map(str, transactions.columns[:20]))})")
+    if transactions.empty:
+        raise ClvError("there are no transactions")
+    log = pd.DataFrame({"customer": transactions[customer].astype(str)})
+    dates = pd.to_datetime(transactions[when].astype(str), errors="coerce", format="mixed", dayfirst=False)
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if len(bad):
+        raise ClvError(f"column {when!r}, row {bad[0] + 2}: {transactions[when].iloc[bad[0]]!r} is not a date "
+                       f"({len(bad)} such rows)")
+    log["day"] = dates.dt.normalize()
+    if amount:
+        values = pd.to_numeric(transactions[amount].astype(str).str.replace(",", "").str.replace("$", ""),
+                               errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if len(bad):
+            raise ClvError(f"column {amount!r}, row {bad[0] + 2}: {transactions[amount].iloc[bad[0]]!r} is not an "
+                           f"amount ({len(bad)} such rows)")
+        log["amount"] = values
+    else:
+        log["amount"] = 0.0
+    daily = log.groupby(["customer", "day"], as_index=False)["amount"].sum()
+    cal_end = pd.Timestamp(calibration_end)
+    first = daily.groupby("customer")["day"].min()
+    scale = UNITS[unit]
+    calibration = daily[daily.day <= cal_end]
+    known = first[first <= cal_end].index
+    if len(known) == 0:
+        raise ClvError(f"nobody bought on or before the calibration end {calibration_end}")
+    calibration = calibration[calibration.customer.isin(known)]
+    grouped = calibration.groupby("customer")
+    frequency = grouped.size() - 1
+    last = grouped["day"].max()
+    recency = (last - first[known]).dt.days / scale
+    age = (cal_end - first[known]).dt.days / scale
+    repeat = calibration.merge(first.rename("first"), left_on="customer", right_index=True)
+    repeat = repeat[repeat.day > repeat["first"]]
+    monetary = repeat.groupby("customer")["amount"].mean().reindex(known).fillna(0.0)
+    table = pd.DataFrame({"frequency": frequency, "recency": recency, "T": age, "monetary_value": monetary})
+    if holdout_end is not None:
+        hold = daily[(daily.day > cal_end) & (daily.day <= pd.Timestamp(holdout_end)) & daily.customer.isin(known)]
+        table["holdout"] = hold.groupby("customer").size().reindex(known).fillna(0).astype(int)
+        table["holdout_amount"] = hold.groupby("customer")["amount"].sum().reindex(known).fillna(0.0)
+    return Summary(table.sort_index(), calibration_end, holdout_end, unit)
+
+
+# ---- BG/NBD ---------------------------------------------------------------------------------------
+
+def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> float:
+    """Sum over customers of the BG/NBD log-likelihood (FHL 2005, equation 6)."""
+    from scipy.special import betaln, gammaln
+
+    r, alpha, a, b = params
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    part1 = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part2 = np.where(x > 0, betaln(a + 1, b + np.maximum(x, 1) - 1) - betaln(a, b)
+                         - (r + x) * np.log(alpha + t_x), -np.inf)
+    return float(np.sum(common + np.logaddexp(part1, part2)))
+
+
+@dataclass(frozen=True)
+class BgNbd:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+    def expected(self, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Expected repeat purchases in the next ``t`` time units, per customer (FHL 2005, eq. 10)."""
+        from scipy.special import hyp2f1
+
+        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        z = t / (alpha + T + t)
+        head = (a + b + x - 1) / (a - 1)
+        tail = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+        denominator = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+        return np.asarray(head * tail / denominator)
+
+    def alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Probability each customer is still a customer (FHL 2008 note, eq. 2)."""
+        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        odds = (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
+        return np.asarray(1 / (1 + odds))
+
+
+def fit_bgnbd(summary: Summary) -> BgNbd:
+    """Maximum-likelihood BG/NBD parameters (searched in logs, so they stay positive)."""
+    from scipy.optimize import minimize
+
+    t = summary.table
+    x, t_x, T = (t[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    if len(t) < 3:
+        raise ClvError("at least three customers are needed to fit the model")
+    if not (x > 0).any():
+        raise ClvError("nobody bought twice in the calibration period: there is no repeat buying to model")
+
+    def cost(log_params: np.ndarray) -> float:
+        value = -bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)
+        return value if math.isfinite(value) else 1e300
+
+    best = None
+    for start in ([0.0, 0.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 1.0]):
+        res = minimize(cost, np.array(start), method="Nelder-Mead",
+                       options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 40_000})
+        res = minimize(cost, res.x, method="BFGS", options={"gtol": 1e-9})
+        if best is None or res.fun < best.fun:
+            best = res
+    assert best is not None
+    r, alpha, a, b = np.exp(best.x)
+    return BgNbd(float(r), float(alpha), float(a), float(b), float(-best.fun))
+
+
+# ---- Gamma-Gamma ----------------------------------------------------------------------------------
+
+def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> float:
+    """Sum over customers (x > 0) of the Gamma-Gamma log-likelihood of their mean spend m_x."""
+    from scipy.special import gammaln
+
+    p, q, v = params
+    return float(np.sum(gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(v)
+                        + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v)))
+
+
+@dataclass(frozen=True)
+class GammaGamma:
+    p: float
+    q: float
+    v: float
+    log_likelihood: float
+
+    def expected_spend(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Expected mean spend per transaction of each customer (population mean when x is 0)."""
+        p, q, v = self.p, self.q, self.v
+        population = p * v / (q - 1)
+        weight = (q - 1) / (p * x + q - 1)
+        return np.asarray(np.where(x > 0, weight * population + (1 - weight) * m, population))
+
+
+def fit_gamma_gamma(summary: Summary) -> GammaGamma:
+    from scipy.optimize import minimize
+
+    t = summary.table
+    buyers = t[(t.frequency > 0) & (t.monetary_value > 0)]
+    if len(buyers) < 3:
+        raise ClvError("fewer than three customers bought again with an amount: no spend to model")
+    x, m = buyers.frequency.to_numpy(float), buyers.monetary_value.to_numpy(float)
+
+    def cost(log_params: np.ndarray) -> float:
+        value = -gamma_gamma_log_likelihood(np.exp(log_params), x, m)
+        return value if math.isfinite(value) else 1e300
+
+    res = minimize(cost, np.zeros(3), method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 40_000})
+    res = minimize(cost, res.x, method="BFGS", options={"gtol": 1e-9})
+    p, q, v = np.exp(res.x)
+    return GammaGamma(float(p), float(q), float(v), float(-res.fun))
+
+
+def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
+    """Both models fitted, and with a holdout their predictions against what happened."""
+    t = summary.table
+    bg = fit_bgnbd(summary)
+    out: dict[str, Any] = {
+        "customers": int(len(t)), "repeat_buyers": int((t.frequency > 0).sum()),
+        "calibration_end": summary.calibration_end.isoformat(), "time_unit": summary.unit,
+        "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood}}
+    if with_spend:
+        gg = fit_gamma_gamma(summary)
+        out["gamma_gamma"] = {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood}
+    if summary.holdout_end is not None:
+        span = (pd.Timestamp(summary.holdout_end) - pd.Timestamp(summary.calibration_end)).days / UNITS[summary.unit]
+        x, t_x, T = (t[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+        predicted = bg.expected(span, x, t_x, T)
+        actual = t["holdout"].to_numpy(float)
+        out["holdout"] = {"end": summary.holdout_end.isoformat(), "length": span,
+                          "predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()),
+                          "mean_absolute_error": float(np.mean(np.abs(predicted - actual)))}
+    return out
