@@ -73,3 +73,9 @@ def test_clv_benchmark():
     for name in ("r", "alpha", "a", "b"):
         assert re.search(rf"BG/NBD {name}\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
     assert re.search(r"holdout weeks 40-78: actual [\d,]+ repeat purchases; predicted: ours [\d,.]+", out), out
+
+
+def test_churn_benchmark():
+    out = run("benchmarks.bench_churn")
+    for name in ("ours", "xgboost \\(tuned\\)", "random forest", "logistic regression"):
+        assert re.search(rf"{name}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
