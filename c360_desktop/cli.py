@@ -296,6 +296,43 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    try:
+        from c360_desktop.core.analytics.forecast import (
+            ForecastError,
+            as_dict,
+            forecast,
+            load_series,
+        )
+    except ImportError as exc:
+        raise CliError(f"forecasts need the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
+    import csv
+
+    import pandas as pd
+
+    path = Path(args.series)
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(f"{path}: not a readable CSV file ({exc})") from None
+    try:
+        result = as_dict(forecast(load_series(frame, args.date_column, args.value_column), args.horizon,
+                                  args.backtest, progress=_stderr_progress().update))
+    except ForecastError as exc:
+        raise CliError(f"{path}: {exc}") from None
+    if args.json:
+        _print_json(result)
+    else:
+        for row in result["forecast"]:
+            print(f"{row['date']}  {row['value']:12,.2f}  (90%: {row['lower_90']:,.2f} to {row['upper_90']:,.2f})")
+        print(f"backtest ({args.backtest} origins, {args.horizon} steps):")
+        for name, m in result["backtest"].items():
+            print(f"  {name:15s} MAPE {m['mape']:6.2f}%  MASE {m['mase']:.3f}")
+    return 0
+
+
 def cmd_clv_fit(args: argparse.Namespace) -> int:
     try:
         from c360_desktop.core.analytics.clv import ClvError, report, summarise
@@ -463,6 +500,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model_evaluate)
+
+    p = sub.add_parser("forecast", help="forecast a series (ETS, SARIMA and Theta combined) with a backtest",
+                       description="One row per period. Prints the forecast with 90%% intervals and the backtest "
+                                   "MAPE and MASE of each model and of seasonal naive.")
+    p.add_argument("--series", required=True, metavar="FILE.csv")
+    p.add_argument("--date-column", required=True, metavar="COL")
+    p.add_argument("--value-column", required=True, metavar="COL")
+    p.add_argument("--horizon", required=True, type=int, metavar="H")
+    p.add_argument("--backtest", type=int, default=12, metavar="K", help="rolling origins (default 12)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_forecast)
 
     p = sub.add_parser("clv", help="customer lifetime value models (BG/NBD and Gamma-Gamma)")
     clv = p.add_subparsers(dest="clv_command", required=True)

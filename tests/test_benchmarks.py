@@ -79,3 +79,9 @@ def test_churn_benchmark():
     out = run("benchmarks.bench_churn")
     for name in ("ours", "xgboost \\(tuned\\)", "random forest", "logistic regression"):
         assert re.search(rf"{name}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
+
+
+def test_forecast_benchmark():
+    out = run("benchmarks.bench_forecast")
+    for name in ("ours", "ets", "sarima", "theta", "seasonal_naive"):
+        assert re.search(rf"{name}\s+MAPE\s+[\d.]+%\s+MASE [\d.]+", out), out
