@@ -269,6 +269,28 @@ def _registry() -> Any:
     return registry
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from c360_desktop.core.analytics.churn import train_and_score
+    except ImportError as exc:
+        raise CliError(f"models need the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
+    services = _open_services(args)
+    try:
+        result = train_and_score(services.cache, progress=_stderr_progress().update)
+    finally:
+        services.close()
+    out = {"model": args.model, "model_version": result.model_version, "trained_as_of": result.trained_as_of,
+           "validated_as_of": result.validated_as_of, "validation": result.metrics, "scored": result.scored}
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"{result.model_version}: trained on the snapshot of {result.trained_as_of}, validated on "
+              f"{result.validated_as_of}; {result.scored:,} customers scored")
+        for name, m in result.metrics.items():
+            print(f"  {name:28s} accuracy {m['accuracy']:.4f}  ROC-AUC {m['roc_auc']:.4f}")
+    return 0
+
+
 def cmd_model_evaluate(args: argparse.Namespace) -> int:
     try:
         from c360_desktop.core.analytics.tabular import ModelError, evaluate, load_table
@@ -487,6 +509,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not link the records to customers (or make customers of them) yet")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("train", help="train a model on the cache and score its customers")
+    p.add_argument("model", choices=("churn",), help="which model (churn; the others are not built yet)")
+    p.add_argument("--cache")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("model", help="the app's churn and lead pipelines on any table")
     model = p.add_subparsers(dest="model_command", required=True)

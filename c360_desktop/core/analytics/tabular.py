@@ -13,6 +13,7 @@ and the share of positives caught in the top 20% of scores, beside a logistic-re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,7 @@ class Prepared:
         return [*self.numeric, *self.families, *self.categorical]
 
 
-def prepare(frame: pd.DataFrame) -> Prepared:
+def prepare(frame: pd.DataFrame, families: bool = True) -> Prepared:
     numeric, categorical = [], {}
     for c in frame.columns:
         values = pd.to_numeric(frame[c], errors="coerce")
@@ -65,10 +66,10 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     by_suffix: dict[str, list[str]] = {}
     for c in numeric:
         parts = str(c).rsplit("_", 1)
-        if len(parts) == 2 and parts[1]:
+        if len(parts) == 2 and parts[1] and not re.fullmatch(r"\d+[dwmy]", parts[1]):  # not a time window
             by_suffix.setdefault(parts[1], []).append(c)
-    families = {f"sum of *_{suffix}": cols for suffix, cols in by_suffix.items() if len(cols) >= 2}
-    return Prepared(numeric, categorical, families)
+    sums = {f"sum of *_{suffix}": cols for suffix, cols in by_suffix.items() if len(cols) >= 2} if families else {}
+    return Prepared(numeric, categorical, sums)
 
 
 @dataclass
@@ -108,15 +109,17 @@ def _xgb(depth: int, rate: float, child: int, lam: float, rounds: int, seed: int
                              eval_metric=["logloss", "auc"])
 
 
-def fit(frame: pd.DataFrame, y: np.ndarray, seed: int = 7) -> Classifier:
-    """Search, fit and calibrate on ``frame`` (features only) and labels ``y`` (0/1)."""
+def fit(frame: pd.DataFrame, y: np.ndarray, seed: int = 7, families: bool = True) -> Classifier:
+    """Search, fit and calibrate on ``frame`` (features only) and labels ``y`` (0/1).
+    ``families``: add the sums of numeric columns sharing a name ending (off for tables whose
+    columns are already designed, like the cache's churn features)."""
     from sklearn.isotonic import IsotonicRegression
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     y = np.asarray(y).astype(int)
     if len(np.unique(y)) < 2:
         raise ModelError("the label has one class only: there is nothing to learn")
-    prepared = prepare(frame)
+    prepared = prepare(frame, families)
     X = prepared.transform(frame)
     X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
     best: tuple[float, tuple[Any, ...], int] | None = None

@@ -23,7 +23,9 @@ def _score_text(score: ModelScore | None, model: str) -> str:
         return f"<b>{label}:</b> <i>not scored: {missing}</i>"
     value = f"{score.value:.0%}" if model == "churn" else (
         format_jmd(int(score.value * 100)) if model == "clv" else f"{score.value:.0f}/100")
-    reasons = "; ".join(f"{escape(c.feature)} {c.contribution:+.2f}" for c in score.top_reasons(3))
+    unit = " points" if model == "churn" else ""  # churn reasons are in percentage points of risk
+    reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f}{unit}" if unit else
+                        f"{escape(c.feature)} {c.contribution:+.2f}" for c in score.top_reasons(3))
     return f"<b>{label}:</b> {value} <small>(model {escape(score.model_version)})</small> {reasons}"
 
 
