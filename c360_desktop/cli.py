@@ -269,7 +269,17 @@ def _registry() -> Any:
     return registry
 
 
+def _need_analytics(*modules: str) -> None:
+    """The analytics commands need libraries a base install lacks: say so, in one line."""
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        raise CliError(f"this needs {', '.join(missing)}: pip install 'c360-desktop[analytics]'")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    _need_analytics("sklearn", "xgboost")
     try:
         from c360_desktop.core.analytics.churn import train_and_score
     except ImportError as exc:
@@ -292,6 +302,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_model_evaluate(args: argparse.Namespace) -> int:
+    _need_analytics("sklearn", "xgboost")
     try:
         from c360_desktop.core.analytics.tabular import ModelError, evaluate, load_table
     except ImportError as exc:
@@ -319,6 +330,7 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
+    _need_analytics("statsmodels")
     try:
         from c360_desktop.core.analytics.forecast import (
             ForecastError,
@@ -356,6 +368,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_clv_fit(args: argparse.Namespace) -> int:
+    _need_analytics("scipy")
     try:
         from c360_desktop.core.analytics.clv import ClvError, report, summarise
     except ImportError as exc:
