@@ -24,6 +24,22 @@ def start_sync(url, cache, *extra):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def pulled_some(cache_path) -> bool:
+    """Whether a first pull has written customers yet (read while the sync writes: WAL)."""
+    import sqlite3
+
+    if not cache_path.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return conn.execute("SELECT count(*) FROM customer").fetchone()[0] > 0
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # not made yet, or still being laid out
+
+
 def test_killed_at_50_random_points_the_cache_still_ends_equal_to_central(central_url, tmp_path):
     cache_path = tmp_path / "cache.db"
     rng = random.Random(2026)
@@ -63,7 +79,13 @@ def test_server_stopped_mid_sync_then_back(tmp_path):
         admin.seed(server.url, 3_000, 9, as_of=date(2026, 11, 27))
         cache_path = tmp_path / "cache.db"
         proc = start_sync(server.url, cache_path)
-        time.sleep(1.0)
+        # Stop the server once the pull has begun (the first customers are in the cache), not
+        # after a fixed time: on a quiet machine the whole sync can be over within a second.
+        deadline = time.monotonic() + 120
+        while not pulled_some(cache_path):
+            assert proc.poll() is None, "the sync ended before the server could be stopped mid-pull"
+            assert time.monotonic() < deadline, "the sync never started pulling"
+            time.sleep(0.01)
         server.stop("immediate")
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 2
