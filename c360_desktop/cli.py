@@ -279,6 +279,8 @@ def _need_analytics(*modules: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.model == "clv":
+        return _train_clv(args)
     _need_analytics("sklearn", "xgboost")
     try:
         from c360_desktop.core.analytics.churn import train_and_score
@@ -298,6 +300,25 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{result.validated_as_of}; {result.scored:,} customers scored")
         for name, m in result.metrics.items():
             print(f"  {name:28s} accuracy {m['accuracy']:.4f}  ROC-AUC {m['roc_auc']:.4f}")
+    return 0
+
+
+def _train_clv(args: argparse.Namespace) -> int:
+    _need_analytics("scipy")
+    from c360_desktop.core.analytics.clv import ClvError, score_cache
+
+    services = _open_services(args)
+    try:
+        result = score_cache(services.cache)
+    except ClvError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['model_version']}: {result['customers']:,} customers scored as of {result['as_of']}; expected "
+              f"spend over the next 12 months JMD {result['total_expected_jmd']:,.0f} in all")
     return 0
 
 
@@ -524,7 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("train", help="train a model on the cache and score its customers")
-    p.add_argument("model", choices=("churn",), help="which model (churn; the others are not built yet)")
+    p.add_argument("model", choices=("churn", "clv"),
+                   help="churn (risk with reasons) or clv (expected spend over the next 12 months)")
     p.add_argument("--cache")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)

@@ -87,3 +87,30 @@ def test_bad_inputs_say_what_is_wrong():
         summarise(frame, "id", "date", "amount", date(2026, 1, 1))
     with pytest.raises(ClvError, match="time unit 'month'"):
         summarise(frame, "id", "date", "amount", date(2026, 1, 1), unit="month")
+
+
+def test_lifetime_values_on_the_cache_reach_the_360_view(demo_cache):
+    """Fitted on the demo's own transactions: a value for every buying customer, with its version
+    and the quantities it is made of, and a total near what the same customers spent last year."""
+    import sqlite3
+
+    from c360_desktop.cli import main
+    from c360_desktop.core.profile import ProfileService
+    from c360_desktop.core.storage.cache import open_cache
+
+    assert main(["train", "clv", "--cache", str(demo_cache), "--json"]) == 0
+    conn = sqlite3.connect(demo_cache)
+    buyers = conn.execute('SELECT count(DISTINCT customer_id) FROM "transaction" WHERE deleted_at IS NULL').fetchone()[0]
+    scored, total = conn.execute("SELECT count(*), sum(value) FROM score WHERE model = 'clv' AND deleted_at IS NULL"
+                                 ).fetchone()
+    (last_year,) = conn.execute('SELECT sum(total_cents) / 100.0 FROM "transaction" WHERE occurred_at >= '
+                                """date((SELECT max(occurred_at) FROM "transaction"), '-365 days')""").fetchone()
+    conn.close()
+    assert scored == buyers and 0.5 * last_year < total < 1.5 * last_year
+    cache = open_cache(demo_cache)
+    cid = cache.reader().execute("SELECT customer_id FROM score WHERE model = 'clv' ORDER BY value DESC LIMIT 1"
+                                 ).fetchone()[0]
+    clv = next(s for s in ProfileService(cache).get(cid).scores if s.model == "clv")
+    assert clv.model_version.startswith("clv-") and clv.value > 0
+    assert "purchases expected in the next 12 months" in clv.contributions[0].feature
+    cache.close()

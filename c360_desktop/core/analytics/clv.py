@@ -231,3 +231,52 @@ def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
                           "predicted_total": float(predicted.sum()), "actual_total": float(actual.sum()),
                           "mean_absolute_error": float(np.mean(np.abs(predicted - actual)))}
     return out
+
+
+def score_cache(cache: Any, today: date | None = None, months: int = 12) -> dict[str, Any]:
+    """Fit both models on the cache's transactions and score every customer who has bought: the
+    expected spend over the next ``months`` (expected purchases x expected spend per purchase),
+    with the three quantities behind it as reasons and the model version."""
+    import hashlib
+    import json
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    conn = cache.reader()
+    frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
+                                      "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
+    if frame.empty:
+        raise ClvError("the cache has no transactions")
+    end = today or (pd.to_datetime(frame["when"]).max().date() + timedelta(days=1))
+    s = summarise(frame, "customer", "when", "amount", end - timedelta(days=1))
+    bg, gg = fit_bgnbd(s), fit_gamma_gamma(s)
+    t = s.table
+    x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
+    weeks = months * 52 / 12
+    purchases = bg.expected(weeks, x, t_x, T)
+    alive = bg.alive(x, t_x, T)
+    spend = gg.expected_spend(x, m)
+    value = purchases * spend
+    version = "clv-" + hashlib.sha256(json.dumps(
+        {"bgnbd": [bg.r, bg.alpha, bg.a, bg.b], "gg": [gg.p, gg.q, gg.v], "end": str(end), "months": months},
+        sort_keys=True).encode()).hexdigest()[:10]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    rows = []
+    for k, cid in enumerate(t.index):
+        reasons = [{"feature": f"purchases expected in the next {months} months: {purchases[k]:.1f}", "value": None,
+                    "contribution": round(float(purchases[k]), 2)},
+                   {"feature": f"spend per purchase: JMD {spend[k]:,.0f}" + (
+                        " (the average customer's: no repeat purchase yet)" if x[k] == 0 else ""), "value": None,
+                    "contribution": round(float(spend[k]), 2)},
+                   {"feature": f"still a customer: {100 * alive[k]:.0f}%" if x[k] > 0 else
+                    "still a customer: unknown until a second purchase", "value": None,
+                    "contribution": round(float(alive[k]), 4)}]
+        rows.append((str(uuid.uuid4()), cid, version, round(float(value[k]), 2), stamp, json.dumps(reasons), stamp))
+    with cache.writer() as w:
+        w.execute("UPDATE score SET deleted_at = ? WHERE model = 'clv' AND deleted_at IS NULL", (stamp,))
+        w.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
+                      "contributions, updated_at) VALUES (?, 0, ?, 'clv', ?, ?, ?, ?, ?)", rows)
+    return {"model_version": version, "customers": len(rows), "as_of": str(end),
+            "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
+            "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},
+            "total_expected_jmd": float(value.sum())}

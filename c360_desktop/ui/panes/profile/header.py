@@ -23,9 +23,12 @@ def _score_text(score: ModelScore | None, model: str) -> str:
         return f"<b>{label}:</b> <i>not scored: {missing}</i>"
     value = f"{score.value:.0%}" if model == "churn" else (
         format_jmd(int(score.value * 100)) if model == "clv" else f"{score.value:.0f}/100")
-    unit = " points" if model == "churn" else ""  # churn reasons are in percentage points of risk
-    reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f}{unit}" if unit else
-                        f"{escape(c.feature)} {c.contribution:+.2f}" for c in score.top_reasons(3))
+    if model == "churn":  # reasons in percentage points of risk
+        reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f} points" for c in score.top_reasons(3))
+    elif model == "clv":  # the quantities it is made of, each said in full
+        reasons = "; ".join(escape(c.feature) for c in score.contributions[:3])
+    else:
+        reasons = "; ".join(f"{escape(c.feature)} {c.contribution:+.2f}" for c in score.top_reasons(3))
     return f"<b>{label}:</b> {value} <small>(model {escape(score.model_version)})</small> {reasons}"
 
 
