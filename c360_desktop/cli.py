@@ -269,6 +269,20 @@ def _registry() -> Any:
     return registry
 
 
+def _read_csv(path: Path) -> Any:
+    """A CSV file as text columns (any common separator), or one line saying why it is not one."""
+    import csv
+
+    import pandas as pd
+
+    if not path.exists():
+        raise CliError(f"{path}: no such file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(f"{path}: not a readable CSV file ({exc})") from None
+
+
 def _need_analytics(*modules: str) -> None:
     """The analytics commands need libraries a base install lacks: say so, in one line."""
     from importlib.util import find_spec
@@ -282,10 +296,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.model == "clv":
         return _train_clv(args)
     _need_analytics("sklearn", "xgboost")
-    try:
-        from c360_desktop.core.analytics.churn import train_and_score
-    except ImportError as exc:
-        raise CliError(f"models need the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
+    from c360_desktop.core.analytics.churn import train_and_score
+
     services = _open_services(args)
     try:
         result = train_and_score(services.cache, progress=_stderr_progress().update)
@@ -324,10 +336,8 @@ def _train_clv(args: argparse.Namespace) -> int:
 
 def cmd_model_evaluate(args: argparse.Namespace) -> int:
     _need_analytics("sklearn", "xgboost")
-    try:
-        from c360_desktop.core.analytics.tabular import ModelError, evaluate, load_table
-    except ImportError as exc:
-        raise CliError(f"models need the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
+    from c360_desktop.core.analytics.tabular import ModelError, evaluate, load_table
+
     path = Path(args.data)
     if not path.exists():
         raise CliError(f"{path}: no such file")
@@ -352,26 +362,10 @@ def cmd_model_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     _need_analytics("statsmodels")
-    try:
-        from c360_desktop.core.analytics.forecast import (
-            ForecastError,
-            as_dict,
-            forecast,
-            load_series,
-        )
-    except ImportError as exc:
-        raise CliError(f"forecasts need the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
-    import csv
-
-    import pandas as pd
+    from c360_desktop.core.analytics.forecast import ForecastError, as_dict, forecast, load_series
 
     path = Path(args.series)
-    if not path.exists():
-        raise CliError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
-        raise CliError(f"{path}: not a readable CSV file ({exc})") from None
+    frame = _read_csv(path)
     try:
         result = as_dict(forecast(load_series(frame, args.date_column, args.value_column), args.horizon,
                                   args.backtest, progress=_stderr_progress().update))
@@ -390,21 +384,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def cmd_clv_fit(args: argparse.Namespace) -> int:
     _need_analytics("scipy")
-    try:
-        from c360_desktop.core.analytics.clv import ClvError, report, summarise
-    except ImportError as exc:
-        raise CliError(f"CLV needs the analytics extra (pip install 'c360-desktop[analytics]'): {exc}") from None
-    import pandas as pd
+    from c360_desktop.core.analytics.clv import ClvError, report, summarise
 
     path = Path(args.transactions)
-    if not path.exists():
-        raise CliError(f"{path}: no such file")
-    import csv
-
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
-        raise CliError(f"{path}: not a readable CSV file ({exc})") from None
+    frame = _read_csv(path)
     if args.holdout_end is not None and args.holdout_end <= args.calibration_end:
         raise CliError("--holdout-end must come after --calibration-end")
     try:

@@ -168,10 +168,9 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                                           1)} for f in top]
         rows.append((str(uuid.uuid4()), cid, version, pk, stamp, json.dumps(reasons)))
     with cache.writer() as w:
-        w.execute("UPDATE score SET deleted_at = ? WHERE model = 'churn' AND deleted_at IS NULL", (stamp,))
-        w.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
-                      "contributions, updated_at) VALUES (?, 0, ?, 'churn', ?, ?, ?, ?, ?)",
-                      [(*r, stamp) for r in rows])
+        from c360_desktop.core.analytics.scores import replace_scores
+
+        replace_scores(w, "churn", stamp, rows)
         from c360_desktop.core.leads import refresh_lead_ranks
 
         refresh_lead_ranks(w)  # next best actions use churn risk

@@ -271,11 +271,11 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12) -> dict
                    {"feature": f"still a customer: {100 * alive[k]:.0f}%" if x[k] > 0 else
                     "still a customer: unknown until a second purchase", "value": None,
                     "contribution": round(float(alive[k]), 4)}]
-        rows.append((str(uuid.uuid4()), cid, version, round(float(value[k]), 2), stamp, json.dumps(reasons), stamp))
+        rows.append((str(uuid.uuid4()), cid, version, round(float(value[k]), 2), stamp, json.dumps(reasons)))
+    from c360_desktop.core.analytics.scores import replace_scores
+
     with cache.writer() as w:
-        w.execute("UPDATE score SET deleted_at = ? WHERE model = 'clv' AND deleted_at IS NULL", (stamp,))
-        w.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
-                      "contributions, updated_at) VALUES (?, 0, ?, 'clv', ?, ?, ?, ?, ?)", rows)
+        replace_scores(w, "clv", stamp, rows)
     return {"model_version": version, "customers": len(rows), "as_of": str(end),
             "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
             "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},

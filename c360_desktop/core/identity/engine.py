@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -670,6 +671,12 @@ class Resolution:
     blocking: BlockingReport
     clusters: np.ndarray | None = None  # per record (left then right when linking)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def contributions(self, k: int) -> list[dict[str, Any]]:
+        """Pair k's evidence, field by field and the prior, in bits (as the review queue shows it)."""
+        prior = math.log2(self.model.prior / (1 - self.model.prior))
+        return [{"field": f.name, "bits": round(float(self.bits[k, n]), 3)} for n, f in enumerate(self.fields)] \
+            + [{"field": "prior", "bits": round(prior, 3)}]
 
 
 def prepare(frame: pd.DataFrame, fields: Sequence[Field]) -> dict[str, np.ndarray]:

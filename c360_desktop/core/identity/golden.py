@@ -189,7 +189,8 @@ def write_golden(conn: sqlite3.Connection, customer_id: str, golden: Mapping[str
         [(customer_id, f, g.value, g.source_record_id, g.system, g.seen_at, g.rule) for f, g in golden.items()])
 
 
-def _refresh_derived(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> None:
+def refresh_derived(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> None:
+    """Search index, summaries, places and lead ranks of these customers, after their rows changed."""
     from c360_desktop.core import search_index
     from c360_desktop.core.geo import refresh_geo
     from c360_desktop.core.leads import refresh_lead_ranks_for_customers
@@ -253,7 +254,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
         conn.execute("INSERT INTO merge_ledger (id, action, target_customer_id, customer_ids, snapshot, reason, "
                      "user, at) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?)",
                      (ledger_id, target_id, json.dumps(everyone), json.dumps(before, default=str), reason, user, stamp))
-        _refresh_derived(conn, everyone)
+        refresh_derived(conn, everyone)
     return ledger_id
 
 
@@ -295,7 +296,7 @@ def unmerge(cache: Any, ledger_id: str, user: str) -> list[str]:
             conn.executemany(f"INSERT INTO golden_value ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                              [tuple(r[c] for c in cols) for r in before["golden_value"]])
         conn.execute("UPDATE merge_ledger SET undone_at = ?, undone_by = ? WHERE id = ?", (stamp, user, ledger_id))
-        _refresh_derived(conn, everyone)
+        refresh_derived(conn, everyone)
     return everyone
 
 

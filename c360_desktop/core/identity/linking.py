@@ -16,7 +16,6 @@ alone, so linking again changes nothing.
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +47,14 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
     import pandas as pd
 
     from c360_desktop.core.identity.engine import Field, best_match, resolve
-    from c360_desktop.core.identity.golden import canonical, observations, survive, write_golden
+    from c360_desktop.core.identity.golden import (
+        canonical,
+        observations,
+        refresh_derived,
+        survive,
+        write_golden,
+    )
+    from c360_desktop.core.identity.review import decision_value
     from c360_desktop.core.profile import queue_change
 
     conn = cache.reader()
@@ -74,11 +80,8 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
     best: dict[int, tuple[int, float, list[dict[str, Any]]]] = {}
     if len(customers):
         r = resolve(customers[cols], incoming, fields, threshold=high, with_clusters=False)
-        prior_bits = math.log2(r.model.prior / (1 - r.model.prior))
         for k in best_match(r.i, r.j, r.probability).tolist():
-            contributions = [{"field": f.name, "bits": round(float(r.bits[k, n]), 3)} for n, f in enumerate(fields)]
-            best[int(r.j[k])] = (int(r.i[k]), float(r.probability[k]),
-                                 contributions + [{"field": "prior", "bits": round(prior_bits, 3)}])
+            best[int(r.j[k])] = (int(r.i[k]), float(r.probability[k]), r.contributions(k))
     ids = customers["id"].tolist()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     touched: set[str] = set()
@@ -103,10 +106,9 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
                 queue_change(w, "customer", customer_id, "insert", row)
                 result.created.append(customer_id)
                 if p >= low and candidate >= 0:
-                    stake = 1.0
                     w.execute("INSERT INTO review_pair (customer_a, customer_b, probability, contributions, value, "
                               "status) VALUES (?, ?, ?, ?, ?, 'pending')",
-                              (ids[candidate], customer_id, p, json.dumps(contributions), (1 - abs(2 * p - 1)) * stake))
+                              (ids[candidate], customer_id, p, json.dumps(contributions), decision_value(p)))
                     result.queued += 1
             link_id = str(uuid.uuid4())
             link = {"id": link_id, "source_record_id": rid, "customer_id": customer_id, "probability": round(p, 6)
@@ -119,7 +121,5 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
             touched.add(customer_id)
         for customer_id in touched:
             write_golden(w, customer_id, survive(observations(w, customer_id)))
-        from c360_desktop.core.identity.golden import _refresh_derived
-
-        _refresh_derived(w, sorted(touched))
+        refresh_derived(w, sorted(touched))
     return result

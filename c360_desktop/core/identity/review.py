@@ -85,6 +85,12 @@ def decided_labels(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return labels
 
 
+def decision_value(probability: float, spend_cents: float = 0.0) -> float:
+    """How much deciding a pair is worth: its uncertainty (1 at 0.5, 0 at 0 or 1) times the
+    stake (1 + log10 of the pair's spend in JMD, plus one)."""
+    return (1 - abs(2 * probability - 1)) * (1 + math.log10(1 + spend_cents / 100))
+
+
 def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
                 progress: Callable[[float, str], None] | None = None) -> int:
     """Resolve the customers and refill the queue with the uncertain pairs not yet decided."""
@@ -107,17 +113,14 @@ def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
               if a in index and b in index}
     result = resolve(frame, None, fields, threshold=high, progress=progress, with_clusters=False,
                      labels=labels or None)
-    prior_bits = math.log2(result.model.prior / (1 - result.model.prior))
     pick = np.flatnonzero((result.probability >= low) & (result.probability < high))
     ids = frame["id"].to_numpy()
     rows = []
     for k in pick.tolist():
         a, b = ids[result.i[k]], ids[result.j[k]]
         p = float(result.probability[k])
-        stake = 1 + math.log10(1 + (spend.get(a, 0) + spend.get(b, 0)) / 100)
-        value = (1 - abs(2 * p - 1)) * stake
-        contributions = [{"field": f.name, "bits": round(float(result.bits[k, n]), 3)}
-                         for n, f in enumerate(fields)] + [{"field": "prior", "bits": round(prior_bits, 3)}]
+        value = decision_value(p, spend.get(a, 0) + spend.get(b, 0))
+        contributions = result.contributions(k)
         if tuple(sorted((a, b))) in decided:
             continue  # an analyst has said (here or elsewhere)
         rows.append((a, b, p, json.dumps(contributions), value))
