@@ -31,8 +31,8 @@ def test_a_spreadsheet_is_mapped_checked_and_its_good_rows_imported(qtbot, servi
     path = tmp_path / "fair-leads.csv"
     path.write_text(SHEET, encoding="utf-8")
     controller.start(path)
+    qtbot.waitUntil(lambda: isinstance(controller.dialog, MappingDialog), timeout=10_000)  # opened on a worker
     mapping = controller.dialog
-    assert isinstance(mapping, MappingDialog)
     assert mapping.id_column.currentText() == "Ref"
     assert mapping.mapping() == {"First name": "Given name", "Surname": "Family name", "Mobile": "Phone",
                                  "Town": "Town", "Parish": "Parish"}  # guessed from the column names
@@ -57,6 +57,8 @@ def test_a_spreadsheet_is_mapped_checked_and_its_good_rows_imported(qtbot, servi
     other = tmp_path / "more-leads.csv"
     other.write_text(SHEET.replace("F1", "F9"), encoding="utf-8")
     controller.start(other)
+    qtbot.waitUntil(lambda: controller.dialog is not mapping and isinstance(controller.dialog, MappingDialog),
+                    timeout=10_000)
     again = controller.dialog
     assert isinstance(again, MappingDialog) and "remembered" in again.remembered.text()
     assert again.system.text() == "fair-2026"

@@ -158,6 +158,26 @@ class ReportDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
 
+def inspect(path: Path, connectors: list[Any]) -> tuple[str, Any]:
+    """("known", connector) when exactly one connector knows the file; else ("map", header) to
+    ask what its columns are; ("error", message) when it has no columns. The file is read once."""
+    data = path.read_bytes()
+    fitting = [c for c in connectors if c.can_read(path)]
+
+    def looks_like(connector: TableConnector) -> bool:
+        _sheet, header, _rows = read_table(path, data, [], connector.HEADER_HINT or connector.id_column)
+        return all(c in header for c in (connector.id_column, *connector.mapping))
+
+    known = [c for c in fitting if not isinstance(c, TableConnector) or looks_like(c)]
+    if len(known) == 1:
+        return "known", known[0]
+    problems: list[Any] = []
+    _sheet, header, _rows = read_table(path, data, problems)
+    if not header:
+        return "error", "\n".join(str(p) for p in problems) or "No columns."
+    return "map", header
+
+
 class ImportController:
     """File > Import source records…: choose, map, check, decide, import; all off the GUI thread."""
 
@@ -173,27 +193,26 @@ class ImportController:
             self.start(Path(name))
 
     def start(self, path: Path) -> None:
-        fitting = [c for c in self.connectors.values() if c.can_read(path)]
-        known = [c for c in fitting if not isinstance(c, TableConnector) or self._looks_like(c, path)]
-        if len(known) == 1:
-            self.check(path, known[0])
-            return
-        problems: list[Any] = []
-        _sheet, header, _rows = read_table(path, path.read_bytes(), problems)
-        if not header:
-            QMessageBox.warning(self.window, "Cannot import", "\n".join(str(p) for p in problems) or "No columns.")
-            return
-        dialog = MappingDialog(path, header, self.window)
-        dialog.accepted.connect(lambda: self.check(path, dialog.connector()))
-        self.dialog = dialog
-        dialog.open()
+        """Find what reads the file (on a worker: a workbook can take seconds to open), then
+        check it, or first ask what its columns are."""
+        connectors = list(self.connectors.values())
+        self.window.statusBar().showMessage(f"Opening {path.name}…")
 
-    @staticmethod
-    def _looks_like(connector: TableConnector, path: Path) -> bool:
-        problems: list[Any] = []
-        _sheet, header, _rows = read_table(path, path.read_bytes(), problems, connector.HEADER_HINT
-                                           or connector.id_column)
-        return all(c in header for c in (connector.id_column, *connector.mapping))
+        def found(answer: tuple[str, Any]) -> None:
+            self.window.statusBar().clearMessage()
+            kind, what = answer
+            if kind == "known":
+                self.check(path, what)
+            elif kind == "map":
+                dialog = MappingDialog(path, what, self.window)
+                dialog.accepted.connect(lambda: self.check(path, dialog.connector()))
+                self.dialog = dialog
+                dialog.open()
+            else:
+                QMessageBox.warning(self.window, "Cannot import", what)
+
+        self.runner.run_query(lambda _p: inspect(path, connectors), found,
+                              lambda exc: QMessageBox.warning(self.window, "Cannot import", str(exc)))
 
     def check(self, path: Path, connector: Any) -> None:
         self.window.statusBar().showMessage(f"Checking {path.name}…")
