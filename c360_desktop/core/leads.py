@@ -149,7 +149,9 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
                           value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn)
         if model:
             value, version, contribs = model.split("|", 2)
-            score, scored_by, contributions = round(float(value), 1), version, json.loads(contribs)
+            score, scored_by = round(float(value), 1), version
+            contributions = [{"feature": c["feature"], "points": c["contribution"], "why": c["feature"]}
+                             if "contribution" in c else c for c in json.loads(contribs)]
         else:
             score, contributions = rule_score(facts, now)
             scored_by = "rules"

@@ -15,7 +15,6 @@ its version and its top reasons in probability points.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import uuid
@@ -108,69 +107,113 @@ READABLE = {"recency_days": "days since the last purchase", "frequency": "purcha
 
 def _reason(feature: str, value: Any) -> str:
     name = READABLE.get(feature, feature.replace("_180d", " contacts (180 days)").replace("_", " "))
-    if isinstance(value, float):
+    if isinstance(value, float) and feature.endswith("_days"):
+        value = f"{value:,.0f}"
+    elif isinstance(value, float):
         value = f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}"
     return f"{name}: {value}"
 
 
+def random_forest_baseline(train_x: pd.DataFrame, train_y: np.ndarray, test_x: pd.DataFrame,
+                           seed: int) -> np.ndarray:
+    """The issue's Random Forest baseline on the same features (categories as codes, gaps as -1)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from c360_desktop.core.analytics.tabular import prepare
+
+    prepared = prepare(train_x, families=False)
+
+    def codes(frame: pd.DataFrame) -> np.ndarray:
+        out = prepared.transform(frame)
+        for c in prepared.categorical:
+            out[c] = out[c].cat.codes
+        return out.fillna(-1).to_numpy(dtype=float)
+
+    forest = RandomForestClassifier(n_estimators=200, min_samples_leaf=5, n_jobs=2, random_state=seed)
+    forest.fit(codes(train_x), train_y)
+    return np.asarray(forest.predict_proba(codes(test_x))[:, 1])
+
+
+def current_features(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Today's population, as the model would score it (for drift checks)."""
+    return snapshot(conn, latest_day(conn))
+
+
 def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
-                    progress: Callable[[float, str], None] | None = None) -> ChurnResult:
+                    progress: Callable[[float, str], None] | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> ChurnResult:
     """Train on the cache (time-based split), validate, then score every active customer."""
+    import time
+
     from sklearn.metrics import roc_auc_score
 
+    from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.tabular import fit
+    from c360_desktop.core.progress import Cancelled
 
+    started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
+
+    def step(fraction: float, message: str) -> None:
+        if cancelled and cancelled():
+            raise Cancelled("churn training cancelled; the previous scores stay")
+        say(fraction, message)
+
     conn = cache.reader()
     end = today or latest_day(conn)
     valid_at = end - timedelta(days=HORIZON_DAYS)
     train_at = valid_at - timedelta(days=HORIZON_DAYS)
-    say(0.05, f"Features as of {train_at} and {valid_at}")
+    step(0.05, f"Features as of {train_at} and {valid_at}")
     train_x = snapshot(conn, train_at)
     train_y = labels(conn, train_x.index, train_at)
     valid_x = snapshot(conn, valid_at)
     valid_y = labels(conn, valid_x.index, valid_at)
-    if len(train_x) < 50 or len(np.unique(train_y)) < 2:
+    if len(train_x) < 50 or len(np.unique(train_y)) < 2 or len(np.unique(valid_y)) < 2:
         raise ValueError("too little history to learn churn: a year and a half of purchases is needed")
-    say(0.25, f"Training on {len(train_x):,} customers")
+    step(0.2, f"Training on {len(train_x):,} customers")
     model = fit(train_x, train_y, seed, families=False)
     p = model.predict_proba(valid_x)
+    step(0.4, "Random Forest baseline")
+    forest = random_forest_baseline(train_x, train_y, valid_x, seed)
     majority = int(train_y.mean() >= 0.5)
     cuts = np.arange(30, 365, 15)
     best_cut = max(cuts, key=lambda c: float(np.mean((train_x.recency_days.to_numpy() > c) == (train_y == 1))))
     rule = valid_x.recency_days.to_numpy() > best_cut
     metrics = {
         "ours": {"accuracy": float(np.mean((p >= 0.5) == (valid_y == 1))), "roc_auc": float(roc_auc_score(valid_y, p))},
+        "random forest": {"accuracy": float(np.mean((forest >= 0.5) == (valid_y == 1))),
+                          "roc_auc": float(roc_auc_score(valid_y, forest))},
         "majority class": {"accuracy": float(np.mean(valid_y == majority)), "roc_auc": 0.5},
         f"recency rule (> {best_cut} days)": {"accuracy": float(np.mean(rule == (valid_y == 1))),
                                              "roc_auc": float(roc_auc_score(valid_y, valid_x.recency_days))},
     }
-    say(0.6, f"Refitting on {len(valid_x):,} customers")
+    report = registry.classifier_report(valid_y, p, model.importance(),
+                                        {"random forest": forest,
+                                         "recency rule": valid_x.recency_days.to_numpy(dtype=float)})
+    step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False)
     now_x = snapshot(conn, end)
-    say(0.85, f"Scoring {len(now_x):,} customers")
+    step(0.85, f"Scoring {len(now_x):,} customers")
     probability = final.predict_proba(now_x)
-    contrib = final.contributions(now_x)
-    version = "churn-" + hashlib.sha256(json.dumps(
+    reasons = final.reasons(now_x, _reason)
+    digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
-         "rows": len(valid_x), "seed": seed}, sort_keys=True).encode()).hexdigest()[:10]
+         "rows": len(valid_x), "seed": seed}, sort_keys=True))
+    version = registry.version_id("churn", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    margin = np.asarray(final.model.predict(final.prepared.transform(now_x), output_margin=True))
-    rows = []
-    for k, cid in enumerate(now_x.index):
-        pk = float(probability[k])
-        top = contrib.iloc[k].abs().sort_values(ascending=False).index[:3]
-        # Each reason in percentage points of churn risk: the risk with the feature's part of the
-        # model's log-odds against the risk without it ("no purchase in 94 days: +18 points").
-        with_all = 1 / (1 + np.exp(-margin[k]))
-        reasons = [{"feature": _reason(f, now_x.iloc[k].get(f) if f in now_x.columns else None), "value": None,
-                    "contribution": round(float(100 * (with_all - 1 / (1 + np.exp(-(margin[k] - contrib.iloc[k][f]))))),
-                                          1)} for f in top]
-        rows.append((str(uuid.uuid4()), cid, version, pk, stamp, json.dumps(reasons)))
+    rows = [(str(uuid.uuid4()), cid, version, float(pk), stamp, json.dumps(r))
+            for cid, pk, r in zip(now_x.index.tolist(), probability.tolist(), reasons, strict=True)]
+    step(0.95, "Saving")
+    record = registry.ModelVersion(
+        version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
+        final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
+                                  "trained_as_of": str(train_at), "validated_as_of": str(valid_at)},
+        metrics, report, registry.reference(valid_x), digest, len(rows), round(time.perf_counter() - started, 2))
     with cache.writer() as w:
         from c360_desktop.core.analytics.scores import replace_scores
 
         replace_scores(w, "churn", stamp, rows)
+        registry.record(w, record)
         from c360_desktop.core.leads import refresh_lead_ranks
 
         refresh_lead_ranks(w)  # next best actions use churn risk

@@ -8,6 +8,7 @@ with their variations) are drawn per customer. A chunk depends only on (seed, ch
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,9 @@ from c360_desktop.core.demo import reference as R
 from c360_desktop.core.demo import variations as V
 from c360_desktop.core.demo.world import Ids, World
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
+
+# how much a lead's source moves its odds of being won (log-odds), in the demo's hidden process
+_SOURCE_LIFT = {"referral": 1.2, "walk-in": 0.7, "website": 0.0, "campaign": -0.3, "social": -0.8}
 
 CHUNK = 5_000  # customers per chunk; fixed, because the random streams depend on it
 TABLES = (
@@ -351,22 +355,31 @@ class Chunk:
         open_leads = 0
         rep_id = w.rep_ids[int(self.rep[i])]
         if pyr.random() < 0.12:  # an open or recent sales opportunity
-            status = pyr.choices(("new", "contacted", "qualified", "won", "lost"), (3, 3, 2, 1, 1))[0]
+            u = pyr.random()  # 30% new, 30% contacted, 20% qualified, 20% closed (won or lost, below)
+            status = "new" if u < 0.3 else "contacted" if u < 0.6 else "qualified" if u < 0.8 else "closed"
             lead_day = max(int(self.acq[i]), w.days - 1 - pyr.randint(0, 200))
             lead_id = self._next("lead")
             count, spend = int(self.count[i]), int(self.spend[i])
-            value = spend // count * pyr.randint(2, 6) if count else pyr.randint(20, 400) * 100_000
+            ask = pyr.randint(2, 6)
+            value = spend // count * ask if count else pyr.randint(20, 400) * 100_000
             last_contact = None
-            for _ in range(pyr.randint(0, 3) if status != "new" else 0):
+            touches = pyr.randint(0, 3) if status != "new" else 0
+            for _ in range(touches):
                 day = min(w.days - 1, lead_day + pyr.randint(0, 30))
                 stamp = f"{w.day_text(day)} {pyr.randint(13, 23):02d}:{pyr.randint(0, 59):02d}:00"
                 last_contact = max(last_contact or stamp, stamp)
                 self.rows["sales_activity"].append(self.synced(
                     self._next("sales_activity"), p.id, lead_id, rep_id, pyr.choice(("call", "email", "meeting", "visit")),
                     stamp, pyr.choice(("reached", "left message", "no answer", "interested", "quote sent")), None))
+            source = pyr.choice(("campaign", "referral", "walk-in", "website", "social"))
+            if status == "closed":
+                # Won more often by referrals and walk-ins, customers who buy often, leads worked
+                # more, and modest asks; less often by customers on their way out.
+                logit = (-1.9 + _SOURCE_LIFT[source] + 0.7 * math.log1p(float(self.rate[i])) + 0.5 * touches
+                         - 0.35 * (ask - 4) * (count > 0) + 0.4 * bool(self.is_biz[i]) - 1.2 * bool(self.churned[i]))
+                status = "won" if pyr.random() < 1 / (1 + math.exp(-logit)) else "lost"
             self.rows["lead"].append(self.synced(
-                lead_id, p.id, rep_id, status, pyr.choice(("campaign", "referral", "walk-in", "website", "social")),
-                value, f"{w.day_text(lead_day)} 15:00:00", last_contact, None))
+                lead_id, p.id, rep_id, status, source, value, f"{w.day_text(lead_day)} 15:00:00", last_contact, None))
             open_leads = int(status in OPEN_LEAD_STATUSES)
         if pyr.random() < 0.05:
             self.rows["note"].append(self.synced(

@@ -567,6 +567,37 @@ class ReviewPairRow(Base):
     )
 
 
+class ModelVersionRow(Base):
+    """A trained model version with its window, metrics, report and population (core/analytics/registry.py)."""
+
+    __tablename__ = "model_version"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model: Mapped[str] = mapped_column(String(20))
+    trained_at: Mapped[datetime] = mapped_column(DateTime)
+    data_from: Mapped[str | None] = mapped_column(String(10))
+    data_to: Mapped[str | None] = mapped_column(String(10))
+    rows: Mapped[int] = mapped_column(Integer)
+    features: Mapped[list[Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    scored: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_model_version_model", "model", "trained_at"),)
+
+
+class ModelDriftRow(Base):
+    """A drift check of a model version: population stability index per feature."""
+
+    __tablename__ = "model_drift"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    psi: Mapped[dict[str, Any]] = mapped_column(JSON)
+    worst: Mapped[float] = mapped_column(Float)
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 

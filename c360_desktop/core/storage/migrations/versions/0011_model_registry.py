@@ -1,0 +1,50 @@
+"""The model registry: every trained model version with its data window, features, metrics,
+validation report (curves, importance), the training population for drift checks and a hash of
+its content.
+
+Revision ID: 0011
+Revises: 0010
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "model_version",
+        sa.Column("version", sa.String(length=40), primary_key=True),
+        sa.Column("model", sa.String(length=20), nullable=False),
+        sa.Column("trained_at", sa.DateTime(), nullable=False),
+        sa.Column("data_from", sa.String(length=10), nullable=True),
+        sa.Column("data_to", sa.String(length=10), nullable=True),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("features", sa.JSON(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("metrics", sa.JSON(), nullable=False),
+        sa.Column("report", sa.JSON(), nullable=False),
+        sa.Column("reference", sa.JSON(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("scored", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+    )
+    op.create_index("ix_model_version_model", "model_version", ["model", "trained_at"])
+    op.create_table(
+        "model_drift",
+        sa.Column("version", sa.String(length=40), nullable=False),
+        sa.Column("checked_at", sa.DateTime(), nullable=False),
+        sa.Column("psi", sa.JSON(), nullable=False),
+        sa.Column("worst", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("version", "checked_at"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("model_drift")
+    op.drop_table("model_version")
