@@ -293,44 +293,94 @@ def _need_analytics(*modules: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    if args.model == "clv":
-        return _train_clv(args)
-    _need_analytics("sklearn", "xgboost")
-    from c360_desktop.core.analytics.churn import train_and_score
+    from c360_desktop.core.analytics.training import missing_libraries, train
 
+    if missing_libraries(args.model):
+        _need_analytics(*missing_libraries(args.model))
     services = _open_services(args)
     try:
-        result = train_and_score(services.cache, progress=_stderr_progress().update)
-    finally:
-        services.close()
-    out = {"model": args.model, "model_version": result.model_version, "trained_as_of": result.trained_as_of,
-           "validated_as_of": result.validated_as_of, "validation": result.metrics, "scored": result.scored}
-    if args.json:
-        _print_json(out)
-    else:
-        print(f"{result.model_version}: trained on the snapshot of {result.trained_as_of}, validated on "
-              f"{result.validated_as_of}; {result.scored:,} customers scored")
-        for name, m in result.metrics.items():
-            print(f"  {name:28s} accuracy {m['accuracy']:.4f}  ROC-AUC {m['roc_auc']:.4f}")
-    return 0
-
-
-def _train_clv(args: argparse.Namespace) -> int:
-    _need_analytics("scipy")
-    from c360_desktop.core.analytics.clv import ClvError, score_cache
-
-    services = _open_services(args)
-    try:
-        result = score_cache(services.cache)
-    except ClvError as exc:
+        results = train(services.cache, args.model, progress=_stderr_progress().update)
+    except ValueError as exc:
         raise CliError(str(exc)) from None
     finally:
         services.close()
     if args.json:
-        _print_json(result)
+        _print_json(results if args.model == "all" else {"model": args.model, **results[args.model]})
+        return 0
+    for task, r in results.items():
+        _print_training(task, r)
+    return 0
+
+
+def _print_training(task: str, r: dict[str, Any]) -> None:
+    version = r["model_version"]
+    if task == "churn":
+        print(f"{version}: trained on the snapshot of {r['trained_as_of']}, validated on {r['validated_as_of']}; "
+              f"{r['scored']:,} customers scored")
+    elif task == "leads":
+        print(f"{version}: trained on {r['trained_on']:,} closed leads, validated on the newest {r['validated_on']:,}; "
+              f"{r['scored']:,} customers with open leads scored")
+    elif task == "clv":
+        print(f"{version}: {r['customers']:,} customers scored as of {r['as_of']}; expected spend over the next 12 "
+              f"months JMD {r['total_expected_jmd']:,.0f} in all")
+        ours = r["validation"]["ours"]
+        print(f"  last 26 weeks: {ours['predicted_purchases']:,.0f} repeat purchases predicted, "
+              f"{ours['actual_purchases']:,.0f} made")
+        return
+    elif task == "forecast":
+        print(f"{version}: {r['series']} series forecast (all Jamaica and the parishes with enough history)")
+        for name, m in r["validation"].items():
+            print(f"  {name:16s} backtest MAPE {m['mape']:6.2f}%  MASE {m['mase']:.3f}")
+        return
+    elif task == "segments":
+        print(f"{version}: {r['customers']:,} customers in {len(r['clusters'])} clusters")
+        for c in r["clusters"]:
+            print(f"  {c['name']:40s} {c['size']:8,d}")
+        return
+    for name, m in r["validation"].items():
+        print(f"  {name:28s} accuracy {m['accuracy']:.4f}  ROC-AUC {m['roc_auc']:.4f}")
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    from c360_desktop.core.analytics import registry
+
+    services = _open_services(args)
+    try:
+        found = registry.versions(services.cache.reader(), args.name)
+    finally:
+        services.close()
+    rows = [{"version": v.version, "model": v.model, "trained_at": v.trained_at, "data_from": v.data_from,
+             "data_to": v.data_to, "rows": v.rows, "features": v.features, "metrics": v.metrics,
+             "content_hash": v.content_hash, "scored": v.scored, "seconds": v.seconds} for v in found]
+    if args.json:
+        _print_json(rows)
+    elif not rows:
+        print("no model has been trained on this cache yet: c360 train all")
     else:
-        print(f"{result['model_version']}: {result['customers']:,} customers scored as of {result['as_of']}; expected "
-              f"spend over the next 12 months JMD {result['total_expected_jmd']:,.0f} in all")
+        for r in rows:
+            print(f"{r['version']:22s} {r['trained_at']}  data {r['data_from'] or '...'} to {r['data_to']}  "
+                  f"{r['rows']:>9,} rows  {r['scored']:>9,} scored  {r['seconds']:7.1f} s  sha256 {r['content_hash'][:16]}")
+    return 0
+
+
+def cmd_model_drift(args: argparse.Namespace) -> int:
+    from c360_desktop.core.analytics.training import check_drift
+
+    services = _open_services(args)
+    try:
+        found = check_drift(services.cache, args.threshold)
+    finally:
+        services.close()
+    if args.json:
+        _print_json(found)
+    elif not found:
+        print("no model to check: c360 train all")
+    else:
+        for d in found:
+            shifted = sorted(d["psi"].items(), key=lambda kv: -kv[1])[:3]
+            flag = "ALERT" if d["worst"] > (args.threshold if args.threshold is not None else 0.25) else "ok"
+            print(f"{d['version']:22s} worst PSI {d['worst']:.3f} {flag:5s} "
+                  + ", ".join(f"{f} {x:.3f}" for f, x in shifted))
     return 0
 
 
@@ -527,14 +577,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("train", help="train a model on the cache and score its customers")
-    p.add_argument("model", choices=("churn", "clv"),
-                   help="churn (risk with reasons) or clv (expected spend over the next 12 months)")
+    p = sub.add_parser("train", help="train a model on the cache and score its customers",
+                       description="Each run is recorded in the cache's model registry (c360 model list) "
+                       "with its data window, features, metrics and a content hash.")
+    p.add_argument("model", choices=("churn", "clv", "leads", "forecast", "segments", "all"),
+                   help="churn (risk with reasons), clv (expected spend over the next 12 months), leads "
+                   "(chance of winning each open lead), forecast (monthly sales, all Jamaica and by parish), "
+                   "segments (RFM and named clusters), or all of them")
     p.add_argument("--cache")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("model", help="the app's churn and lead pipelines on any table")
+    p = sub.add_parser("model", help="the app's churn and lead pipelines on any table; the model registry and drift")
     model = p.add_subparsers(dest="model_command", required=True)
     p = model.add_parser("evaluate", help="stratified k-fold cross-validation of the pipeline on a CSV table",
                          description="Prints accuracy, ROC-AUC, PR-AUC, Brier score and top-20% capture, beside "
@@ -546,6 +600,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model_evaluate)
+    p = model.add_parser("list", help="the model versions trained on a cache, newest first, with their "
+                         "data window, size, time and content hash")
+    p.add_argument("name", nargs="?", choices=("churn", "clv", "lead", "forecast", "segments"))
+    p.add_argument("--cache")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model_list)
+    p = model.add_parser("drift", help="population stability index per feature of each model against today's "
+                         "customers; an alert in the app over the threshold")
+    p.add_argument("--threshold", type=float, default=None, help="PSI that raises an alert (default 0.25)")
+    p.add_argument("--cache")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model_drift)
 
     p = sub.add_parser("forecast", help="forecast a series (ETS, SARIMA and Theta combined) with a backtest",
                        description="One row per period. Prints the forecast with 90%% intervals and the backtest "

@@ -19,6 +19,7 @@ with their amounts added, as in the papers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -233,21 +234,57 @@ def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
     return out
 
 
-def score_cache(cache: Any, today: date | None = None, months: int = 12) -> dict[str, Any]:
+HOLDOUT_WEEKS = 26
+
+
+def score_cache(cache: Any, today: date | None = None, months: int = 12,
+                progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
     """Fit both models on the cache's transactions and score every customer who has bought: the
     expected spend over the next ``months`` (expected purchases x expected spend per purchase),
-    with the three quantities behind it as reasons and the model version."""
-    import hashlib
+    with the three quantities behind it as reasons and the model version.
+
+    First the models are validated: fitted on all but the last 26 weeks and judged on them (repeat
+    purchases and spend predicted against actual, in total, per customer and per cohort of the
+    year customers first bought). The version, its metrics and cohort table go to the registry."""
     import json
+    import time
     import uuid
     from datetime import UTC, datetime, timedelta
 
+    from c360_desktop.core.analytics import registry
+
+    started = time.perf_counter()
+    say = progress or (lambda _f, _m: None)
     conn = cache.reader()
+    say(0.05, "Reading the transactions")
     frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
                                       "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
     if frame.empty:
         raise ClvError("the cache has no transactions")
     end = today or (pd.to_datetime(frame["when"]).max().date() + timedelta(days=1))
+    say(0.2, f"Validating on the last {HOLDOUT_WEEKS} weeks")
+    cal_end = end - timedelta(days=1 + 7 * HOLDOUT_WEEKS)
+    hs = summarise(frame, "customer", "when", "amount", cal_end, holdout_end=end - timedelta(days=1))
+    hbg, hgg = fit_bgnbd(hs), fit_gamma_gamma(hs)
+    ht = hs.table
+    hx, ht_x, hT, hm = (ht[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
+    pred_n = hbg.expected(HOLDOUT_WEEKS, hx, ht_x, hT)
+    pred_spend = pred_n * hgg.expected_spend(hx, hm)
+    actual_n, actual_spend = ht["holdout"].to_numpy(float), ht["holdout_amount"].to_numpy(float)
+    first = pd.to_datetime(frame.groupby("customer")["when"].min()).dt.year.reindex(ht.index)
+    cohorts = pd.DataFrame({"cohort": first.to_numpy(), "pred_n": pred_n, "n": actual_n, "pred_spend": pred_spend,
+                            "spend": actual_spend}).groupby("cohort").agg(
+        customers=("n", "size"), predicted_purchases=("pred_n", "sum"), actual_purchases=("n", "sum"),
+        predicted_spend=("pred_spend", "sum"), actual_spend=("spend", "sum")).reset_index()
+    # the naive alternative: each customer buys at their past rate
+    rate = np.where(hT > 0, (hx + 1) / np.maximum(hT, 1e-9), 0)
+    naive_n = rate * HOLDOUT_WEEKS
+    metrics = {"ours": {"predicted_purchases": float(pred_n.sum()), "actual_purchases": float(actual_n.sum()),
+                        "mae_purchases": float(np.mean(np.abs(pred_n - actual_n))),
+                        "predicted_spend": float(pred_spend.sum()), "actual_spend": float(actual_spend.sum())},
+               "past rate": {"predicted_purchases": float(naive_n.sum()), "actual_purchases": float(actual_n.sum()),
+                             "mae_purchases": float(np.mean(np.abs(naive_n - actual_n)))}}
+    say(0.5, "Fitting on all the transactions")
     s = summarise(frame, "customer", "when", "amount", end - timedelta(days=1))
     bg, gg = fit_bgnbd(s), fit_gamma_gamma(s)
     t = s.table
@@ -257,26 +294,38 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12) -> dict
     alive = bg.alive(x, t_x, T)
     spend = gg.expected_spend(x, m)
     value = purchases * spend
-    version = "clv-" + hashlib.sha256(json.dumps(
-        {"bgnbd": [bg.r, bg.alpha, bg.a, bg.b], "gg": [gg.p, gg.q, gg.v], "end": str(end), "months": months},
-        sort_keys=True).encode()).hexdigest()[:10]
+    params = {"bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
+              "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}, "months": months}
+    digest = registry.content_hash(json.dumps({**params, "end": str(end)}, sort_keys=True))
+    version = registry.version_id("clv", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    say(0.8, f"Scoring {len(t):,} customers")
     rows = []
-    for k, cid in enumerate(t.index):
-        reasons = [{"feature": f"purchases expected in the next {months} months: {purchases[k]:.1f}", "value": None,
-                    "contribution": round(float(purchases[k]), 2)},
-                   {"feature": f"spend per purchase: JMD {spend[k]:,.0f}" + (
-                        " (the average customer's: no repeat purchase yet)" if x[k] == 0 else ""), "value": None,
-                    "contribution": round(float(spend[k]), 2)},
-                   {"feature": f"still a customer: {100 * alive[k]:.0f}%" if x[k] > 0 else
+    for cid, xk, pk, sk, ak, vk in zip(t.index.tolist(), x.tolist(), purchases.tolist(), spend.tolist(),
+                                       alive.tolist(), value.tolist(), strict=True):
+        reasons = [{"feature": f"purchases expected in the next {months} months: {pk:.1f}", "value": None,
+                    "contribution": round(pk, 2)},
+                   {"feature": f"spend per purchase: JMD {sk:,.0f}" + (
+                        " (the average customer's: no repeat purchase yet)" if xk == 0 else ""), "value": None,
+                    "contribution": round(sk, 2)},
+                   {"feature": f"still a customer: {100 * ak:.0f}%" if xk > 0 else
                     "still a customer: unknown until a second purchase", "value": None,
-                    "contribution": round(float(alive[k]), 4)}]
-        rows.append((str(uuid.uuid4()), cid, version, round(float(value[k]), 2), stamp, json.dumps(reasons)))
+                    "contribution": round(ak, 4)}]
+        rows.append((str(uuid.uuid4()), cid, version, round(vk, 2), stamp, json.dumps(reasons)))
+    report = {"kind": "clv", "cohorts": cohorts.round(2).to_dict(orient="records"), "holdout_weeks": HOLDOUT_WEEKS,
+              "validation_parameters": {"bgnbd": [hbg.r, hbg.alpha, hbg.a, hbg.b], "gamma_gamma": [hgg.p, hgg.q, hgg.v]}}
+    record = registry.ModelVersion(
+        version, "clv", stamp, str(pd.to_datetime(frame["when"]).min().date()), str(end - timedelta(days=1)), len(t),
+        ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
+        registry.reference(t[["frequency", "recency", "T", "monetary_value"]]), digest, len(rows),
+        round(time.perf_counter() - started, 2))
     from c360_desktop.core.analytics.scores import replace_scores
 
+    say(0.95, "Saving")
     with cache.writer() as w:
         replace_scores(w, "clv", stamp, rows)
+        registry.record(w, record)
+    say(1.0, "Done")
     return {"model_version": version, "customers": len(rows), "as_of": str(end),
-            "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
-            "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},
-            "total_expected_jmd": float(value.sum())}
+            "bgnbd": params["bgnbd"], "gamma_gamma": params["gamma_gamma"],
+            "total_expected_jmd": float(value.sum()), "validation": metrics}

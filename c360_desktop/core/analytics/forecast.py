@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,21 @@ def _period(index: pd.DatetimeIndex) -> int:
         freq.split("-")[0], 12 if freq.startswith(("M", "Q")) is False and len(index) > 24 else 1)
 
 
-def _fit_predict(name: str, y: pd.Series, horizon: int, period: int) -> np.ndarray:
+def _fit_predict(name: str, y: pd.Series, horizon: int, period: int,
+                 exog: np.ndarray | None = None) -> np.ndarray:
+    """``exog``: regressors for the history and the horizon (rows len(y) + horizon), SARIMAX only."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if name == "sarimax":
+            from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+            assert exog is not None
+            positive = bool((y > 0).all())
+            past, future = exog[: len(y)], exog[len(y): len(y) + horizon]
+            model = SARIMAX(np.log(y.to_numpy(float)) if positive else y.to_numpy(float), exog=past,
+                            order=(1, 1, 1), seasonal_order=(0, 1, 1, period))
+            fc = np.asarray(model.fit(disp=False).forecast(horizon, exog=future))
+            return np.exp(fc) if positive else fc
         if name == "ets":
             from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
@@ -60,9 +73,13 @@ def _fit_predict(name: str, y: pd.Series, horizon: int, period: int) -> np.ndarr
     raise ForecastError(f"unknown model {name!r}")
 
 
-def combined(y: pd.Series, horizon: int, period: int) -> dict[str, np.ndarray]:
+def combined(y: pd.Series, horizon: int, period: int, exog: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every model's forecast and ours, the mean of ETS, SARIMA (SARIMAX with ``exog`` when given:
+    the plain SARIMA is then kept as a baseline) and Theta."""
     out = {name: _fit_predict(name, y, horizon, period) for name in (*MODELS, "seasonal_naive")}
-    out["ours"] = np.mean([out[m] for m in MODELS], axis=0)
+    if exog is not None:
+        out["sarimax"] = _fit_predict("sarimax", y, horizon, period, exog)
+    out["ours"] = np.mean([out["sarimax" if m == "sarima" and exog is not None else m] for m in MODELS], axis=0)
     return out
 
 
@@ -74,6 +91,7 @@ class Forecast:
     upper: list[float]
     backtest: dict[str, dict[str, float]]  # model -> mape, mase
     period: int
+    paths: list[tuple[str, list[float]]] = dataclass_field(default_factory=list)  # backtest forecasts by origin
 
 
 def load_series(frame: pd.DataFrame, date_column: str, value_column: str) -> pd.Series:
@@ -98,7 +116,10 @@ def load_series(frame: pd.DataFrame, date_column: str, value_column: str) -> pd.
 
 
 def forecast(series: pd.Series, horizon: int, backtest: int = 12,
-             progress: Callable[[float, str], None] | None = None) -> Forecast:
+             progress: Callable[[float, str], None] | None = None,
+             regressors: Callable[[pd.DatetimeIndex], np.ndarray] | None = None) -> Forecast:
+    """``regressors(dates)``: known-in-advance regressors for any dates (public holidays in a
+    month), used by SARIMAX."""
     if horizon < 1:
         raise ForecastError("the horizon must be at least one step")
     period = _period(pd.DatetimeIndex(series.index))
@@ -108,12 +129,17 @@ def forecast(series: pd.Series, horizon: int, backtest: int = 12,
     errors: dict[str, list[np.ndarray]] = {}
     scale = float(np.mean(np.abs(series.to_numpy()[period:] - series.to_numpy()[:-period])))
     signed: list[np.ndarray] = []
+    paths: list[tuple[str, list[float]]] = []
+    freq = pd.infer_freq(series.index) or "MS"
+    every = pd.date_range(series.index[0], periods=len(series) + horizon, freq=freq)
+    exog = regressors(every) if regressors else None
     for k in range(backtest):
         if progress:
             progress(k / (backtest + 1), f"Backtest {k + 1} of {backtest}")
         cut = len(series) - horizon - (backtest - 1 - k)
         train, test = series.iloc[:cut], series.iloc[cut:cut + horizon].to_numpy()
-        preds = combined(train, len(test), period)
+        preds = combined(train, len(test), period, None if exog is None else exog[: cut + len(test)])
+        paths.append((series.index[cut].date().isoformat(), [float(v) for v in preds["ours"][: len(test)]]))
         for name, pred in preds.items():
             errors.setdefault(name, []).append(pred[: len(test)] - test)
         signed.append(preds["ours"][: len(test)] - test)
@@ -123,16 +149,16 @@ def forecast(series: pd.Series, horizon: int, backtest: int = 12,
         flat = np.concatenate(errs)
         truth = np.concatenate(actual)
         summary[name] = {"mape": float(np.mean(np.abs(flat / truth)) * 100), "mase": float(np.mean(np.abs(flat)) / scale)}
-    final = combined(series, horizon, period)
+    final = combined(series, horizon, period, exog)
     steps = np.full((backtest, horizon), np.nan)
     for k, e in enumerate(signed):
         steps[k, : len(e)] = e
     low_q = np.nanquantile(steps, 0.05, axis=0)
     high_q = np.nanquantile(steps, 0.95, axis=0)
     point = final["ours"]
-    future = pd.date_range(series.index[-1], periods=horizon + 1, freq=pd.infer_freq(series.index) or "MS")[1:]
+    future = pd.date_range(series.index[-1], periods=horizon + 1, freq=freq)[1:]
     return Forecast([d.date().isoformat() for d in future], [float(v) for v in point],
-                    [float(v) for v in point - high_q], [float(v) for v in point - low_q], summary, period)
+                    [float(v) for v in point - high_q], [float(v) for v in point - low_q], summary, period, paths)
 
 
 def as_dict(f: Forecast) -> dict[str, Any]:

@@ -8,6 +8,10 @@ Validation is by time: the model learns from the older closed leads and is judge
 quarter, beside the rule-based score the queue used before. It is then refitted on every closed
 lead and scores the open ones: the score is the calibrated chance of winning in percent, banded
 hot (70+), warm (45+) and cold like the rule score, with each reason in score points.
+
+Drift is watched on the open leads: the registry keeps the open leads the model scored when it was
+trained (closed leads differ from open ones by design: a new lead has no activities yet), and
+later checks compare today's open leads with them.
 """
 
 from __future__ import annotations
@@ -76,6 +80,8 @@ def features(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> pd.DataFram
     zero = ["contacts_180d", "complaints_180d", "activities", "calls", "emails", "meetings", "visits",
             "purchases_before", "spend_before", "purchases_year"]
     out[zero] = out[zero].fillna(0)
+    numeric = [c for c in out.columns if c not in ("customer_id", "status", "created_at", "source", "kind", "parish")]
+    out[numeric] = out[numeric].astype(float)
     out["value_to_order"] = out.estimated_value / (out.spend_before / out.purchases_before.replace(0, np.nan))
     return out
 
@@ -191,7 +197,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     record = registry.ModelVersion(
         version, "lead", stamp, closed.created_at.min()[:10], closed.created_at.max()[:10], len(closed), FEATURES,
         {**final.params, "seed": seed, "validation": "newest quarter of closed leads"}, metrics, report,
-        registry.reference(closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
+        registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
     with cache.writer() as w:
         from c360_desktop.core.analytics.scores import replace_scores
         from c360_desktop.core.leads import refresh_lead_ranks

@@ -101,8 +101,10 @@ def reference(frame: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in frame.columns:
         values = frame[column]
-        numeric = pd.to_numeric(values, errors="coerce") if values.dtype != object else None
-        if numeric is not None and numeric.notna().mean() > 0.5 and values.dtype.kind in "biuf":
+        numeric = pd.to_numeric(values, errors="coerce") if not isinstance(values.dtype, pd.CategoricalDtype) \
+            else pd.Series(np.nan, index=values.index)
+        present = values.notna()
+        if present.any() and numeric[present].notna().mean() >= 0.98:
             present = numeric.dropna().to_numpy(dtype=float)
             edges = np.unique(np.quantile(present, np.linspace(0.1, 0.9, 9))) if present.size else np.array([])
             out[str(column)] = {"kind": "numeric", "edges": edges.tolist(),

@@ -598,6 +598,21 @@ class ModelDriftRow(Base):
     worst: Mapped[float] = mapped_column(Float)
 
 
+class CustomerSegmentRow(Base):
+    """A customer's RFM scores and segment, and their cluster (core/analytics/segments.py)."""
+
+    __tablename__ = "customer_segment"
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    r: Mapped[int] = mapped_column(Integer)
+    f: Mapped[int] = mapped_column(Integer)
+    m: Mapped[int] = mapped_column(Integer)
+    rfm_segment: Mapped[str] = mapped_column(String(40))
+    cluster: Mapped[int] = mapped_column(Integer)
+    cluster_name: Mapped[str] = mapped_column(String(80))
+    __table_args__ = (Index("ix_customer_segment_cluster", "cluster"),)
+
+
 class DemoTruthPerson(Base):
     """Demo data only: which real person each golden record is, and their hidden behaviour."""
 

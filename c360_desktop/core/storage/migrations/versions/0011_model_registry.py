@@ -1,6 +1,6 @@
 """The model registry: every trained model version with its data window, features, metrics,
 validation report (curves, importance), the training population for drift checks and a hash of
-its content.
+its content. Customer segments (RFM and clusters) from the segmentation model.
 
 Revision ID: 0011
 Revises: 0010
@@ -43,8 +43,21 @@ def upgrade() -> None:
         sa.Column("worst", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("version", "checked_at"),
     )
+    op.create_table(
+        "customer_segment",
+        sa.Column("customer_id", sa.String(length=36), primary_key=True),
+        sa.Column("version", sa.String(length=40), nullable=False),
+        sa.Column("r", sa.Integer(), nullable=False),
+        sa.Column("f", sa.Integer(), nullable=False),
+        sa.Column("m", sa.Integer(), nullable=False),
+        sa.Column("rfm_segment", sa.String(length=40), nullable=False),
+        sa.Column("cluster", sa.Integer(), nullable=False),
+        sa.Column("cluster_name", sa.String(length=80), nullable=False),
+    )
+    op.create_index("ix_customer_segment_cluster", "customer_segment", ["cluster"])
 
 
 def downgrade() -> None:
+    op.drop_table("customer_segment")
     op.drop_table("model_drift")
     op.drop_table("model_version")

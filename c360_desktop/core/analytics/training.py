@@ -1,0 +1,151 @@
+"""One place to train the models: by name from the CLI, the Retrain button and the schedule.
+
+``train(cache, "churn" | "clv" | "leads" | "forecast" | "segments" | "all")`` runs the task(s)
+with progress and cancel, each recording its version in the registry (core/analytics/registry).
+``check_drift`` compares today's population with each model's training population (PSI per
+feature) and raises an alert over the threshold. ``due`` says whether the scheduled retrain is due.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+TASKS = ("churn", "clv", "leads", "forecast", "segments")
+# the registry's model name for each task
+MODEL_OF = {"churn": "churn", "clv": "clv", "leads": "lead", "forecast": "forecast", "segments": "segments"}
+NEEDS = {"churn": ("sklearn", "xgboost"), "leads": ("sklearn", "xgboost"), "clv": ("scipy",),
+         "forecast": ("statsmodels",), "segments": ("sklearn",)}
+
+Progress = Callable[[float, str], None]
+
+
+def missing_libraries(task: str) -> list[str]:
+    from importlib.util import find_spec
+
+    needs = {m for t in (TASKS if task == "all" else (task,)) for m in NEEDS[t]}
+    return sorted(m for m in needs if find_spec(m) is None)
+
+
+def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None) -> dict[str, Any]:
+    if task == "churn":
+        from c360_desktop.core.analytics.churn import train_and_score
+
+        r = train_and_score(cache, progress=progress, cancelled=cancelled)
+        return {"model_version": r.model_version, "trained_as_of": r.trained_as_of,
+                "validated_as_of": r.validated_as_of, "validation": r.metrics, "scored": r.scored}
+    if task == "leads":
+        from c360_desktop.core.analytics.lead_model import train_and_score as train_leads
+
+        lr = train_leads(cache, progress=progress, cancelled=cancelled)
+        return {"model_version": lr.model_version, "trained_on": lr.trained_on, "validated_on": lr.validated_on,
+                "validation": lr.metrics, "scored": lr.scored}
+    if task == "clv":
+        from c360_desktop.core.analytics.clv import score_cache
+
+        return score_cache(cache, progress=progress)
+    if task == "forecast":
+        from c360_desktop.core.analytics.sales_forecast import train as train_forecast
+
+        fr = train_forecast(cache, progress=progress, cancelled=cancelled)
+        return {"model_version": fr.model_version, "series": fr.series, "validation": fr.metrics}
+    if task == "segments":
+        from c360_desktop.core.analytics.segments import train_and_assign
+
+        sr = train_and_assign(cache, progress=progress, cancelled=cancelled)
+        return {"model_version": sr.model_version, "customers": sr.customers, "rfm": sr.rfm,
+                "clusters": sr.clusters}
+    raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
+
+
+def train(cache: Any, task: str, progress: Progress | None = None,
+          cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Train ``task`` (or every task for "all", lead scores after churn so next best actions see
+    the new risk). Returns each task's summary by name."""
+    from c360_desktop.core.progress import Cancelled
+
+    say = progress or (lambda _f, _m: None)
+    tasks = TASKS if task == "all" else (task,)
+    if task != "all" and task not in TASKS:
+        raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
+    out: dict[str, Any] = {}
+    for k, name in enumerate(tasks):
+        if cancelled and cancelled():
+            raise Cancelled(f"training cancelled before {name}; finished: {', '.join(out) or 'none'}")
+
+        def part(fraction: float, message: str, k: int = k, name: str = name) -> None:
+            say((k + fraction) / len(tasks), f"{name}: {message}")
+
+        out[name] = _one(cache, name, part, cancelled)
+    return out
+
+
+# ---- drift -----------------------------------------------------------------------------------
+
+def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
+    if model == "churn":
+        from c360_desktop.core.analytics.churn import current_features
+
+        return current_features(conn)
+    if model == "lead":
+        from c360_desktop.core.analytics.lead_model import current_features as lead_features
+
+        return lead_features(conn)
+    if model == "segments":
+        from c360_desktop.core.analytics.segments import current_features as rfm_features
+
+        return rfm_features(conn)
+    if model == "clv":
+        from c360_desktop.core.analytics.clv import summarise
+
+        frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
+                                          "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
+        if frame.empty:
+            return None
+        end = pd.to_datetime(frame["when"]).max().date()
+        return summarise(frame, "customer", "when", "amount", end).table[["frequency", "recency", "T",
+                                                                           "monetary_value"]]
+    return None  # forecasts are judged by their backtest against actuals, not by a population
+
+
+def check_drift(cache: Any, threshold: float | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """PSI per feature of each model's latest version against today's population; stored, and an
+    alert raised for a version over ``threshold``."""
+    from c360_desktop.core.analytics import registry
+
+    limit = registry.DRIFT_THRESHOLD if threshold is None else threshold
+    conn = cache.reader()
+    out = []
+    for model in ("churn", "lead", "clv", "segments"):
+        v = registry.latest(conn, model)
+        if v is None or not v.reference:
+            continue
+        frame = _current(conn, model)
+        if frame is None or frame.empty:
+            continue
+        values = registry.psi(v.reference, frame)
+        alert = registry.save_drift(cache, v, values, limit, now)
+        out.append({"model": model, "version": v.version, "psi": values, "worst": max(values.values(), default=0.0),
+                    "alert": alert})
+    return out
+
+
+# ---- schedule --------------------------------------------------------------------------------
+
+def due(conn: sqlite3.Connection, every_days: int, now: datetime | None = None) -> list[str]:
+    """The tasks whose newest version is older than ``every_days`` (or that were never trained)."""
+    if every_days <= 0:
+        return []
+    from c360_desktop.core.analytics import registry
+
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)
+    stale = []
+    for task in TASKS:
+        v = registry.latest(conn, MODEL_OF[task])
+        if v is None or datetime.fromisoformat(v.trained_at) < now - timedelta(days=every_days):
+            stale.append(task)
+    return stale
