@@ -81,8 +81,14 @@ class ProfileService:
         ).fetchone()
         if row is None:
             raise CustomerNotFound(customer_id)
-        segments = (m.CustomerSegment(id=row[11], name=row[12], description=row[13] or "",
+        segments: tuple[m.CustomerSegment, ...] = (m.CustomerSegment(id=row[11], name=row[12], description=row[13] or "",
                                       method=row[14]),) if row[11] else ()
+        modelled = conn.execute("SELECT version, r, f, m, rfm_segment, cluster_name FROM customer_segment "
+                                "WHERE customer_id = ?", (customer_id,)).fetchone()
+        if modelled:  # the segmentation model's (core/analytics/segments.py), after the synced one
+            segments += (m.CustomerSegment(
+                id=modelled[0], name=f"{modelled[4]} (R{modelled[1]} F{modelled[2]} M{modelled[3]})",
+                description=f"cluster: {modelled[5]}", method="rfm-model"),)
         return m.UnifiedCustomerProfile(
             id=row[0], kind=row[1], display_name=row[2], given_name=row[3], family_name=row[4],
             business_name=row[5], trn=row[6], date_of_birth=row[7], parish=row[8],

@@ -97,6 +97,10 @@ class Settings(BaseModel):
     # Golden records: per field, survivorship rules tried in order (core/identity/golden.py),
     # and which source systems are the books of record, most trusted first. Empty: the defaults.
     survivorship: dict[str, list[str]] = Field(default_factory=dict)
+    # Models (core/analytics/training.py): retrain those older than this many days while the app
+    # runs (0: only on demand), and alert when a feature's population stability index passes this.
+    retrain_every_days: int = Field(default=7, ge=0, le=365)
+    drift_threshold: float = Field(default=0.25, gt=0.0, le=10.0)
     source_priority: list[str] = Field(default_factory=list)
 
     @field_validator("survivorship")

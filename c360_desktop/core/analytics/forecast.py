@@ -153,8 +153,10 @@ def forecast(series: pd.Series, horizon: int, backtest: int = 12,
     steps = np.full((backtest, horizon), np.nan)
     for k, e in enumerate(signed):
         steps[k, : len(e)] = e
-    low_q = np.nanquantile(steps, 0.05, axis=0)
-    high_q = np.nanquantile(steps, 0.95, axis=0)
+    # the band always holds the forecast itself: when every backtest error had one sign (a biased
+    # run of origins), the other side of the band is the forecast, not past it
+    low_q = np.minimum(np.nanquantile(steps, 0.05, axis=0), 0.0)
+    high_q = np.maximum(np.nanquantile(steps, 0.95, axis=0), 0.0)
     point = final["ours"]
     future = pd.date_range(series.index[-1], periods=horizon + 1, freq=freq)[1:]
     return Forecast([d.date().isoformat() for d in future], [float(v) for v in point],

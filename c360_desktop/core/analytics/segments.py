@@ -140,7 +140,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     labels, km = cluster(frame, seed)
     cuts = {c: (float(frame[c].quantile(1 / 3)), float(frame[c].quantile(2 / 3)))
             for c in ("recency", "frequency", "monetary")}
-    clusters = []
+    clusters: list[dict[str, Any]] = []
     for k in range(km["k"]):
         members = frame[labels == k]
         median = members.median()

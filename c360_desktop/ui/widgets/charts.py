@@ -25,6 +25,8 @@ class LazyPlot(QWidget):
             self.widget = pg.PlotWidget(background="w")
             self.widget.getPlotItem().hideButtons()
             self.widget.setMouseEnabled(x=False, y=False)
+            for side in ("bottom", "left"):  # no "(x0.001)" scaling of the axes: values as they are
+                self.widget.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
             self.layout().addWidget(self.widget)
             self.widget.show()  # a child added to a shown widget stays hidden until told
         item = self.widget.getPlotItem()

@@ -27,8 +27,8 @@ def _score_text(score: ModelScore | None, model: str) -> str:
         reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f} points" for c in score.top_reasons(3))
     elif model == "clv":  # the quantities it is made of, each said in full
         reasons = "; ".join(escape(c.feature) for c in score.contributions[:3])
-    else:
-        reasons = "; ".join(f"{escape(c.feature)} {c.contribution:+.2f}" for c in score.top_reasons(3))
+    else:  # the lead model's reasons, in score points
+        reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f} points" for c in score.top_reasons(3))
     return f"<b>{label}:</b> {value} <small>(model {escape(score.model_version)})</small> {reasons}"
 
 
@@ -77,7 +77,8 @@ class HeaderCard(QFrame):
 
     def show_profile(self, p: UnifiedCustomerProfile, role: str) -> None:
         self.title.setText(p.display_name)
-        segment = p.segments[0].name if p.segments else "no segment"
+        segment = " · ".join(
+            f"{s.name}, {s.description}" if s.method == "rfm-model" else s.name for s in p.segments) or "no segment"
         self.subtitle.setText(f"{p.kind.capitalize()} · {segment} · {len(p.source_records)} source records")
         phones = [format_phone(c.value) + (f" ({c.label})" if c.label else "")
                   for c in p.contact_points if c.kind == "phone"]

@@ -1,0 +1,200 @@
+"""The lead model, segments, sales forecasts by parish, the registry and drift, on the demo cache."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from c360_desktop.core.analytics import registry
+from c360_desktop.core.storage.cache import open_cache
+
+
+def test_lead_features_use_nothing_from_after_the_lead_was_opened(demo_cache):
+    from c360_desktop.core.analytics.lead_model import features
+
+    cache = open_cache(demo_cache)
+    before = features(cache.reader(), ("won", "lost"))
+    lead_id = before.index[0]
+    cid, created = before.loc[lead_id, ["customer_id", "created_at"]]
+    later = (datetime.fromisoformat(created) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    with cache.writer() as w:
+        w.execute('INSERT INTO "transaction" (id, row_version, customer_id, product_id, occurred_at, quantity, '
+                  "amount_cents, gct_cents, total_cents, channel) SELECT 'after-lead', 0, ?, id, ?, 1, 100000, 15000, "
+                  "115000, 'store' FROM product LIMIT 1", (cid, later))
+        w.execute("INSERT INTO interaction (id, row_version, customer_id, occurred_at, channel, direction, sentiment) "
+                  "VALUES ('after-lead-i', 0, ?, ?, 'support', 'inbound', -0.9)", (cid, later))
+    pd.testing.assert_frame_equal(before, features(cache.reader(), ("won", "lost")))
+    cache.close()
+
+
+def test_lead_model_scores_open_leads_0_to_100_with_reasons_and_a_registered_version(demo_cache):
+    from c360_desktop.core.analytics.lead_model import train_and_score
+    from c360_desktop.core.leads import LeadQueue, band
+
+    cache = open_cache(demo_cache)
+    result = train_and_score(cache)
+    conn = cache.reader()
+    open_customers = {c for (c,) in conn.execute(
+        "SELECT DISTINCT customer_id FROM lead WHERE deleted_at IS NULL AND status IN ('new', 'contacted', 'qualified')")}
+    scores = dict(conn.execute("SELECT customer_id, value FROM score WHERE model = 'lead' AND deleted_at IS NULL"))
+    assert set(scores) == open_customers and result.scored == len(open_customers)
+    assert all(0 <= v <= 100 for v in scores.values())
+    queue = LeadQueue(cache.reader).query(limit=10_000)
+    assert queue and all(q.scored_by == result.model_version and q.band == band(q.score) for q in queue)
+    reasons = LeadQueue(cache.reader).explain(queue[0].lead_id)
+    assert len(reasons) == 3 and all({"feature", "points", "why"} <= set(r) for r in reasons)
+    v = registry.get(conn, result.model_version)
+    assert v.model == "lead" and len(v.content_hash) == 64 and v.rows == result.trained_on + result.validated_on
+    assert set(v.metrics) == {"ours", "rule score", "majority class"}
+    assert v.report["kind"] == "classifier" and v.report["curves"]["ours"]["roc"][-1] == [1.0, 1.0]
+    again = train_and_score(cache)  # seeded: the same model, the same hash
+    assert again.model_version == result.model_version
+    cache.close()
+
+
+def test_lead_model_says_when_there_are_too_few_closed_leads(demo_cache, capsys):
+    from c360_desktop.cli import main
+
+    conn = sqlite3.connect(demo_cache)
+    conn.execute("UPDATE lead SET status = 'new' WHERE status = 'lost'")
+    conn.commit()
+    conn.close()
+    assert main(["train", "leads", "--cache", str(demo_cache)]) == 2
+    err = capsys.readouterr().err
+    assert "c360: error: too few closed leads to learn from" in err and "both outcomes" in err
+    assert "Traceback" not in err
+    assert sqlite3.connect(demo_cache).execute("SELECT count(*) FROM model_version").fetchone()[0] == 0
+
+
+def test_segments_follow_the_rfm_grid_and_clusters_are_named_from_their_medians(demo_cache):
+    from c360_desktop.core.analytics.segments import RFM_GRID, train_and_assign
+
+    cache = open_cache(demo_cache)
+    result = train_and_assign(cache)
+    conn = cache.reader()
+    buyers = conn.execute('SELECT count(DISTINCT customer_id) FROM "transaction" WHERE deleted_at IS NULL').fetchone()[0]
+    rows = pd.DataFrame(conn.execute("SELECT customer_id, r, f, m, rfm_segment, cluster, cluster_name "
+                                     "FROM customer_segment").fetchall(),
+                        columns=["customer_id", "r", "f", "m", "segment", "cluster", "name"])
+    assert len(rows) == buyers == result.customers
+    assert rows[["r", "f", "m"]].isin([1, 2, 3, 4, 5]).all().all()
+    grid = {name: (r, fm) for name, r, fm in RFM_GRID}
+    for row in rows.itertuples():  # the grid covers every score: each customer's cell is its segment's
+        (r_lo, r_hi), (fm_lo, fm_hi) = grid[row.segment]
+        fm = int(np.rint((row.f + row.m) / 2))
+        assert r_lo <= row.r <= r_hi and fm_lo <= fm <= fm_hi
+    # the most recent customers score R5; the least recent R1
+    last = dict(conn.execute('SELECT customer_id, max(occurred_at) FROM "transaction" GROUP BY customer_id'))
+    rows["last"] = rows.customer_id.map(last)
+    assert rows.loc[rows.r == 5, "last"].min() >= rows.loc[rows.r == 1, "last"].max()
+    # each cluster's reported median is the median of its members, recounted from the cache
+    v = registry.get(conn, result.model_version)
+    for c in v.report["clusters"]:
+        members = rows[rows.cluster == c["cluster"]]
+        assert len(members) == c["size"] and set(members.name) == {c["name"]}
+        spend = [conn.execute('SELECT sum(total_cents) / 100.0 FROM "transaction" WHERE customer_id = ?',
+                              (cid,)).fetchone()[0] for cid in members.customer_id]
+        assert float(np.median(spend)) == pytest.approx(c["median"]["monetary"], abs=0.1)
+    assert len({c["name"] for c in v.report["clusters"]}) == len(v.report["clusters"])
+    cache.close()
+
+
+def test_calendar_regressors_count_jamaican_holidays_and_trading_days():
+    from c360_desktop.core.analytics.sales_forecast import calendar_regressors
+
+    months = pd.DatetimeIndex(["2025-04-01", "2025-12-01", "2026-02-01"])
+    # April 2025: Good Friday 18th and Easter Monday 21st; 30 days, 4 Sundays -> 26 - 2 = 24 trading days.
+    # December 2025: Christmas (Thu) and Boxing Day (Fri); 31 days, 4 Sundays -> 27 - 2 = 25.
+    # February 2026: Ash Wednesday 18th; 28 days, 4 Sundays -> 24 - 1 = 23.
+    assert calendar_regressors(months).tolist() == [[2, 24], [2, 25], [1, 23]]
+
+
+@pytest.mark.slow
+def test_sales_forecasts_by_parish_with_actuals_recounted_and_a_backtest(demo_cache):
+    from c360_desktop.core.analytics.sales_forecast import TOTAL, train
+
+    cache = open_cache(demo_cache)
+    result = train(cache, horizon=6, backtest=4, parish_backtest=3)
+    conn = cache.reader()
+    v = registry.get(conn, result.model_version)
+    series = v.report["series"]
+    assert TOTAL in series and result.series == len(series)
+    by_month = dict(conn.execute("""SELECT strftime('%Y-%m-01', occurred_at), sum(total_cents) / 100.0
+                                    FROM "transaction" WHERE deleted_at IS NULL GROUP BY 1"""))
+    for month, value in series[TOTAL]["actual"]:
+        assert value == pytest.approx(by_month[month], abs=0.01)
+    newest = conn.execute('SELECT max(occurred_at) FROM "transaction"').fetchone()[0]
+    assert series[TOTAL]["actual"][-1][0] < newest[:7] + "-01"  # the month not over is left out
+    for name, s in series.items():
+        assert len(s["forecast"]) == 6 and all(lo <= p <= hi for _d, p, lo, hi in s["forecast"])
+        assert {"ours", "seasonal_naive", "sarima", "sarimax", "ets", "theta"} <= set(s["backtest"])
+        if name != TOTAL:  # parish sales add up to no more than the island's
+            assert dict(s["actual"])[s["actual"][-1][0]] <= dict(series[TOTAL]["actual"])[s["actual"][-1][0]]
+    assert set(series) | set(v.report["skipped"]) >= {TOTAL}
+    cache.close()
+
+
+def test_psi_is_zero_for_the_same_population_and_large_for_a_shifted_one():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(0, 1, 5_000), "kind": rng.choice(["a", "b"], 5_000)})
+    ref = registry.reference(frame)
+    assert ref["x"]["kind"] == "numeric" and ref["kind"]["kind"] == "categorical"
+    same = registry.psi(ref, frame)
+    assert same["x"] == pytest.approx(0.0, abs=1e-9) and same["kind"] == pytest.approx(0.0, abs=1e-9)
+    shifted = pd.DataFrame({"x": rng.normal(1, 1, 5_000), "kind": np.where(rng.random(5_000) < 0.9, "a", "b")})
+    out = registry.psi(ref, shifted)
+    assert out["x"] > 0.25 and out["kind"] > 0.25
+    # by hand for the category: shares 0.5/0.5 against about 0.9/0.1
+    a = (shifted.kind == "a").mean()
+    expected = (a - ref["kind"]["share"]["a"]) * np.log(a / ref["kind"]["share"]["a"]) + \
+        ((1 - a) - ref["kind"]["share"]["b"]) * np.log((1 - a) / ref["kind"]["share"]["b"])
+    assert out["kind"] == pytest.approx(expected, rel=1e-3)
+
+
+def test_drift_in_the_churn_population_raises_one_alert_a_day(demo_cache):
+    from c360_desktop.core.analytics.churn import train_and_score
+    from c360_desktop.core.analytics.training import check_drift
+
+    cache = open_cache(demo_cache)
+    train_and_score(cache)
+    now = datetime.now(UTC)
+    calm = {d["model"]: d for d in check_drift(cache, now=now - timedelta(hours=1))}
+    assert calm["churn"]["worst"] < 0.25 and calm["churn"]["alert"] is None
+    with cache.writer() as w:  # every contact of the last half year turns sour
+        w.execute("UPDATE interaction SET sentiment = -0.9")
+    shifted = {d["model"]: d for d in check_drift(cache, now=now)}
+    assert shifted["churn"]["psi"]["sentiment_180d"] > 0.25 and shifted["churn"]["alert"]
+    title, body, kind = cache.reader().execute("SELECT title, body, type FROM alert WHERE id = ?",
+                                               (shifted["churn"]["alert"],)).fetchone()
+    assert kind == registry.DRIFT_ALERT_TYPE and "churn" in title and "sentiment_180d" in body
+    again = {d["model"]: d for d in check_drift(cache, now=now + timedelta(minutes=5))}
+    assert again["churn"]["alert"] is None  # once a day
+    assert len(registry.drift_history(cache.reader(), shifted["churn"]["version"])) == 3
+    cache.close()
+
+
+@pytest.mark.slow
+def test_train_all_from_the_cli_records_every_model_and_schedules_by_age(demo_cache, capsys):
+    from c360_desktop.cli import main
+    from c360_desktop.core.analytics.training import TASKS, due
+
+    cache = open_cache(demo_cache)
+    assert due(cache.reader(), 7) == list(TASKS)  # never trained: all due
+    cache.close()
+    assert main(["train", "all", "--cache", str(demo_cache), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == set(TASKS)
+    assert main(["model", "list", "--cache", str(demo_cache), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {r["model"] for r in listed} == {"churn", "clv", "lead", "forecast", "segments"}
+    assert all(len(r["content_hash"]) == 64 and r["features"] and r["data_to"] for r in listed)
+    cache = open_cache(demo_cache)
+    assert due(cache.reader(), 7) == []
+    assert due(cache.reader(), 7, now=datetime.now(UTC) + timedelta(days=8)) == list(TASKS)
+    assert due(cache.reader(), 0) == []  # 0: only on demand
+    cache.close()
