@@ -85,3 +85,18 @@ def test_forecast_benchmark():
     out = run("benchmarks.bench_forecast")
     for name in ("ours", "ets", "sarima", "theta", "seasonal_naive"):
         assert re.search(rf"{name}\s+MAPE\s+[\d.]+%\s+MASE [\d.]+", out), out
+
+
+def test_models_benchmark(demo_cache):
+    out = run("benchmarks.bench_models", "--cache", str(demo_cache))
+    for task in ("churn", "clv", "leads", "forecast", "segments"):
+        assert re.search(rf"^{task}\s+[\d.]+\s+([\d.]+|nan)\s+[\d,]+$", out, re.M), out
+    assert re.search(r"all models retrained: [\d.]+ s", out) and re.search(r"scoring .*: [\d.]+ s for [\d,]+", out), out
+    assert re.search(r"plain XGBoost, defaults\s+[\d.]+ s", out) and re.search(r"Random Forest, 200 trees\s+[\d.]+ s", out)
+    assert re.search(r"reasons for [\d,]+ customers: ours [\d.]+ s .* row by row [\d.]+ s", out), out
+
+
+def test_churn_demo_benchmark(demo_cache):
+    out = run("benchmarks.bench_churn_demo", "--cache", str(demo_cache))
+    for name in ("ours", "random forest", "majority class", "recency rule", "oracle"):
+        assert re.search(rf"^{name}.*\s0\.\d{{4}}\s+0\.\d{{4}}$", out, re.M), out

@@ -192,6 +192,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                                          "recency rule": valid_x.recency_days.to_numpy(dtype=float)})
     step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False)
+    step(0.8, f"Scoring: features as of {end}")
     now_x = snapshot(conn, end)
     step(0.85, f"Scoring {len(now_x):,} customers")
     probability = final.predict_proba(now_x)

@@ -288,6 +288,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     s = summarise(frame, "customer", "when", "amount", end - timedelta(days=1))
     bg, gg = fit_bgnbd(s), fit_gamma_gamma(s)
     t = s.table
+    say(0.75, f"Scoring: {len(t):,} customers")
     x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
     weeks = months * 52 / 12
     purchases = bg.expected(weeks, x, t_x, T)
@@ -299,7 +300,6 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     digest = registry.content_hash(json.dumps({**params, "end": str(end)}, sort_keys=True))
     version = registry.version_id("clv", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    say(0.8, f"Scoring {len(t):,} customers")
     rows = []
     for cid, xk, pk, sk, ak, vk in zip(t.index.tolist(), x.tolist(), purchases.tolist(), spend.tolist(),
                                        alive.tolist(), value.tolist(), strict=True):

@@ -176,7 +176,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     report = registry.classifier_report(yv, p, model.importance(), {"rule score": rules / 100})
     step(0.55, f"Refitting on all {len(closed):,} closed leads")
     final = fit(closed[FEATURES], y, seed, families=False)
-    step(0.75, "Scoring the open leads")
+    step(0.75, "Scoring: the open leads")
     open_leads = features(conn, OPEN_LEAD_STATUSES)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     digest = registry.content_hash(final.content(), json.dumps(

@@ -78,8 +78,10 @@ def name_cluster(median: pd.Series, cuts: dict[str, tuple[float, float]]) -> str
     return f"{recency} {newness}{frequency} {spend}"
 
 
-def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7)) -> tuple[np.ndarray, dict[str, Any]]:
-    """Cluster labels for each row of an RFM table, and the model (centres, scaling, k, silhouettes)."""
+def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7),
+            progress: Callable[[], None] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Cluster labels for each row of an RFM table, and the model (centres, scaling, k, silhouettes).
+    ``progress`` is called once k is chosen, before every row is assigned."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -98,6 +100,8 @@ def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7)) -> tuple[np
         fits[k] = km
     k = max(silhouettes, key=lambda kk: (silhouettes[kk], -kk))
     km = fits[k]
+    if progress:
+        progress()
     labels = km.predict(Z)
     return labels, {"k": k, "silhouette": silhouettes, "centres": km.cluster_centers_.tolist(),
                     "mean": mean.tolist(), "std": std.tolist()}
@@ -137,7 +141,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     fm = np.rint((f + m) / 2).astype(int)
     names = [rfm_segment(a, b) for a, b in zip(r.tolist(), fm.tolist(), strict=True)]
     step(0.3, "Clustering")
-    labels, km = cluster(frame, seed)
+    labels, km = cluster(frame, seed, progress=lambda: step(0.6, "Scoring: each customer to its cluster"))
     cuts = {c: (float(frame[c].quantile(1 / 3)), float(frame[c].quantile(2 / 3)))
             for c in ("recency", "frequency", "monetary")}
     clusters: list[dict[str, Any]] = []
