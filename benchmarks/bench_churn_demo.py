@@ -47,7 +47,13 @@ def main() -> None:
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
 
-    from c360_desktop.core.analytics.churn import HORIZON_DAYS, latest_day, snapshot, labels, train_and_score
+    from c360_desktop.core.analytics.churn import (
+        HORIZON_DAYS,
+        labels,
+        latest_day,
+        snapshot,
+        train_and_score,
+    )
     from c360_desktop.core.storage.cache import open_cache
 
     work = Path(tempfile.mkdtemp(prefix="c360-bench-churn-"))

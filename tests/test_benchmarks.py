@@ -93,7 +93,7 @@ def test_models_benchmark(demo_cache):
         assert re.search(rf"^{task}\s+[\d.]+\s+([\d.]+|nan)\s+[\d,]+$", out, re.M), out
     assert re.search(r"all models retrained: [\d.]+ s", out) and re.search(r"scoring .*: [\d.]+ s for [\d,]+", out), out
     assert re.search(r"plain XGBoost, defaults\s+[\d.]+ s", out) and re.search(r"Random Forest, 200 trees\s+[\d.]+ s", out)
-    assert re.search(r"reasons for [\d,]+ customers: ours [\d.]+ s .* row by row [\d.]+ s", out), out
+    assert re.search(r"reasons for [\d,]+ customers: ours exact [\d.]+ s .* ours approximate [\d.]+ s .* row by row \(exact\) [\d.]+ s", out), out
 
 
 def test_churn_demo_benchmark(demo_cache):

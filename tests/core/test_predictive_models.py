@@ -198,3 +198,33 @@ def test_train_all_from_the_cli_records_every_model_and_schedules_by_age(demo_ca
     assert due(cache.reader(), 7, now=datetime.now(UTC) + timedelta(days=8)) == list(TASKS)
     assert due(cache.reader(), 0) == []  # 0: only on demand
     cache.close()
+
+
+def test_large_runs_give_approximate_reasons_that_still_add_up_and_say_so(demo_cache, monkeypatch):
+    import xgboost as xgb
+
+    from c360_desktop.core.analytics import tabular
+    from c360_desktop.core.analytics.churn import train_and_score
+
+    monkeypatch.setattr(tabular, "EXACT_REASON_ROWS", 10)
+    cache = open_cache(demo_cache)
+    result = train_and_score(cache)
+    v = registry.get(cache.reader(), result.model_version)
+    assert v.params["reasons"] == "approximate contributions (Saabas)"
+    rows = cache.reader().execute("SELECT contributions FROM score WHERE model = 'churn' AND deleted_at IS NULL")
+    assert all(len(json.loads(r[0])) == 3 for r in rows)
+    # both kinds of contributions add up to the model's log-odds, row by row
+    from datetime import timedelta
+
+    from c360_desktop.core.analytics.churn import labels, latest_day, snapshot
+
+    at = latest_day(cache.reader()) - timedelta(days=180)
+    x = snapshot(cache.reader(), at)
+    model = tabular.fit(x, labels(cache.reader(), x.index, at), families=False)
+    data = xgb.DMatrix(model.prepared.transform(x), enable_categorical=True)
+    booster = model.model.get_booster()
+    margin = booster.predict(data, output_margin=True)
+    for approx in (False, True):
+        parts = booster.predict(data, pred_contribs=True, approx_contribs=approx)
+        assert np.allclose(parts.sum(axis=1), margin, atol=1e-3)
+    cache.close()

@@ -175,7 +175,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     }
     report = registry.classifier_report(yv, p, model.importance(), {"rule score": rules / 100})
     step(0.55, f"Refitting on all {len(closed):,} closed leads")
-    final = fit(closed[FEATURES], y, seed, families=False)
+    final = fit(closed[FEATURES], y, seed, families=False, params=model.params)  # as validated, on all of them
     step(0.75, "Scoring: the open leads")
     open_leads = features(conn, OPEN_LEAD_STATUSES)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -196,7 +196,8 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     step(0.95, "Saving")
     record = registry.ModelVersion(
         version, "lead", stamp, closed.created_at.min()[:10], closed.created_at.max()[:10], len(closed), FEATURES,
-        {**final.params, "seed": seed, "validation": "newest quarter of closed leads"}, metrics, report,
+        {**final.params, "seed": seed, "validation": "newest quarter of closed leads",
+         "reasons": final.reason_method(len(open_leads))}, metrics, report,
         registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
     with cache.writer() as w:
         from c360_desktop.core.analytics.scores import replace_scores

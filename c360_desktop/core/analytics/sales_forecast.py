@@ -51,7 +51,7 @@ def calendar_regressors(months: pd.DatetimeIndex) -> np.ndarray:
 def monthly_sales(conn: sqlite3.Connection) -> pd.DataFrame:
     """Sales per complete month (rows) for all Jamaica and each parish (columns), in JMD."""
     rows = conn.execute("""
-        SELECT strftime('%Y-%m-01', t.occurred_at), coalesce(c.parish, '?'), sum(t.total_cents) / 100.0
+        SELECT substr(t.occurred_at, 1, 7) || '-01', coalesce(c.parish, '?'), sum(t.total_cents) / 100.0
         FROM "transaction" t JOIN customer c ON c.id = t.customer_id
         WHERE t.deleted_at IS NULL GROUP BY 1, 2""").fetchall()
     if not rows:
@@ -75,7 +75,7 @@ class ForecastResult:
     metrics: dict[str, dict[str, float]]  # all Jamaica's backtest: model -> mape, mase
 
 
-def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: int = 6,
+def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: int = 4,
           progress: Callable[[float, str], None] | None = None,
           cancelled: Callable[[], bool] | None = None) -> ForecastResult:
     from c360_desktop.core.analytics import registry
@@ -84,6 +84,7 @@ def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: in
 
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
+    say(0.0, "Monthly sales from the cache")
     table = monthly_sales(cache.reader())
     series_out: dict[str, Any] = {}
     skipped: dict[str, str] = {}

@@ -18,7 +18,7 @@ import pandas as pd
 TASKS = ("churn", "clv", "leads", "forecast", "segments")
 # the registry's model name for each task
 MODEL_OF = {"churn": "churn", "clv": "clv", "leads": "lead", "forecast": "forecast", "segments": "segments"}
-NEEDS = {"churn": ("sklearn", "xgboost"), "leads": ("sklearn", "xgboost"), "clv": ("scipy",),
+NEEDS = {"churn": ("sklearn", "xgboost"), "leads": ("sklearn", "xgboost"), "clv": ("scipy", "sklearn", "xgboost"),
          "forecast": ("statsmodels",), "segments": ("sklearn",)}
 
 Progress = Callable[[float, str], None]
@@ -106,7 +106,8 @@ def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
                                           "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
         if frame.empty:
             return None
-        end = pd.to_datetime(frame["when"]).max().date()
+        frame["when"] = pd.to_datetime(frame["when"], format="ISO8601")
+        end = frame["when"].max().date()
         return summarise(frame, "customer", "when", "amount", end).table[["frequency", "recency", "T",
                                                                            "monetary_value"]]
     return None  # forecasts are judged by their backtest against actuals, not by a population

@@ -55,9 +55,12 @@ def upgrade() -> None:
         sa.Column("cluster_name", sa.String(length=80), nullable=False),
     )
     op.create_index("ix_customer_segment_cluster", "customer_segment", ["cluster"])
+    # a retrain retires one model's scores and removes those retired before: by model, not a scan
+    op.create_index("ix_score_model_retired", "score", ["model", "deleted_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_score_model_retired", "score")
     op.drop_table("customer_segment")
     op.drop_table("model_drift")
     op.drop_table("model_version")
