@@ -265,7 +265,7 @@ def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
 
 
 HOLDOUT_WEEKS = 26
-FIT_CUSTOMERS = 100_000  # the cache's models are fitted on at most this many customers (a seeded sample)
+FIT_CUSTOMERS = 50_000  # the cache's models are fitted on at most this many customers (a seeded sample)
 REGRESSION_FEATURES = ["frequency", "recency", "T", "monetary_value"]
 
 
@@ -328,8 +328,9 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     pred_n = hbg.expected(HOLDOUT_WEEKS, hx, ht_x, hT)
     pred_spend = pred_n * hgg.expected_spend(hx, hm)
     actual_n, actual_spend = ht["holdout"].to_numpy(float), ht["holdout_amount"].to_numpy(float)
-    first = pd.to_datetime(frame.groupby("customer")["when"].min()).dt.year.reindex(ht.index)
-    cohorts = pd.DataFrame({"cohort": first.to_numpy(), "pred_n": pred_n, "n": actual_n, "pred_spend": pred_spend,
+    # the year each customer first bought: the calibration end less their age (T weeks)
+    first = (pd.Timestamp(cal_end) - pd.to_timedelta(np.rint(hT * 7), unit="D")).year
+    cohorts = pd.DataFrame({"cohort": np.asarray(first), "pred_n": pred_n, "n": actual_n, "pred_spend": pred_spend,
                             "spend": actual_spend}).groupby("cohort").agg(
         customers=("n", "size"), predicted_purchases=("pred_n", "sum"), actual_purchases=("n", "sum"),
         predicted_spend=("pred_spend", "sum"), actual_spend=("spend", "sum")).reset_index()
