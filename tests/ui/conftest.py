@@ -22,4 +22,5 @@ def unique_individual(services, offset=0):
     return services.cache.reader().execute("""
         SELECT c.id, c.display_name, c.primary_phone FROM customer c
         WHERE c.kind = 'individual' AND (SELECT count(*) FROM customer d WHERE d.display_name = c.display_name) = 1
+          AND (SELECT count(DISTINCT p.customer_id) FROM contact_point p WHERE p.value = c.primary_phone) <= 1
         ORDER BY c.id LIMIT 1 OFFSET ?""", (offset,)).fetchone()
