@@ -11,9 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 TASKS = ("churn", "clv", "leads", "forecast", "segments")
 # the registry's model name for each task
@@ -87,6 +88,8 @@ def train(cache: Any, task: str, progress: Progress | None = None,
 # ---- drift -----------------------------------------------------------------------------------
 
 def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
+    import pandas as pd
+
     if model == "churn":
         from c360_desktop.core.analytics.churn import current_features
 

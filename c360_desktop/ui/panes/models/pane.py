@@ -221,7 +221,12 @@ class ModelsPane(QWidget):
         self.schedule.timeout.connect(self.retrain_if_due)
         if services.settings.retrain_every_days > 0 and allowed:
             self.schedule.start()
-        self.refresh()
+        self._loaded = False  # read and drawn when first shown: start-up need not load pyqtgraph
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
 
     # ---- loading ----
 
@@ -232,6 +237,7 @@ class ModelsPane(QWidget):
 
     def refresh(self) -> None:
         """Reload the chosen model's versions (small rows: read on the GUI thread's reader)."""
+        self._loaded = True
         name = self.model.currentData()
         self.versions = registry.versions(self._services.cache.reader(), name)
         self.version.blockSignals(True)
@@ -496,7 +502,7 @@ class ModelsPane(QWidget):
     def _trained(self, result: dict[str, Any]) -> None:
         self.task = None
         self._busy(False, "Trained: " + "; ".join(f"{t} {r['model_version']}" for t, r in result.items()))
-        self.refresh()
+        self._reload()
         self.sig_trained.emit(result)
 
     def _drift_checked(self, found: list[dict[str, Any]]) -> None:
@@ -506,7 +512,14 @@ class ModelsPane(QWidget):
         self._busy(False, "Drift checked: " + (
             "; ".join(f"{d['version']} worst PSI {d['worst']:.2f}" for d in found) or "no model trained yet")
             + (f". Over {threshold:g}: an alert was raised." if shifted else "."))
-        self._show_version()
+        self._reload()
+
+    def _reload(self) -> None:
+        """Redraw now if shown, else when next shown (a scheduled run in the background)."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._loaded = False
 
     def _failed(self, exc: BaseException) -> None:
         self.task = None
