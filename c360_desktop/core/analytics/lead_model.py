@@ -100,6 +100,11 @@ def _describe(feature: str, value: Any) -> str:
     name = READABLE.get(feature, feature.replace("_", " "))
     if feature == "source":
         return f"came by {value}" if value is not None else "source unknown"
+    if feature == "parish" and isinstance(value, str):
+        from c360_desktop.core.jamaica import parish_by_code
+
+        parish = parish_by_code().get(value)
+        return f"parish: {parish.address_name if parish else value}"
     if isinstance(value, float) and np.isnan(value):
         return f"{name}: none"
     if isinstance(value, float) and value.is_integer():
