@@ -289,7 +289,9 @@ def _need_analytics(*modules: str) -> None:
 
     missing = [m for m in modules if find_spec(m) is None]
     if missing:
-        raise CliError(f"this needs {', '.join(missing)}: pip install 'c360-desktop[analytics]'")
+        names = {"sklearn": "scikit-learn"}
+        raise CliError(f"this needs {', '.join(names.get(m, m) for m in missing)}: "
+                       "pip install 'c360-desktop[analytics]'")
 
 
 def cmd_train(args: argparse.Namespace) -> int:

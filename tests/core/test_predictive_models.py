@@ -228,3 +228,17 @@ def test_large_runs_give_approximate_reasons_that_still_add_up_and_say_so(demo_c
         parts = booster.predict(data, pred_contribs=True, approx_contribs=approx)
         assert np.allclose(parts.sum(axis=1), margin, atol=1e-3)
     cache.close()
+
+
+def test_a_base_install_is_told_what_to_install_by_the_names_pip_knows(monkeypatch):
+    import importlib.util
+
+    from c360_desktop.core.analytics import training
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name in ("sklearn", "xgboost") else real(name, *args))
+    assert training.missing_libraries("leads") == ["sklearn", "xgboost"]
+    assert training.missing_libraries("forecast") == []
+    assert training.install_hint(training.missing_libraries("all")) == \
+        "scikit-learn, xgboost (pip install 'c360-desktop[analytics]')"

@@ -25,11 +25,20 @@ NEEDS = {"churn": ("sklearn", "xgboost"), "leads": ("sklearn", "xgboost"), "clv"
 Progress = Callable[[float, str], None]
 
 
+PACKAGE_OF = {"sklearn": "scikit-learn"}  # import name -> the name pip knows
+
+
 def missing_libraries(task: str) -> list[str]:
+    """The modules ``task`` needs that are not installed (import names)."""
     from importlib.util import find_spec
 
     needs = {m for t in (TASKS if task == "all" else (task,)) for m in NEEDS[t]}
     return sorted(m for m in needs if find_spec(m) is None)
+
+
+def install_hint(modules: list[str]) -> str:
+    """'scikit-learn, xgboost (pip install ...)' for a message."""
+    return f"{', '.join(PACKAGE_OF.get(m, m) for m in modules)} (pip install 'c360-desktop[analytics]')"
 
 
 def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from c360_desktop.core.analytics.training import (
     MODEL_OF,
     check_drift,
     due,
+    install_hint,
     missing_libraries,
     train,
 )
@@ -260,7 +261,7 @@ class ModelsPane(QWidget):
             self.summary.setText("")
             self.metrics.setRowCount(0)
             self.empty.setText(f"No {label.lower()} model has been trained on this cache yet. "
-                               + (f"It needs {', '.join(missing)} (pip install 'c360-desktop[analytics]')."
+                               + (f"It needs {install_hint(missing)}."
                                   if missing else "Press Retrain to train one (it runs in the background)."))
             self.pages.setCurrentWidget(self.empty)
             return
@@ -459,7 +460,7 @@ class ModelsPane(QWidget):
             return None
         missing = missing_libraries(task)
         if missing:
-            self.status.setText(f"Retraining needs {', '.join(missing)}: pip install 'c360-desktop[analytics]'")
+            self.status.setText(f"Retraining needs {install_hint(missing)}.")
             return None
         cache = self._services.cache
         threshold = self._services.settings.drift_threshold
