@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+Step = Callable[[float, str], None]
+
 
 class Cancelled(Exception):
     """Raised inside long work when the user cancelled it."""
@@ -39,3 +41,16 @@ class Progress:
         self.message = message
         if self._callback is not None:
             self._callback(self.fraction, message)
+
+
+def checkpoints(progress: Step | None, cancelled: Callable[[], bool] | None, what: str) -> Step:
+    """A step reporter for long work told progress and cancel as plain callables: each step
+    first stops the work (``Cancelled``, saying ``what`` stays as it was) if it was cancelled."""
+    say = progress or (lambda _f, _m: None)
+
+    def step(fraction: float, message: str) -> None:
+        if cancelled and cancelled():
+            raise Cancelled(f"cancelled; {what}")
+        say(fraction, message)
+
+    return step

@@ -159,15 +159,11 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
 
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.tabular import fit
-    from c360_desktop.core.progress import Cancelled
+    from c360_desktop.core.progress import checkpoints
 
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
-
-    def step(fraction: float, message: str) -> None:
-        if cancelled and cancelled():
-            raise Cancelled("churn training cancelled; the previous scores stay")
-        say(fraction, message)
+    step = checkpoints(progress, cancelled, "the previous churn scores stay")
 
     conn = cache.reader()
     end = today or latest_day(conn)

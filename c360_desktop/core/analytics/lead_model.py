@@ -144,15 +144,11 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
 
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.tabular import fit
-    from c360_desktop.core.progress import Cancelled
+    from c360_desktop.core.progress import checkpoints
 
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
-
-    def step(fraction: float, message: str) -> None:
-        if cancelled and cancelled():
-            raise Cancelled("lead training cancelled; the previous scores stay")
-        say(fraction, message)
+    step = checkpoints(progress, cancelled, "the previous lead scores stay")
 
     conn = cache.reader()
     step(0.05, "Features of the closed leads")

@@ -119,15 +119,11 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
                      cancelled: Callable[[], bool] | None = None) -> SegmentResult:
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.churn import latest_day
-    from c360_desktop.core.progress import Cancelled
+    from c360_desktop.core.progress import checkpoints
 
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
-
-    def step(fraction: float, message: str) -> None:
-        if cancelled and cancelled():
-            raise Cancelled("segmentation cancelled; the previous segments stay")
-        say(fraction, message)
+    step = checkpoints(progress, cancelled, "the previous segments stay")
 
     conn = cache.reader()
     end = latest_day(conn)

@@ -72,6 +72,16 @@ def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
             table.setItem(r, c, item)
 
 
+def _two_charts_over_a_table(left: QWidget, right: QWidget, table: QWidget) -> QWidget:
+    page = QWidget()
+    box = QGridLayout(page)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.addWidget(left, 0, 0)
+    box.addWidget(right, 0, 1)
+    box.addWidget(table, 1, 0, 1, 2)
+    return page
+
+
 def _titled(plot: LazyPlot, title: str, x: str, y: str, legend: tuple[int, int] = (-10, 10)) -> Any:
     """The plot cleared, titled and labelled; ``legend``: its offset (negative: from the right/bottom)."""
     item = plot.plot()
@@ -175,24 +185,12 @@ class ModelsPane(QWidget):
         self.cohort_chart, self.cohort_drift = LazyPlot(260), LazyPlot(260)
         self.cohort_table = _table(["First bought", "Customers", "Repeat purchases predicted", "Made",
                                     "Spend predicted (JMD)", "Spent (JMD)"])
-        page = QWidget()
-        box = QGridLayout(page)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.cohort_chart, 0, 0)
-        box.addWidget(self.cohort_drift, 0, 1)
-        box.addWidget(self.cohort_table, 1, 0, 1, 2)
-        self.pages.addWidget(page)
+        self.pages.addWidget(_two_charts_over_a_table(self.cohort_chart, self.cohort_drift, self.cohort_table))
         # segments page
         self.rfm_chart, self.segment_drift = LazyPlot(260), LazyPlot(260)
         self.cluster_table = _table(["Cluster", "Customers", "Median days since a purchase", "Median purchase days",
                                      "Median spend (JMD)", "Median days a customer"])
-        page = QWidget()
-        box = QGridLayout(page)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.rfm_chart, 0, 0)
-        box.addWidget(self.segment_drift, 0, 1)
-        box.addWidget(self.cluster_table, 1, 0, 1, 2)
-        self.pages.addWidget(page)
+        self.pages.addWidget(_two_charts_over_a_table(self.rfm_chart, self.segment_drift, self.cluster_table))
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
