@@ -209,20 +209,25 @@ class AlertPipeline:
 
     @staticmethod
     def _store_alerts(conn: sqlite3.Connection, candidates: list[tuple[Message, Event, NewAlert]]) -> list[NewAlert]:
-        stored = []
-        for m, _ev, a in candidates:
-            before = conn.total_changes
-            conn.execute(
-                "INSERT OR IGNORE INTO alert (id, row_version, updated_at, event_id, customer_id, type, severity, "
-                "title, body, created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (a.id, a.received_at, a.event_id, a.customer_id, a.type, a.severity, a.title, a.body, a.created_at))
-            if conn.total_changes == before:
-                continue  # already stored: a redelivered event
-            conn.execute(
-                "INSERT OR IGNORE INTO alert_local (alert_id, rule_ids, reasons, topic, partition, \"offset\", "
-                "received_at, email_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (a.id, json.dumps(a.rule_ids), json.dumps(a.body.split("\n")), m.topic, m.partition, m.offset,
-                 a.received_at, json.dumps(a.email_to) if a.email_to else None))
-            stored.append(a)
-        return stored
+        # already stored (a redelivered event): left out
+        return [a for m, _ev, a in candidates if store_alert(conn, a, m.topic, m.partition, m.offset)]
+
+
+def store_alert(conn: sqlite3.Connection, a: NewAlert, topic: str, partition: int = -1, offset: int = -1) -> bool:
+    """Inside the caller's transaction: the alert and its local details (where it came from: a
+    Kafka position, or -1 for alerts raised on this desktop). False when that alert id is stored
+    already, in which case nothing is written."""
+    before = conn.total_changes
+    conn.execute(
+        "INSERT OR IGNORE INTO alert (id, row_version, updated_at, event_id, customer_id, type, severity, "
+        "title, body, created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (a.id, a.received_at, a.event_id, a.customer_id, a.type, a.severity, a.title, a.body, a.created_at))
+    if conn.total_changes == before:
+        return False
+    conn.execute(
+        "INSERT OR IGNORE INTO alert_local (alert_id, rule_ids, reasons, topic, partition, \"offset\", "
+        "received_at, email_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (a.id, json.dumps(a.rule_ids), json.dumps(a.body.split("\n")), topic, partition, offset,
+         a.received_at, json.dumps(a.email_to) if a.email_to else None))
+    return True
 

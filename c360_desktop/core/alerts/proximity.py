@@ -7,13 +7,12 @@ and asking again does not repeat it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from c360_desktop.core.alerts.pipeline import ALERT_NAMESPACE, NewAlert
+from c360_desktop.core.alerts.pipeline import ALERT_NAMESPACE, NewAlert, store_alert
 from c360_desktop.core.geo import near
 from c360_desktop.core.storage.cache import Cache
 
@@ -63,15 +62,8 @@ def raise_proximity_alerts(cache: Cache, lat: float, lon: float, radius_km: floa
             alert_id = str(uuid.uuid5(ALERT_NAMESPACE, f"proximity:{h.lead_id}:{now:%Y-%m-%d}"))
             title = f"Hot lead {h.distance_km:.1f} km away: {h.customer_name}"
             body = f"Score {h.score:.0f}. {h.next_action}: {h.next_action_reason}\nNear {place}"
-            before = conn.total_changes
-            conn.execute("INSERT OR IGNORE INTO alert (id, row_version, updated_at, event_id, customer_id, type, "
-                         "severity, title, body, created_at) VALUES (?, 0, ?, ?, ?, ?, 'high', ?, ?, ?)",
-                         (alert_id, stamp, alert_id, h.customer_id, ALERT_TYPE, title, body, stamp))
-            if conn.total_changes == before:
-                continue  # alerted today already
-            conn.execute("INSERT OR IGNORE INTO alert_local (alert_id, rule_ids, reasons, topic, partition, "
-                         "\"offset\", received_at) VALUES (?, ?, ?, 'local:proximity', -1, -1, ?)",
-                         (alert_id, json.dumps(["proximity"]), json.dumps(body.split("\n")), stamp))
-            new.append(NewAlert(alert_id, alert_id, h.customer_id, ALERT_TYPE, "high", title, body, stamp, stamp,
-                                ("proximity",), customer_name=h.customer_name))
+            alert = NewAlert(alert_id, alert_id, h.customer_id, ALERT_TYPE, "high", title, body, stamp, stamp,
+                             ("proximity",), customer_name=h.customer_name)
+            if store_alert(conn, alert, "local:proximity"):  # else alerted today already
+                new.append(alert)
     return new

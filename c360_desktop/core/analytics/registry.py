@@ -199,7 +199,7 @@ def save_drift(cache: Any, v: ModelVersion, values: dict[str, float], threshold:
                now: datetime | None = None) -> str | None:
     """Store a drift check; over ``threshold`` on any feature, raise an alert (once a day per
     version). Returns the alert id when one was raised."""
-    from c360_desktop.core.alerts.pipeline import ALERT_NAMESPACE
+    from c360_desktop.core.alerts.pipeline import ALERT_NAMESPACE, NewAlert, store_alert
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
@@ -214,13 +214,5 @@ def save_drift(cache: Any, v: ModelVersion, values: dict[str, float], threshold:
         title = f"The {v.model} model's customers have changed: retrain it"
         body = (f"{v.version} was trained on data to {v.data_to}. Population stability index over {threshold}: "
                 + ", ".join(f"{f} {x:.2f}" for f, x in shifted[:5]))
-        before = conn.total_changes
-        conn.execute("INSERT OR IGNORE INTO alert (id, row_version, updated_at, event_id, customer_id, type, severity, "
-                     "title, body, created_at) VALUES (?, 0, ?, ?, NULL, ?, 'medium', ?, ?, ?)",
-                     (alert_id, stamp, alert_id, DRIFT_ALERT_TYPE, title, body, stamp))
-        if conn.total_changes == before:
-            return None
-        conn.execute("INSERT OR IGNORE INTO alert_local (alert_id, rule_ids, reasons, topic, partition, \"offset\", "
-                     "received_at) VALUES (?, ?, ?, 'local:models', -1, -1, ?)",
-                     (alert_id, json.dumps(["drift"]), json.dumps([body]), stamp))
-        return alert_id
+        alert = NewAlert(alert_id, alert_id, None, DRIFT_ALERT_TYPE, "medium", title, body, stamp, stamp, ("drift",))
+        return alert_id if store_alert(conn, alert, "local:models") else None  # else: alerted today already
