@@ -289,16 +289,16 @@ def _need_analytics(*modules: str) -> None:
 
     missing = [m for m in modules if find_spec(m) is None]
     if missing:
-        names = {"sklearn": "scikit-learn"}
-        raise CliError(f"this needs {', '.join(names.get(m, m) for m in missing)}: "
+        from c360_desktop.core.analytics.training import PACKAGE_OF
+
+        raise CliError(f"this needs {', '.join(PACKAGE_OF.get(m, m) for m in missing)}: "
                        "pip install 'c360-desktop[analytics]'")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from c360_desktop.core.analytics.training import missing_libraries, train
 
-    if missing_libraries(args.model):
-        _need_analytics(*missing_libraries(args.model))
+    _need_analytics(*missing_libraries(args.model))
     services = _open_services(args)
     try:
         results = train(services.cache, args.model, progress=_stderr_progress().update)
@@ -366,11 +366,13 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 
 def cmd_model_drift(args: argparse.Namespace) -> int:
+    from c360_desktop.core.analytics.registry import DRIFT_THRESHOLD
     from c360_desktop.core.analytics.training import check_drift
 
+    threshold = DRIFT_THRESHOLD if args.threshold is None else args.threshold
     services = _open_services(args)
     try:
-        found = check_drift(services.cache, args.threshold)
+        found = check_drift(services.cache, threshold)
     finally:
         services.close()
     if args.json:
@@ -380,7 +382,7 @@ def cmd_model_drift(args: argparse.Namespace) -> int:
     else:
         for d in found:
             shifted = sorted(d["psi"].items(), key=lambda kv: -kv[1])[:3]
-            flag = "ALERT" if d["worst"] > (args.threshold if args.threshold is not None else 0.25) else "ok"
+            flag = "ALERT" if d["worst"] > threshold else "ok"
             print(f"{d['version']:22s} worst PSI {d['worst']:.3f} {flag:5s} "
                   + ", ".join(f"{f} {x:.3f}" for f, x in shifted))
     return 0

@@ -59,6 +59,12 @@ def parish_by_code() -> dict[str, Parish]:
     return {p.code: p for p in parishes()}
 
 
+def parish_name(code: str | None) -> str | None:
+    """The parish's name as addresses write it ("St. Andrew"), or None for an unknown code."""
+    parish = parish_by_code().get(code or "")
+    return parish.address_name if parish else None
+
+
 @functools.cache
 def towns() -> tuple[Town, ...]:
     return tuple(

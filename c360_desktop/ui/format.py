@@ -25,8 +25,7 @@ def local_date(value: str | datetime | None) -> str:
 
 
 def parish_name(code: str | None) -> str:
-    parish = jamaica.parish_by_code().get(code or "")
-    return parish.address_name if parish else "—"
+    return jamaica.parish_name(code) or "—"
 
 
 def trn_for_role(trn: str | None, role: str) -> str:

@@ -108,10 +108,9 @@ READABLE = {"recency_days": "days since the last purchase", "frequency": "purcha
 def _reason(feature: str, value: Any) -> str:
     name = READABLE.get(feature, feature.replace("_180d", " contacts (180 days)").replace("_", " "))
     if feature == "parish" and isinstance(value, str):
-        from c360_desktop.core.jamaica import parish_by_code
+        from c360_desktop.core.jamaica import parish_name
 
-        parish = parish_by_code().get(value)
-        value = parish.address_name if parish else value
+        value = parish_name(value) or value
     if isinstance(value, float) and feature.endswith("_days"):
         value = f"{value:,.0f}"
     elif isinstance(value, float):

@@ -159,8 +159,8 @@ class BgNbd:
 
 
 def _sample(table: pd.DataFrame, most: int | None, seed: int = 7) -> pd.DataFrame:
-    """At most ``most`` customers, drawn at random (seeded): maximum likelihood on a hundred
-    thousand customers pins four parameters down to well within their sampling error, and each
+    """At most ``most`` customers, drawn at random (seeded): maximum likelihood on fifty thousand
+    customers pins four parameters down to well within their sampling error, and each
     evaluation of the likelihood costs one pass over the customers."""
     if most is None or len(table) <= most:
         return table
@@ -269,6 +269,15 @@ def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
     return out
 
 
+def cache_log(conn: Any) -> pd.DataFrame:
+    """The cache's transactions as a log for ``summarise``: customer, when (parsed once: the
+    cache's stamps are ISO) and amount in JMD."""
+    frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
+                                      "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
+    frame["when"] = pd.to_datetime(frame["when"], format="ISO8601")
+    return frame
+
+
 HOLDOUT_WEEKS = 26
 FIT_CUSTOMERS = 50_000  # the cache's models are fitted on at most this many customers (a seeded sample)
 REGRESSION_FEATURES = ["frequency", "recency", "T", "monetary_value"]
@@ -318,11 +327,9 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     say = progress or (lambda _f, _m: None)
     conn = cache.reader()
     say(0.05, "Reading the transactions")
-    frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
-                                      "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
+    frame = cache_log(conn)
     if frame.empty:
         raise ClvError("the cache has no transactions")
-    frame["when"] = pd.to_datetime(frame["when"], format="ISO8601")  # once: the cache's stamps are ISO
     end = today or (frame["when"].max().date() + timedelta(days=1))
     say(0.2, f"Validating on the last {HOLDOUT_WEEKS} weeks")
     cal_end = end - timedelta(days=1 + 7 * HOLDOUT_WEEKS)

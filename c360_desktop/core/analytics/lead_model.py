@@ -101,10 +101,9 @@ def _describe(feature: str, value: Any) -> str:
     if feature == "source":
         return f"came by {value}" if value is not None else "source unknown"
     if feature == "parish" and isinstance(value, str):
-        from c360_desktop.core.jamaica import parish_by_code
+        from c360_desktop.core.jamaica import parish_name
 
-        parish = parish_by_code().get(value)
-        return f"parish: {parish.address_name if parish else value}"
+        return f"parish: {parish_name(value) or value}"
     if isinstance(value, float) and np.isnan(value):
         return f"{name}: none"
     if isinstance(value, float) and value.is_integer():

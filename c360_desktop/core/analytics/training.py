@@ -97,8 +97,6 @@ def train(cache: Any, task: str, progress: Progress | None = None,
 # ---- drift -----------------------------------------------------------------------------------
 
 def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
-    import pandas as pd
-
     if model == "churn":
         from c360_desktop.core.analytics.churn import current_features
 
@@ -112,13 +110,11 @@ def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
 
         return rfm_features(conn)
     if model == "clv":
-        from c360_desktop.core.analytics.clv import summarise
+        from c360_desktop.core.analytics.clv import cache_log, summarise
 
-        frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
-                                          "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
+        frame = cache_log(conn)
         if frame.empty:
             return None
-        frame["when"] = pd.to_datetime(frame["when"], format="ISO8601")
         end = frame["when"].max().date()
         return summarise(frame, "customer", "when", "amount", end).table[["frequency", "recency", "T",
                                                                            "monetary_value"]]
