@@ -133,12 +133,13 @@ class Classifier:
         X = self.prepared.transform(frame)
         data = xgb.DMatrix(X, enable_categorical=True)
         booster = self.model.get_booster()
-        contrib = booster.predict(data, pred_contribs=True, approx_contribs=len(frame) > EXACT_REASON_ROWS)[:, :-1]
-        margin = np.asarray(booster.predict(data, output_margin=True))
+        parts = booster.predict(data, pred_contribs=True, approx_contribs=len(frame) > EXACT_REASON_ROWS)
+        contrib = parts[:, :-1]
+        margin = parts.sum(axis=1, dtype=float)  # the parts and the bias add up to the log-odds: no second pass
         top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]
-        picked = np.take_along_axis(contrib, top, axis=1)
+        picked = np.take_along_axis(contrib, top, axis=1).astype(float)
         sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
-        points = np.round(scale * (sig(margin.astype(float))[:, None] - sig(margin[:, None] - picked.astype(float))), 1)
+        points = np.round(scale * (sig(margin)[:, None] - sig(margin[:, None] - picked)), 1)
         features = self.prepared.features
         columns = {f: frame[f].tolist() if f in frame.columns else [None] * len(frame) for f in features}
         return [[{"feature": describe(features[j], columns[features[j]][i]), "value": None,
