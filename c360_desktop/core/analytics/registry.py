@@ -178,6 +178,12 @@ def versions(conn: sqlite3.Connection, model: str | None = None) -> list[ModelVe
         f"SELECT {_COLUMNS} FROM model_version {where} ORDER BY trained_at DESC, rowid DESC", params)]
 
 
+def listing(conn: sqlite3.Connection, model: str) -> list[tuple[str, str]]:
+    """(version, trained at) of a model's versions, newest first, without their reports."""
+    return [(v, at) for v, at in conn.execute(
+        "SELECT version, trained_at FROM model_version WHERE model = ? ORDER BY trained_at DESC, rowid DESC", (model,))]
+
+
 def latest(conn: sqlite3.Connection, model: str) -> ModelVersion | None:
     found = versions(conn, model)
     return found[0] if found else None

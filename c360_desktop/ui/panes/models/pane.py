@@ -125,7 +125,7 @@ class ModelsPane(QWidget):
         super().__init__(parent)
         self._services, self._runner = services, runner
         self.task: TaskHandle | None = None
-        self.versions: list[registry.ModelVersion] = []
+        self._current: registry.ModelVersion | None = None  # the version shown, read whole when picked
         self.model = QComboBox()
         for key, label in MODELS:
             self.model.addItem(label, key)
@@ -231,18 +231,17 @@ class ModelsPane(QWidget):
 
     @property
     def current(self) -> registry.ModelVersion | None:
-        k = self.version.currentIndex()
-        return self.versions[k] if 0 <= k < len(self.versions) else None
+        return self._current
 
     def refresh(self) -> None:
-        """Reload the chosen model's versions (small rows: read on the GUI thread's reader)."""
+        """Reload the chosen model's list of versions (names and dates only: each version's
+        report is read when it is picked), on the GUI thread's reader."""
         self._loaded = True
         name = self.model.currentData()
-        self.versions = registry.versions(self._services.cache.reader(), name)
         self.version.blockSignals(True)
         self.version.clear()
-        for v in self.versions:
-            self.version.addItem(f"{v.version} · {v.trained_at[:16]}", v.version)
+        for version, trained_at in registry.listing(self._services.cache.reader(), name):
+            self.version.addItem(f"{version} · {trained_at[:16]}", version)
         self.version.blockSignals(False)
         self._show_version()
 
@@ -252,7 +251,8 @@ class ModelsPane(QWidget):
             self.version.setCurrentIndex(max(0, self.version.findData(version)))
 
     def _show_version(self) -> None:
-        v = self.current
+        chosen = self.version.currentData()
+        self._current = v = registry.get(self._services.cache.reader(), chosen) if chosen else None
         if v is None:
             label = self.model.currentText()
             missing = missing_libraries(TASK_OF[self.model.currentData()])
