@@ -31,6 +31,12 @@ def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
     (focus or pane).setFocus()
 
 
+def refresh_and_bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
+    """For a Go-menu action: the pane's data read again (its ``refresh()``), then brought forward."""
+    pane.refresh()  # type: ignore[attr-defined]
+    bring_forward(pane, focus)
+
+
 class MainWindow(QMainWindow):
     sig_open_cache_requested = Signal()
     """The user asked to open another cache file."""

@@ -11,16 +11,10 @@ class ReviewPlugin(Plugin):
     ORDER = 45
 
     def register(self, context: PluginContext) -> None:
+        from c360_desktop.ui.main_window import refresh_and_bring_forward
         from c360_desktop.ui.panes.review.pane import ReviewPane
 
         pane = ReviewPane(context.services, context.runner)
         pane.sig_customer_requested.connect(context.open_customer)
         context.add_pane(pane, "Identity review", "review_pane", area="bottom", visible=False)
-        context.add_action("Identity &review", "F6", lambda: _show(pane), menu="Go")
-
-
-def _show(pane) -> None:  # type: ignore[no-untyped-def]
-    from c360_desktop.ui.main_window import bring_forward
-
-    pane.refresh()
-    bring_forward(pane, pane)
+        context.add_action("Identity &review", "F6", lambda: refresh_and_bring_forward(pane), menu="Go")
