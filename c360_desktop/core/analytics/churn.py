@@ -84,7 +84,7 @@ def labels(conn: sqlite3.Connection, customers: pd.Index, as_of: date, horizon: 
 def latest_day(conn: sqlite3.Connection) -> date:
     (newest,) = conn.execute('SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
     if not newest:
-        raise ValueError("the cache has no transactions to learn churn from")
+        raise ValueError("the cache has no transactions to learn from")
     return datetime.fromisoformat(newest).date() + timedelta(days=1)
 
 
