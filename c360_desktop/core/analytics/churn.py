@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.purchases import PurchaseLog, day_number
+
 CHANNELS = ("call", "email", "sms", "social", "support", "visit", "whatsapp")
 HORIZON_DAYS = 180
 
@@ -34,27 +36,27 @@ def _ts(d: date) -> str:
     return f"{d:%Y-%m-%d} 00:00:00"
 
 
-def snapshot(conn: sqlite3.Connection, as_of: date) -> pd.DataFrame:
-    """Features of the customers active in the year before ``as_of``, from what came before it."""
-    t0, y1 = _ts(as_of), _ts(as_of - timedelta(days=365))
-    d90, d180 = _ts(as_of - timedelta(days=90)), _ts(as_of - timedelta(days=180))
-    tx = pd.DataFrame(conn.execute("""
-        SELECT customer_id,
-               julianday(?) - julianday(max(occurred_at)) AS recency_days,
-               count(DISTINCT date(occurred_at)) AS frequency,
-               sum(total_cents) / 100.0 AS monetary,
-               julianday(?) - julianday(min(occurred_at)) AS tenure_days,
-               count(DISTINCT CASE WHEN occurred_at >= ? THEN date(occurred_at) END) AS purchases_90d,
-               count(DISTINCT CASE WHEN occurred_at >= ? AND occurred_at < ? THEN date(occurred_at) END)
-                   AS purchases_prev_90d,
-               coalesce(sum(CASE WHEN occurred_at >= ? THEN total_cents END), 0) / 100.0 AS spend_90d,
-               coalesce(sum(CASE WHEN occurred_at >= ? AND occurred_at < ? THEN total_cents END), 0) / 100.0
-                   AS spend_prev_90d
-        FROM "transaction" WHERE deleted_at IS NULL AND occurred_at < ?
-        GROUP BY customer_id HAVING max(occurred_at) >= ?""",
-        (t0, t0, d90, d180, d90, d90, d180, d90, t0, y1)).fetchall(),
-        columns=["customer_id", "recency_days", "frequency", "monetary", "tenure_days", "purchases_90d",
-                 "purchases_prev_90d", "spend_90d", "spend_prev_90d"]).set_index("customer_id")
+def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = None) -> pd.DataFrame:
+    """Features of the customers active in the year before ``as_of``, from what came before it.
+    ``log``: the cache's purchases already read (a training run reads them once for all its
+    snapshots); else they are read here."""
+    log = log if log is not None else PurchaseLog.read(conn)
+    t0_day = day_number(as_of)
+    t0, d90, d180 = _ts(as_of), _ts(as_of - timedelta(days=90)), _ts(as_of - timedelta(days=180))
+    before = log.window(None, t0_day)
+    recent = log.window(t0_day - 90, t0_day)
+    previous = log.window(t0_day - 180, t0_day - 90)
+    active = before.last >= t0_day - 365
+    tx = pd.DataFrame({
+        "recency_days": (t0_day - before.last[active]).astype(float),
+        "frequency": before.days[active],
+        "monetary": before.spend[active],
+        "tenure_days": (t0_day - before.first[active]).astype(float),
+        "purchases_90d": recent.days[active],
+        "purchases_prev_90d": previous.days[active],
+        "spend_90d": recent.spend[active],
+        "spend_prev_90d": previous.spend[active],
+    }, index=pd.Index(log.customers[active], name="customer_id"))
     tx["avg_order"] = tx.monetary / tx.frequency.clip(lower=1)
     channel_cols = ", ".join(f"sum(channel = '{c}') AS {c}_180d" for c in CHANNELS)
     inter = pd.DataFrame(conn.execute(f"""
@@ -73,12 +75,13 @@ def snapshot(conn: sqlite3.Connection, as_of: date) -> pd.DataFrame:
     return out.sort_index()
 
 
-def labels(conn: sqlite3.Connection, customers: pd.Index, as_of: date, horizon: int = HORIZON_DAYS) -> np.ndarray:
+def labels(conn: sqlite3.Connection, customers: pd.Index, as_of: date, horizon: int = HORIZON_DAYS,
+           log: PurchaseLog | None = None) -> np.ndarray:
     """1 for each customer with no purchase in the ``horizon`` days from ``as_of``."""
-    bought = {c for (c,) in conn.execute(
-        'SELECT DISTINCT customer_id FROM "transaction" WHERE deleted_at IS NULL AND occurred_at >= ? '
-        "AND occurred_at < ?", (_ts(as_of), _ts(as_of + timedelta(days=horizon))))}
-    return np.array([0 if c in bought else 1 for c in customers], dtype=int)
+    log = log if log is not None else PurchaseLog.read(conn)
+    start = day_number(as_of)
+    bought = pd.Series(log.bought_between(start, start + horizon), index=log.customers)
+    return np.where(bought.reindex(customers, fill_value=False).to_numpy(dtype=bool), 0, 1)
 
 
 def latest_day(conn: sqlite3.Connection) -> date:
@@ -143,15 +146,16 @@ def random_forest_baseline(train_x: pd.DataFrame, train_y: np.ndarray, test_x: p
     return np.asarray(forest.predict_proba(codes(test_x))[:, 1])
 
 
-def current_features(conn: sqlite3.Connection) -> pd.DataFrame:
+def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
     """Today's population, as the model would score it (for drift checks)."""
-    return snapshot(conn, latest_day(conn))
+    return snapshot(conn, latest_day(conn), log)
 
 
 def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                     progress: Callable[[float, str], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None) -> ChurnResult:
-    """Train on the cache (time-based split), validate, then score every active customer."""
+                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> ChurnResult:
+    """Train on the cache (time-based split), validate, then score every active customer.
+    ``log``: the cache's purchases, when the caller has read them already."""
     import time
 
     from sklearn.metrics import roc_auc_score
@@ -169,10 +173,11 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     valid_at = end - timedelta(days=HORIZON_DAYS)
     train_at = valid_at - timedelta(days=HORIZON_DAYS)
     step(0.05, f"Features as of {train_at} and {valid_at}")
-    train_x = snapshot(conn, train_at)
-    train_y = labels(conn, train_x.index, train_at)
-    valid_x = snapshot(conn, valid_at)
-    valid_y = labels(conn, valid_x.index, valid_at)
+    log = log if log is not None else PurchaseLog.read(conn)
+    train_x = snapshot(conn, train_at, log)
+    train_y = labels(conn, train_x.index, train_at, log=log)
+    valid_x = snapshot(conn, valid_at, log)
+    valid_y = labels(conn, valid_x.index, valid_at, log=log)
     if len(train_x) < 50 or len(np.unique(train_y)) < 2 or len(np.unique(valid_y)) < 2:
         raise ValueError("too little history to learn churn: a year and a half of purchases is needed")
     step(0.2, f"Training on {len(train_x):,} customers")
@@ -198,7 +203,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False, params=model.params)  # as validated, on newer data
     step(0.8, f"Scoring: features as of {end}")
-    now_x = snapshot(conn, end)
+    now_x = snapshot(conn, end, log)
     step(0.85, f"Scoring {len(now_x):,} customers")
     probability = final.predict_proba(now_x)
     reasons = final.reasons(now_x, _reason)

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.purchases import PurchaseLog, day_date
+
 UNITS = {"week": 7.0, "day": 1.0}
 
 
@@ -84,9 +86,23 @@ def summarise(transactions: pd.DataFrame, customer: str, when: str, amount: str 
     origin = int(days.min())
     key, where = np.unique(codes.astype(np.int64) * 10_000_000 + (days - origin), return_inverse=True)
     day_amount = np.bincount(where.ravel(), weights=amounts, minlength=len(key))
-    day_code, day = key // 10_000_000, key % 10_000_000 + origin
+    return _summary(np.asarray(customers, dtype=object), key // 10_000_000, key % 10_000_000 + origin, day_amount,
+                    calibration_end, holdout_end, unit)
+
+
+def summarise_log(log: PurchaseLog, calibration_end: date, holdout_end: date | None = None,
+                  unit: str = "week") -> Summary:
+    """``summarise`` for the cache's purchases, already one row per customer and day."""
+    if log.empty:
+        raise ClvError("there are no transactions")
+    return _summary(log.customers, log.code, log.day, log.cents / 100.0, calibration_end, holdout_end, unit)
+
+
+def _summary(customers: np.ndarray, day_code: np.ndarray, day: np.ndarray, day_amount: np.ndarray,
+             calibration_end: date, holdout_end: date | None, unit: str) -> Summary:
+    """The summary from one row per customer and day (code, day number, amount), sorted by code then day."""
     starts = np.flatnonzero(np.r_[True, day_code[1:] != day_code[:-1]])  # each customer's first day row
-    first_of = np.repeat(day[starts], np.diff(np.r_[starts, len(key)]))  # that first day, on every row
+    first_of = np.repeat(day[starts], np.diff(np.r_[starts, len(day_code)]))  # that first day, on every row
     cal_end_day = int(np.datetime64(calibration_end, "D").astype(np.int64))
     scale = UNITS[unit]
     known_code = day_code[starts][day[starts] <= cal_end_day]
@@ -269,15 +285,6 @@ def report(summary: Summary, with_spend: bool = True) -> dict[str, Any]:
     return out
 
 
-def cache_log(conn: Any) -> pd.DataFrame:
-    """The cache's transactions as a log for ``summarise``: customer, when (parsed once: the
-    cache's stamps are ISO) and amount in JMD."""
-    frame = pd.DataFrame(conn.execute('SELECT customer_id, occurred_at, total_cents / 100.0 FROM "transaction" '
-                                      "WHERE deleted_at IS NULL").fetchall(), columns=["customer", "when", "amount"])
-    frame["when"] = pd.to_datetime(frame["when"], format="ISO8601")
-    return frame
-
-
 HOLDOUT_WEEKS = 26
 FIT_CUSTOMERS = 50_000  # the cache's models are fitted on at most this many customers (a seeded sample)
 REGRESSION_FEATURES = ["frequency", "recency", "T", "monetary_value"]
@@ -308,7 +315,7 @@ def regression_holdout(table: pd.DataFrame, seed: int = 7) -> np.ndarray:
 
 
 def score_cache(cache: Any, today: date | None = None, months: int = 12,
-                progress: Callable[[float, str], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[float, str], None] | None = None, log: PurchaseLog | None = None) -> dict[str, Any]:
     """Fit both models on the cache's transactions and score every customer who has bought: the
     expected spend over the next ``months`` (expected purchases x expected spend per purchase),
     with the three quantities behind it as reasons and the model version.
@@ -327,13 +334,13 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     say = progress or (lambda _f, _m: None)
     conn = cache.reader()
     say(0.05, "Reading the transactions")
-    frame = cache_log(conn)
-    if frame.empty:
+    log = log if log is not None else PurchaseLog.read(conn)
+    if log.empty:
         raise ClvError("the cache has no transactions")
-    end = today or (frame["when"].max().date() + timedelta(days=1))
+    end = today or (day_date(log.newest_day()) + timedelta(days=1))
     say(0.2, f"Validating on the last {HOLDOUT_WEEKS} weeks")
     cal_end = end - timedelta(days=1 + 7 * HOLDOUT_WEEKS)
-    hs = summarise(frame, "customer", "when", "amount", cal_end, holdout_end=end - timedelta(days=1))
+    hs = summarise_log(log, cal_end, holdout_end=end - timedelta(days=1))
     hbg, hgg = fit_bgnbd(hs, FIT_CUSTOMERS, quick=True), fit_gamma_gamma(hs, FIT_CUSTOMERS, quick=True)
     ht = hs.table
     hx, ht_x, hT, hm = (ht[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
@@ -362,7 +369,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     # the regression is used only where it predicted the held-out spend clearly better (2% lower error)
     use_regression = metrics["regression"]["mae_spend"] < 0.98 * metrics["ours"]["mae_spend"]
     say(0.5, "Fitting on all the transactions")
-    s = summarise(frame, "customer", "when", "amount", end - timedelta(days=1))
+    s = summarise_log(log, end - timedelta(days=1))
     bg, gg = fit_bgnbd(s, FIT_CUSTOMERS, quick=True), fit_gamma_gamma(s, FIT_CUSTOMERS, quick=True)
     t = s.table
     say(0.75, f"Scoring: {len(t):,} customers")
@@ -375,8 +382,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     chosen = "BG/NBD x Gamma-Gamma"
     if use_regression:
         say(0.8, "Scoring: the regression, fitted on the last year")
-        past = summarise(frame, "customer", "when", "amount", end - timedelta(days=1 + round(7 * weeks)),
-                         holdout_end=end - timedelta(days=1))
+        past = summarise_log(log, end - timedelta(days=1 + round(7 * weeks)), holdout_end=end - timedelta(days=1))
         value = np.maximum(fit_spend_regression(past.table).predict(t[REGRESSION_FEATURES].to_numpy(float)), 0.0)
         chosen = "gradient-boosted regression (it predicted the held-out spend better)"
     params = {"bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
@@ -400,7 +406,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     report = {"kind": "clv", "cohorts": cohorts.round(2).to_dict(orient="records"), "holdout_weeks": HOLDOUT_WEEKS,
               "validation_parameters": {"bgnbd": [hbg.r, hbg.alpha, hbg.a, hbg.b], "gamma_gamma": [hgg.p, hgg.q, hgg.v]}}
     record = registry.ModelVersion(
-        version, "clv", stamp, str(pd.to_datetime(frame["when"]).min().date()), str(end - timedelta(days=1)), len(t),
+        version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
         ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
         registry.reference(t[["frequency", "recency", "T", "monetary_value"]]), digest, len(rows),
         round(time.perf_counter() - started, 2))

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.purchases import PurchaseLog, day_date
+
 TOTAL = "All Jamaica"
 
 
@@ -48,20 +50,21 @@ def calendar_regressors(months: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-def monthly_sales(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Sales per complete month (rows) for all Jamaica and each parish (columns), in JMD."""
-    rows = conn.execute("""
-        SELECT substr(t.occurred_at, 1, 7) || '-01', coalesce(c.parish, '?'), sum(t.total_cents) / 100.0
-        FROM "transaction" t JOIN customer c ON c.id = t.customer_id
-        WHERE t.deleted_at IS NULL GROUP BY 1, 2""").fetchall()
-    if not rows:
+def monthly_sales(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
+    """Sales per complete month (rows) for all Jamaica and each parish (columns), in JMD
+    (``log``: the cache's purchases, when read already)."""
+    log = log if log is not None else PurchaseLog.read(conn)
+    if log.empty:
         raise ValueError("the cache has no transactions to forecast")
-    frame = pd.DataFrame(rows, columns=["month", "parish", "sales"])
+    parish_of = dict(conn.execute("SELECT id, coalesce(parish, '?') FROM customer"))
+    parish = pd.Series(log.customers).map(parish_of)  # NaN: a customer the cache does not hold
+    known = parish.notna().to_numpy()[log.code]
+    frame = pd.DataFrame({"month": log.day[known].astype("datetime64[D]").astype("datetime64[M]"),
+                          "parish": parish.to_numpy()[log.code[known]], "sales": log.cents[known] / 100.0})
     table = frame.pivot_table(index="month", columns="parish", values="sales", aggfunc="sum", fill_value=0.0)
-    table.index = pd.DatetimeIndex(pd.to_datetime(table.index), freq=None)
+    table.index = pd.DatetimeIndex(table.index, freq=None)
     table = table.asfreq("MS", fill_value=0.0)
-    (newest,) = conn.execute('SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
-    last = datetime.fromisoformat(newest).date()
+    last = day_date(log.newest_day())
     if (pd.Timestamp(last) + pd.Timedelta(days=1)).month == last.month:  # the newest month is not over
         table = table.iloc[:-1]
     table.insert(0, TOTAL, table.sum(axis=1))
@@ -77,7 +80,7 @@ class ForecastResult:
 
 def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: int = 4,
           progress: Callable[[float, str], None] | None = None,
-          cancelled: Callable[[], bool] | None = None) -> ForecastResult:
+          cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> ForecastResult:
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.forecast import forecast
     from c360_desktop.core.progress import Cancelled
@@ -85,7 +88,7 @@ def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: in
     started = time.perf_counter()
     say = progress or (lambda _f, _m: None)
     say(0.0, "Monthly sales from the cache")
-    table = monthly_sales(cache.reader())
+    table = monthly_sales(cache.reader(), log)
     series_out: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     names = list(table.columns)

@@ -18,11 +18,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from c360_desktop.core.analytics.purchases import PurchaseLog, day_number
 
 # (name, recency scores, frequency-and-monetary scores): the first that fits wins
 RFM_GRID = [
@@ -40,16 +42,17 @@ RFM_GRID = [
 ]
 
 
-def rfm_table(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    """Recency (days), frequency (purchase days), monetary (JMD) and tenure of every buyer before ``as_of``."""
-    frame = pd.DataFrame(conn.execute("""
-        SELECT customer_id, julianday(?) - julianday(max(occurred_at)), count(DISTINCT date(occurred_at)),
-               sum(total_cents) / 100.0, julianday(?) - julianday(min(occurred_at))
-        FROM "transaction" t WHERE deleted_at IS NULL AND occurred_at < ?
-          AND EXISTS (SELECT 1 FROM customer c WHERE c.id = t.customer_id AND c.deleted_at IS NULL)
-        GROUP BY customer_id""", (as_of, as_of, as_of)).fetchall(),
-        columns=["customer_id", "recency", "frequency", "monetary", "tenure"]).set_index("customer_id")
-    return frame.sort_index()
+def rfm_table(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = None) -> pd.DataFrame:
+    """Recency (days), frequency (purchase days), monetary (JMD) and tenure of every buyer before
+    ``as_of`` (``log``: the cache's purchases, when read already)."""
+    log = log if log is not None else PurchaseLog.read(conn)
+    at = day_number(as_of)
+    before = log.window(None, at)
+    live = {c for (c,) in conn.execute("SELECT id FROM customer WHERE deleted_at IS NULL")}
+    keep = (before.days > 0) & np.fromiter((c in live for c in log.customers), dtype=bool, count=len(log))
+    return pd.DataFrame({"recency": (at - before.last[keep]).astype(float), "frequency": before.days[keep],
+                         "monetary": before.spend[keep], "tenure": (at - before.first[keep]).astype(float)},
+                        index=pd.Index(log.customers[keep], name="customer_id"))
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> np.ndarray:
@@ -116,7 +119,7 @@ class SegmentResult:
 
 
 def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> SegmentResult:
+                     cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> SegmentResult:
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.churn import latest_day
     from c360_desktop.core.progress import checkpoints
@@ -128,7 +131,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     conn = cache.reader()
     end = latest_day(conn)
     step(0.05, "Recency, frequency and spend of every buyer")
-    frame = rfm_table(conn, f"{end:%Y-%m-%d} 00:00:00")
+    frame = rfm_table(conn, end, log)
     if len(frame) < 20:
         raise ValueError(f"too few buying customers to segment: {len(frame)}")
     r = quintile_scores(frame.recency, higher_is_better=False)
@@ -178,7 +181,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     return SegmentResult(version, len(rows), {k: int(v) for k, v in rfm_counts.items()}, clusters)
 
 
-def current_features(conn: sqlite3.Connection) -> pd.DataFrame:
+def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
     from c360_desktop.core.analytics.churn import latest_day
 
-    return rfm_table(conn, f"{latest_day(conn):%Y-%m-%d} 00:00:00")
+    return rfm_table(conn, latest_day(conn), log)

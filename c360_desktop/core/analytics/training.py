@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from c360_desktop.core.analytics.purchases import PurchaseLog
+
 TASKS = ("churn", "clv", "leads", "forecast", "segments")
 # the registry's model name for each task
 MODEL_OF = {"churn": "churn", "clv": "clv", "leads": "lead", "forecast": "forecast", "segments": "segments"}
@@ -41,11 +43,12 @@ def install_hint(modules: list[str]) -> str:
     return f"{', '.join(PACKAGE_OF.get(m, m) for m in modules)} (pip install 'c360-desktop[analytics]')"
 
 
-def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None) -> dict[str, Any]:
+def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None,
+         log: PurchaseLog | None) -> dict[str, Any]:
     if task == "churn":
         from c360_desktop.core.analytics.churn import train_and_score
 
-        r = train_and_score(cache, progress=progress, cancelled=cancelled)
+        r = train_and_score(cache, progress=progress, cancelled=cancelled, log=log)
         return {"model_version": r.model_version, "trained_as_of": r.trained_as_of,
                 "validated_as_of": r.validated_as_of, "validation": r.metrics, "scored": r.scored}
     if task == "leads":
@@ -57,16 +60,16 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
     if task == "clv":
         from c360_desktop.core.analytics.clv import score_cache
 
-        return score_cache(cache, progress=progress)
+        return score_cache(cache, progress=progress, log=log)
     if task == "forecast":
         from c360_desktop.core.analytics.sales_forecast import train as train_forecast
 
-        fr = train_forecast(cache, progress=progress, cancelled=cancelled)
+        fr = train_forecast(cache, progress=progress, cancelled=cancelled, log=log)
         return {"model_version": fr.model_version, "series": fr.series, "validation": fr.metrics}
     if task == "segments":
         from c360_desktop.core.analytics.segments import train_and_assign
 
-        sr = train_and_assign(cache, progress=progress, cancelled=cancelled)
+        sr = train_and_assign(cache, progress=progress, cancelled=cancelled, log=log)
         return {"model_version": sr.model_version, "customers": sr.customers, "rfm": sr.rfm,
                 "clusters": sr.clusters}
     raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
@@ -75,7 +78,9 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
 def train(cache: Any, task: str, progress: Progress | None = None,
           cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Train ``task`` (or every task for "all", lead scores after churn so next best actions see
-    the new risk). Returns each task's summary by name."""
+    the new risk; the cache's purchases are read once for all of them). Returns each task's
+    summary by name."""
+    from c360_desktop.core.analytics.purchases import PurchaseLog
     from c360_desktop.core.progress import Cancelled
 
     say = progress or (lambda _f, _m: None)
@@ -83,6 +88,10 @@ def train(cache: Any, task: str, progress: Progress | None = None,
     if task != "all" and task not in TASKS:
         raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
     out: dict[str, Any] = {}
+    log = None
+    if task == "all":
+        say(0.0, "Reading the purchases")
+        log = PurchaseLog.read(cache.reader())
     for k, name in enumerate(tasks):
         if cancelled and cancelled():
             raise Cancelled(f"training cancelled before {name}; finished: {', '.join(out) or 'none'}")
@@ -90,17 +99,17 @@ def train(cache: Any, task: str, progress: Progress | None = None,
         def part(fraction: float, message: str, k: int = k, name: str = name) -> None:
             say((k + fraction) / len(tasks), f"{name}: {message}")
 
-        out[name] = _one(cache, name, part, cancelled)
+        out[name] = _one(cache, name, part, cancelled, log)
     return out
 
 
 # ---- drift -----------------------------------------------------------------------------------
 
-def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
+def _current(conn: sqlite3.Connection, model: str, log: PurchaseLog) -> pd.DataFrame | None:
     if model == "churn":
         from c360_desktop.core.analytics.churn import current_features
 
-        return current_features(conn)
+        return current_features(conn, log)
     if model == "lead":
         from c360_desktop.core.analytics.lead_model import current_features as lead_features
 
@@ -108,16 +117,14 @@ def _current(conn: sqlite3.Connection, model: str) -> pd.DataFrame | None:
     if model == "segments":
         from c360_desktop.core.analytics.segments import current_features as rfm_features
 
-        return rfm_features(conn)
+        return rfm_features(conn, log)
     if model == "clv":
-        from c360_desktop.core.analytics.clv import cache_log, summarise
+        from c360_desktop.core.analytics.clv import summarise_log
+        from c360_desktop.core.analytics.purchases import day_date
 
-        frame = cache_log(conn)
-        if frame.empty:
+        if log.empty:
             return None
-        end = frame["when"].max().date()
-        return summarise(frame, "customer", "when", "amount", end).table[["frequency", "recency", "T",
-                                                                           "monetary_value"]]
+        return summarise_log(log, day_date(log.newest_day())).table[["frequency", "recency", "T", "monetary_value"]]
     return None  # forecasts are judged by their backtest against actuals, not by a population
 
 
@@ -125,15 +132,18 @@ def check_drift(cache: Any, threshold: float | None = None, now: datetime | None
     """PSI per feature of each model's latest version against today's population; stored, and an
     alert raised for a version over ``threshold``."""
     from c360_desktop.core.analytics import registry
+    from c360_desktop.core.analytics.purchases import PurchaseLog
 
     limit = registry.DRIFT_THRESHOLD if threshold is None else threshold
     conn = cache.reader()
     out = []
+    log: PurchaseLog | None = None
     for model in ("churn", "lead", "clv", "segments"):
         v = registry.latest(conn, model)
         if v is None or not v.reference:
             continue
-        frame = _current(conn, model)
+        log = log if log is not None else PurchaseLog.read(conn)
+        frame = _current(conn, model, log)
         if frame is None or frame.empty:
             continue
         values = registry.psi(v.reference, frame)

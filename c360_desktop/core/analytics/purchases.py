@@ -1,0 +1,118 @@
+"""The cache's purchases read once, as arrays, for every model of a training run.
+
+Churn (three point-in-time snapshots and two sets of labels), lifetime value (two summaries),
+segments and the monthly sales forecasts all look at the same ten million transactions of a large
+cache. Each used to ask SQLite for its own aggregate, and SQLite parses every timestamp again each
+time (14 s per churn snapshot on a million customers); read once into integer arrays, a snapshot
+is a few vectorised passes. The read itself asks SQLite for one row per customer with their days
+and amounts concatenated, which is half the cost of fetching ten million Python tuples.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+_EPOCH = date(1970, 1, 1)
+# CAST(julianday(t) - 0.5 AS INTEGER) is the Julian day number of t's calendar date; 1970-01-01's is this
+_EPOCH_JDN = 2440587
+
+
+def day_number(d: date) -> int:
+    """Days since 1970-01-01."""
+    return (d - _EPOCH).days
+
+
+def day_date(n: int) -> date:
+    return _EPOCH + timedelta(days=int(n))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Each customer's purchase days in a window [lo, hi): how many, what they spent (JMD),
+    the first and the last (day numbers, -1 where there was none)."""
+
+    days: np.ndarray
+    spend: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+
+@dataclass(frozen=True)
+class PurchaseLog:
+    """One row per customer and day they bought, sorted by customer then day (purchases on one
+    day count as one, as every model here counts them), with the day's total in cents."""
+
+    customers: np.ndarray  # customer id of each code, in id order
+    code: np.ndarray  # per row: the customer's code (index into customers)
+    day: np.ndarray  # per row: days since 1970-01-01
+    cents: np.ndarray  # per row: the day's spend, GCT included
+    starts: np.ndarray  # each customer's first row; a customer's rows are starts[c]:starts[c + 1]
+
+    @classmethod
+    def read(cls, conn: sqlite3.Connection) -> PurchaseLog:
+        """Every live transaction of the cache (those of retired customers too: each model says
+        whom it keeps)."""
+        rows = conn.execute(f"""
+            SELECT customer_id, count(*),
+                   group_concat(CAST(julianday(occurred_at) - 0.5 AS INTEGER) - {_EPOCH_JDN}),
+                   group_concat(total_cents)
+            FROM "transaction" WHERE deleted_at IS NULL GROUP BY customer_id ORDER BY customer_id""").fetchall()
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(np.zeros(0, dtype=object), empty, empty, empty, np.zeros(1, dtype=np.int64))
+        customers = np.array([r[0] for r in rows], dtype=object)
+        counts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        days = np.fromstring(",".join([r[2] for r in rows]), dtype=np.int64, sep=",")
+        cents = np.fromstring(",".join([str(r[3]) for r in rows]), dtype=np.int64, sep=",")
+        del rows
+        codes = np.repeat(np.arange(len(customers), dtype=np.int64), counts)
+        origin = int(days.min())
+        span = int(days.max()) - origin + 1
+        key, where = np.unique(codes * span + (days - origin), return_inverse=True)
+        day_cents = np.bincount(where.ravel(), weights=cents.astype(np.float64), minlength=len(key))
+        code = key // span
+        starts = np.searchsorted(code, np.arange(len(customers) + 1))
+        return cls(customers, code, key % span + origin, np.rint(day_cents).astype(np.int64), starts)
+
+    def __len__(self) -> int:
+        return len(self.customers)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.code) == 0
+
+    def window(self, lo: int | None, hi: int | None) -> Window:
+        """Per customer, their purchase days from day ``lo`` (inclusive) to ``hi`` (exclusive);
+        None leaves that side open."""
+        inside = np.ones(len(self.day), dtype=bool)
+        if lo is not None:
+            inside &= self.day >= lo
+        if hi is not None:
+            inside &= self.day < hi
+        n = len(self.customers)
+        codes = self.code[inside]
+        days = np.bincount(codes, minlength=n)
+        spend = np.bincount(codes, weights=self.cents[inside], minlength=n) / 100.0
+        last = np.full(n, -1, dtype=np.int64)
+        first = np.full(n, -1, dtype=np.int64)
+        if len(codes):
+            # rows are sorted by customer then day: a customer's first and last rows in the window
+            # are where the code changes
+            boundary = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+            picked_days = self.day[inside]
+            first[codes[boundary]] = picked_days[boundary]
+            ends = np.r_[boundary[1:] - 1, len(codes) - 1]
+            last[codes[ends]] = picked_days[ends]
+        return Window(days, spend, first, last)
+
+    def bought_between(self, lo: int, hi: int) -> np.ndarray:
+        """Whether each customer bought on a day in [lo, hi)."""
+        inside = (self.day >= lo) & (self.day < hi)
+        return np.bincount(self.code[inside], minlength=len(self.customers)) > 0
+
+    def newest_day(self) -> int:
+        return int(self.day.max())
