@@ -54,3 +54,27 @@ def test_training_validates_on_a_later_period_and_scores_with_reasons(demo_cache
     assert conn.execute("SELECT count(*) FROM score WHERE model = 'churn' AND deleted_at IS NULL").fetchone()[0] \
         == result.scored
     cache.close()
+
+
+def test_reasons_are_the_json_the_360_view_reads(demo_cache):
+    """Reasons are put together as text for speed: each must be what json.dumps gives for its
+    list, with the row's own values and text that needs escaping kept intact."""
+    from c360_desktop.core.analytics.churn import _reason, latest_day
+    from c360_desktop.core.analytics.tabular import fit
+
+    cache = open_cache(demo_cache)
+    at = latest_day(cache.reader()) - timedelta(days=180)
+    x = snapshot(cache.reader(), at)
+    model = fit(x, labels(cache.reader(), x.index, at), families=False)
+    sample = x.iloc[:500]
+    for text in model.reasons(sample, _reason):
+        reasons = json.loads(text)
+        assert json.dumps(reasons) == text and len(reasons) == 3
+        assert all(isinstance(r["contribution"], float) and r["value"] is None for r in reasons)
+        assert all(r["feature"].partition(": ")[2] for r in reasons)  # "purchase days: 7"
+    odd = model.reasons(sample.iloc[:3], lambda f, v: f'{f} "{v}" \\ café')
+    for text, (_, row) in zip(odd, sample.iloc[:3].iterrows(), strict=True):
+        for r in json.loads(text):
+            feature = r["feature"].split(" ")[0]
+            assert r["feature"] == f'{feature} "{row[feature]}" \\ café'
+    cache.close()

@@ -7,6 +7,7 @@ from datetime import date
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +115,20 @@ def test_lifetime_values_on_the_cache_reach_the_360_view(demo_cache):
     assert clv.model_version.startswith("clv-") and clv.value > 0
     assert "purchases expected in the next 12 months" in clv.contributions[0].feature
     cache.close()
+
+
+def test_reasons_are_the_json_the_360_view_reads():
+    """The reasons are written as text for speed: they must be exactly what json.dumps gives."""
+    from c360_desktop.core.analytics.clv import reasons_json
+
+    x = np.array([0.0, 3.0, 12.0])
+    texts = reasons_json(x, np.array([0.04, 2.345, 11.0]), np.array([1234.5, 99999.123, 5.0]),
+                         np.array([1.0, 0.3333, 0.999]), 12, by_regression=True)
+    for text, xk in zip(texts, x, strict=True):
+        reasons = json.loads(text)
+        assert json.dumps(reasons) == text
+        assert len(reasons) == 4 and all(set(r) == {"feature", "value", "contribution"} for r in reasons)
+        assert ("unknown until a second purchase" in reasons[3]["feature"]) == (xk == 0)
+    assert json.loads(texts[1])[1] == {"feature": "purchases expected in the next 12 months: 2.3", "value": None,
+                                       "contribution": 2.35}
+    assert len(json.loads(reasons_json(x, x, x, x, 12, by_regression=False)[0])) == 3

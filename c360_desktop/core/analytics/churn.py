@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -212,8 +211,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
          "rows": len(valid_x), "seed": seed}, sort_keys=True))
     version = registry.version_id("churn", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    rows = [(str(uuid.uuid4()), cid, version, float(pk), stamp, json.dumps(r))
-            for cid, pk, r in zip(now_x.index.tolist(), probability.tolist(), reasons, strict=True)]
+    rows = list(zip(now_x.index.tolist(), probability.tolist(), reasons, strict=True))
     step(0.95, "Saving")
     record = registry.ModelVersion(
         version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
@@ -224,7 +222,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     with cache.writer() as w:
         from c360_desktop.core.analytics.scores import replace_scores
 
-        replace_scores(w, "churn", stamp, rows)
+        replace_scores(w, "churn", version, stamp, rows)
         registry.record(w, record)
         from c360_desktop.core.leads import refresh_lead_ranks
 

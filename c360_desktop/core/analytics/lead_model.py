@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -191,8 +190,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
         for k, cid in enumerate(open_leads.customer_id.tolist()):
             if cid not in best or score[k] > score[best[cid]]:
                 best[cid] = k
-        rows = [(str(uuid.uuid4()), cid, version, float(score[k]), stamp, json.dumps(reasons[k]))
-                for cid, k in best.items()]
+        rows = [(cid, float(score[k]), reasons[k]) for cid, k in best.items()]
     step(0.95, "Saving")
     record = registry.ModelVersion(
         version, "lead", stamp, closed.created_at.min()[:10], closed.created_at.max()[:10], len(closed), FEATURES,
@@ -203,7 +201,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
         from c360_desktop.core.analytics.scores import replace_scores
         from c360_desktop.core.leads import refresh_lead_ranks
 
-        replace_scores(w, "lead", stamp, rows)
+        replace_scores(w, "lead", version, stamp, rows)
         registry.record(w, record)
         refresh_lead_ranks(w)
     say(1.0, "Done")

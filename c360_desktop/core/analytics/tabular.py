@@ -44,7 +44,9 @@ class Prepared:
     def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
         for c in self.numeric:
-            out[c] = pd.to_numeric(frame[c], errors="coerce")
+            column = frame[c]
+            out[c] = column if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column) \
+                else pd.to_numeric(column, errors="coerce")
         for name, columns in self.families.items():
             out[name] = out[columns].sum(axis=1, min_count=1)
         for c, cats in self.categorical.items():
@@ -59,6 +61,10 @@ class Prepared:
 def prepare(frame: pd.DataFrame, families: bool = True) -> Prepared:
     numeric, categorical = [], {}
     for c in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) \
+                and frame[c].notna().any():
+            numeric.append(c)  # numbers already (the cache's features): no text to look through
+            continue
         values = pd.to_numeric(frame[c], errors="coerce")
         present = frame[c].notna() & (frame[c].astype(str).str.strip() != "")
         if present.any() and values[present].notna().mean() >= 0.98:
@@ -118,8 +124,9 @@ class Classifier:
         return b"".join(bytes(m.get_booster().save_raw("json")) for m in (self.model, *self.others))
 
     def reasons(self, frame: pd.DataFrame, describe: Callable[[str, Any], str], n: int = 3,
-                scale: float = 100.0) -> list[list[dict[str, Any]]]:
-        """Each row's ``n`` strongest reasons, in points of ``scale`` x probability: the model's
+                scale: float = 100.0) -> list[str]:
+        """Each row's ``n`` strongest reasons, in points of ``scale`` x probability, as the JSON
+        the score table keeps (a list of {"feature", "value", "contribution"}): the model's
         probability with all its features against the probability without that feature's part of
         the log-odds ("no purchase in 94 days: +18 points"). ``describe(feature, value)`` words it.
 
@@ -128,6 +135,8 @@ class Classifier:
         split's change in the prediction credited to its feature), which also add up to the
         log-odds and cost a thirtieth as much: exact values for a million customers would take
         minutes on a laptop. ``reason_method`` says which a run used."""
+        import json
+
         import xgboost as xgb
 
         X = self.prepared.transform(frame)
@@ -141,10 +150,22 @@ class Classifier:
         sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
         points = np.round(scale * (sig(margin)[:, None] - sig(margin[:, None] - picked)), 1)
         features = self.prepared.features
-        columns = {f: frame[f].tolist() if f in frame.columns else [None] * len(frame) for f in features}
-        return [[{"feature": describe(features[j], columns[features[j]][i]), "value": None,
-                  "contribution": float(pts)} for j, pts in zip(row.tolist(), prow.tolist(), strict=True)]
-                for i, (row, prow) in enumerate(zip(top, points, strict=True))]
+        columns = [frame[f].tolist() if f in frame.columns else [None] * len(frame) for f in features]
+        # A million rows: each (feature, value) is worded once, and each row's JSON is the same
+        # text json.dumps gives for its list of reasons (tested), put together without a
+        # dictionary per reason.
+        worded: dict[tuple[int, Any], str] = {}
+
+        def word(j: int, value: Any) -> str:
+            key = (j, value)
+            text = worded.get(key)
+            if text is None:
+                text = worded[key] = json.dumps(describe(features[j], value))
+            return text
+
+        return ["[" + ", ".join(f'{{"feature": {word(j, columns[j][i])}, "value": null, "contribution": {pts!r}}}'
+                                for j, pts in zip(row, prow, strict=True)) + "]"
+                for i, (row, prow) in enumerate(zip(top.tolist(), points.tolist(), strict=True))]
 
 
 class _Platt:
