@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.churn import labels, snapshot, train_and_score
@@ -72,6 +73,9 @@ def test_reasons_are_the_json_the_360_view_reads(demo_cache):
         assert json.dumps(reasons) == text and len(reasons) == 3
         assert all(isinstance(r["contribution"], float) and r["value"] is None for r in reasons)
         assert all(r["feature"].partition(": ")[2] for r in reasons)  # "purchase days: 7"
+    probability, texts = model.score(sample, _reason)  # one pass of the main model for both
+    assert texts == model.reasons(sample, _reason)
+    assert np.allclose(probability, model.predict_proba(sample), atol=1e-6)
     odd = model.reasons(sample.iloc[:3], lambda f, v: f'{f} "{v}" \\ café')
     for text, (_, row) in zip(odd, sample.iloc[:3].iterrows(), strict=True):
         for r in json.loads(text):

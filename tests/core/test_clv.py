@@ -45,6 +45,18 @@ def test_bgnbd_and_gamma_gamma_match_the_published_parameters(cdnow):
     assert gg.v == pytest.approx(15.44, abs=0.01)
 
 
+def test_a_fit_started_near_the_answer_finds_the_same_answer(cdnow):
+    """The cache's final CLV fit starts from its validation fit: a start elsewhere than the
+    defaults must still reach the published maximum."""
+    from c360_desktop.core.analytics.clv import BgNbd, GammaGamma
+
+    s = summarise(cdnow, "id", "date", "amount", date(1997, 9, 30))
+    bg = fit_bgnbd(s, quick=True, near=BgNbd(0.4, 3.0, 1.2, 4.0, 0.0))
+    assert (bg.r, bg.alpha, bg.a, bg.b) == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=0.002)
+    gg = fit_gamma_gamma(s, quick=True, near=GammaGamma(4.0, 5.0, 10.0, 0.0))
+    assert (gg.p, gg.q, gg.v) == pytest.approx((6.25, 3.74, 15.44), abs=0.02)
+
+
 def test_nothing_after_the_calibration_end_leaks_into_the_summary(cdnow):
     """Purchases after the calibration end change the holdout count only: a leak would move
     frequency, recency, age or spend."""

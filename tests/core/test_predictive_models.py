@@ -242,3 +242,24 @@ def test_a_base_install_is_told_what_to_install_by_the_names_pip_knows(monkeypat
     assert training.missing_libraries("forecast") == []
     assert training.install_hint(training.missing_libraries("all")) == \
         "scikit-learn, xgboost (pip install 'c360-desktop[analytics]')"
+
+
+def test_train_all_ranks_the_lead_queue_with_the_new_churn_risk_even_when_the_lead_model_fails(demo_cache):
+    """Retrain all leaves the queue's ranking to the lead model, which runs after churn; when it
+    cannot train, the queue is still ranked again with the new churn risk."""
+    from c360_desktop.core.analytics.training import train
+
+    conn = sqlite3.connect(demo_cache)
+    conn.execute("UPDATE lead SET status = 'new' WHERE status = 'lost'")
+    conn.execute("DELETE FROM cache_meta WHERE key = 'lead_ranks_at'")
+    conn.commit()
+    conn.close()
+    cache = open_cache(demo_cache)
+    with pytest.raises(ValueError, match="too few closed leads"):
+        train(cache, "all")
+    conn = cache.reader()
+    assert registry.latest(conn, "churn") is not None and registry.latest(conn, "lead") is None
+    (ranked_at,) = conn.execute("SELECT value FROM cache_meta WHERE key = 'lead_ranks_at'").fetchone()
+    (scored_at,) = conn.execute("SELECT max(scored_at) FROM score WHERE model = 'churn'").fetchone()
+    assert ranked_at >= scored_at
+    cache.close()

@@ -152,9 +152,11 @@ def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -
 
 def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                     progress: Callable[[float, str], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> ChurnResult:
+                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None,
+                    rank_leads: bool = True) -> ChurnResult:
     """Train on the cache (time-based split), validate, then score every active customer.
-    ``log``: the cache's purchases, when the caller has read them already."""
+    ``log``: the cache's purchases, when the caller has read them already. ``rank_leads``: rank
+    the lead queue again with the new risk (off when the lead model runs next and ranks it)."""
     import time
 
     from sklearn.metrics import roc_auc_score
@@ -204,8 +206,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step(0.8, f"Scoring: features as of {end}")
     now_x = snapshot(conn, end, log)
     step(0.85, f"Scoring {len(now_x):,} customers")
-    probability = final.predict_proba(now_x)
-    reasons = final.reasons(now_x, _reason)
+    probability, reasons = final.score(now_x, _reason)
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
          "rows": len(valid_x), "seed": seed}, sort_keys=True))
@@ -226,6 +227,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
         registry.record(w, record)
         from c360_desktop.core.leads import refresh_lead_ranks
 
-        refresh_lead_ranks(w)  # next best actions use churn risk
+        if rank_leads:
+            refresh_lead_ranks(w)  # next best actions use churn risk
     say(1.0, "Done")
     return ChurnResult(version, str(train_at), str(valid_at), metrics, len(rows))

@@ -191,9 +191,10 @@ _PRECISE = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 40_000}
 _QUICK = {"xatol": 1e-5, "fatol": 1e-5, "maxiter": 2_000, "maxfev": 3_000}
 
 
-def fit_bgnbd(summary: Summary, most: int | None = None, quick: bool = False) -> BgNbd:
+def fit_bgnbd(summary: Summary, most: int | None = None, quick: bool = False, near: BgNbd | None = None) -> BgNbd:
     """Maximum-likelihood BG/NBD parameters (searched in logs, so they stay positive), on at most
-    ``most`` customers (all by default)."""
+    ``most`` customers (all by default). ``near``: a fit on nearly the same data (the validation
+    fit, 26 weeks shorter), to search from instead of the two default starts."""
     from scipy.optimize import minimize
 
     t = _sample(summary.table, most)
@@ -208,7 +209,9 @@ def fit_bgnbd(summary: Summary, most: int | None = None, quick: bool = False) ->
         return value if math.isfinite(value) else 1e300
 
     best = None
-    for start in ([0.0, 0.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 1.0]):
+    starts = [np.log([near.r, near.alpha, near.a, near.b]).tolist()] if near else \
+        [[0.0, 0.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 1.0]]
+    for start in starts:
         res = minimize(cost, np.array(start), method="Nelder-Mead", options=_QUICK if quick else _PRECISE)
         res = minimize(cost, res.x, method="BFGS", options={"gtol": 1e-6 if quick else 1e-9})
         if best is None or res.fun < best.fun:
@@ -244,7 +247,8 @@ class GammaGamma:
         return np.asarray(np.where(x > 0, weight * population + (1 - weight) * m, population))
 
 
-def fit_gamma_gamma(summary: Summary, most: int | None = None, quick: bool = False) -> GammaGamma:
+def fit_gamma_gamma(summary: Summary, most: int | None = None, quick: bool = False,
+                    near: GammaGamma | None = None) -> GammaGamma:
     from scipy.optimize import minimize
 
     t = _sample(summary.table, most)
@@ -257,7 +261,8 @@ def fit_gamma_gamma(summary: Summary, most: int | None = None, quick: bool = Fal
         value = -gamma_gamma_log_likelihood(np.exp(log_params), x, m)
         return value if math.isfinite(value) else 1e300
 
-    res = minimize(cost, np.zeros(3), method="Nelder-Mead", options=_QUICK if quick else _PRECISE)
+    start = np.log([near.p, near.q, near.v]) if near else np.zeros(3)
+    res = minimize(cost, start, method="Nelder-Mead", options=_QUICK if quick else _PRECISE)
     res = minimize(cost, res.x, method="BFGS", options={"gtol": 1e-6 if quick else 1e-9})
     p, q, v = np.exp(res.x)
     return GammaGamma(float(p), float(q), float(v), float(-res.fun))
@@ -392,7 +397,8 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     use_regression = metrics["regression"]["mae_spend"] < 0.98 * metrics["ours"]["mae_spend"]
     say(0.5, "Fitting on all the transactions")
     s = summarise_log(log, end - timedelta(days=1))
-    bg, gg = fit_bgnbd(s, FIT_CUSTOMERS, quick=True), fit_gamma_gamma(s, FIT_CUSTOMERS, quick=True)
+    bg = fit_bgnbd(s, FIT_CUSTOMERS, quick=True, near=hbg)
+    gg = fit_gamma_gamma(s, FIT_CUSTOMERS, quick=True, near=hgg)
     t = s.table
     regression = None
     if use_regression:

@@ -184,8 +184,8 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     version = registry.version_id("lead", digest)
     rows = []
     if len(open_leads):
-        score = np.round(100 * final.predict_proba(open_leads[FEATURES]), 1)
-        reasons = final.reasons(open_leads[FEATURES], _describe)
+        probability, reasons = final.score(open_leads[FEATURES], _describe)
+        score = np.round(100 * probability, 1)
         best: dict[str, int] = {}  # a customer's lead score: their most promising open lead
         for k, cid in enumerate(open_leads.customer_id.tolist()):
             if cid not in best or score[k] > score[best[cid]]:

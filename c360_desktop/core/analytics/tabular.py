@@ -95,11 +95,23 @@ class Classifier:
         return np.asarray(np.mean([m.predict_proba(X)[:, 1] for m in (self.model, *self.others)], axis=0))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.raw(frame)
+        return self._calibrated(self.raw(frame))
+
+    def _calibrated(self, raw: np.ndarray) -> np.ndarray:
         if not self.calibrators:
             return raw
         # isotonic steps would tie scores the model ranks apart: a hair of the raw score keeps the order
         return np.clip(np.mean([c.predict(raw) for c in self.calibrators], axis=0) + 1e-6 * raw, 0.0, 1.0)
+
+    def score(self, frame: pd.DataFrame, describe: Callable[[str, Any], str], n: int = 3,
+              scale: float = 100.0) -> tuple[np.ndarray, list[str]]:
+        """``predict_proba`` and ``reasons`` together, with one pass of the main model: its
+        contributions add up to its log-odds, so its probability needs no prediction of its own."""
+        X = self.prepared.transform(frame)
+        parts = self._parts(X)
+        margin = parts.sum(axis=1, dtype=float)
+        raws = [1.0 / (1.0 + np.exp(-margin)), *(m.predict_proba(X)[:, 1] for m in self.others)]
+        return self._calibrated(np.asarray(np.mean(raws, axis=0))), self._worded(frame, parts, describe, n, scale)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each feature's contribution to each row's log-odds (XGBoost's pred_contribs)."""
@@ -135,14 +147,20 @@ class Classifier:
         split's change in the prediction credited to its feature), which also add up to the
         log-odds and cost a thirtieth as much: exact values for a million customers would take
         minutes on a laptop. ``reason_method`` says which a run used."""
-        import json
+        return self._worded(frame, self._parts(self.prepared.transform(frame)), describe, n, scale)
 
+    def _parts(self, X: pd.DataFrame) -> np.ndarray:
+        """The main model's contributions to each row's log-odds, the bias last (see ``reasons``)."""
         import xgboost as xgb
 
-        X = self.prepared.transform(frame)
         data = xgb.DMatrix(X, enable_categorical=True)
-        booster = self.model.get_booster()
-        parts = booster.predict(data, pred_contribs=True, approx_contribs=len(frame) > EXACT_REASON_ROWS)
+        return np.asarray(self.model.get_booster().predict(data, pred_contribs=True,
+                                                           approx_contribs=len(X) > EXACT_REASON_ROWS))
+
+    def _worded(self, frame: pd.DataFrame, parts: np.ndarray, describe: Callable[[str, Any], str], n: int,
+                scale: float) -> list[str]:
+        import json
+
         contrib = parts[:, :-1]
         margin = parts.sum(axis=1, dtype=float)  # the parts and the bias add up to the log-odds: no second pass
         top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]

@@ -44,11 +44,11 @@ def install_hint(modules: list[str]) -> str:
 
 
 def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None,
-         log: PurchaseLog | None) -> dict[str, Any]:
+         log: PurchaseLog | None, leads_follow: bool = False) -> dict[str, Any]:
     if task == "churn":
         from c360_desktop.core.analytics.churn import train_and_score
 
-        r = train_and_score(cache, progress=progress, cancelled=cancelled, log=log)
+        r = train_and_score(cache, progress=progress, cancelled=cancelled, log=log, rank_leads=not leads_follow)
         return {"model_version": r.model_version, "trained_as_of": r.trained_as_of,
                 "validated_as_of": r.validated_as_of, "validation": r.metrics, "scored": r.scored}
     if task == "leads":
@@ -99,7 +99,15 @@ def train(cache: Any, task: str, progress: Progress | None = None,
         def part(fraction: float, message: str, k: int = k, name: str = name) -> None:
             say((k + fraction) / len(tasks), f"{name}: {message}")
 
-        out[name] = _one(cache, name, part, cancelled, log)
+        try:
+            out[name] = _one(cache, name, part, cancelled, log, leads_follow=task == "all")
+        except BaseException:
+            if name == "leads" and "churn" in out:  # the queue was left for the lead model to rank
+                from c360_desktop.core.leads import refresh_lead_ranks
+
+                with cache.writer() as w:
+                    refresh_lead_ranks(w)
+            raise
     return out
 
 
