@@ -146,8 +146,7 @@ def main() -> None:
     row_by_row = time.perf_counter() - t0
     today = snapshot(conn, at)
     t0 = time.perf_counter()
-    model.predict_proba(today)
-    model.reasons(today, _reason)
+    model.score(today, _reason)
     model_only = time.perf_counter() - t0
     print(f"churn model alone on today's {len(today):,} customers (probabilities and reasons, in memory): "
           f"{model_only:.1f} s")

@@ -45,7 +45,7 @@ def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = No
     before = log.window(None, t0_day)
     recent = log.window(t0_day - 90, t0_day)
     previous = log.window(t0_day - 180, t0_day - 90)
-    active = before.last >= t0_day - 365
+    active = (before.last >= t0_day - 365) & log.live
     tx = pd.DataFrame({
         "recency_days": (t0_day - before.last[active]).astype(float),
         "frequency": before.days[active],
@@ -66,9 +66,8 @@ def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = No
         GROUP BY customer_id""", (d90, t0, d180)).fetchall(),
         columns=["customer_id", *(f"{c}_180d" for c in CHANNELS), "sentiment_180d", "complaints_90d"]
     ).set_index("customer_id")
-    who = pd.DataFrame(conn.execute("SELECT id, parish, kind FROM customer WHERE deleted_at IS NULL").fetchall(),
-                       columns=["customer_id", "parish", "kind"]).set_index("customer_id")
-    out = tx.join(inter, how="left").join(who, how="inner")
+    out = tx.join(inter, how="left")
+    out["parish"], out["kind"] = log.parish[active], log.kind[active]
     counts = [f"{c}_180d" for c in CHANNELS] + ["complaints_90d"]
     out[counts] = out[counts].fillna(0)
     return out.sort_index()

@@ -51,11 +51,17 @@ class PurchaseLog:
     day: np.ndarray  # per row: days since 1970-01-01
     cents: np.ndarray  # per row: the day's spend, GCT included
     starts: np.ndarray  # each customer's first row; a customer's rows are starts[c]:starts[c + 1]
+    # per customer, from the customer table: whether the cache holds them, whether they are live
+    # (not retired by a merge or deleted), their parish and kind (None where not known)
+    known: np.ndarray
+    live: np.ndarray
+    parish: np.ndarray
+    kind: np.ndarray
 
     @classmethod
     def read(cls, conn: sqlite3.Connection) -> PurchaseLog:
         """Every live transaction of the cache (those of retired customers too: each model says
-        whom it keeps)."""
+        whom it keeps), and who each customer is."""
         rows = conn.execute(f"""
             SELECT customer_id, count(*),
                    group_concat(CAST(julianday(occurred_at) - 0.5 AS INTEGER) - {_EPOCH_JDN}),
@@ -63,7 +69,9 @@ class PurchaseLog:
             FROM "transaction" WHERE deleted_at IS NULL GROUP BY customer_id ORDER BY customer_id""").fetchall()
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
-            return cls(np.zeros(0, dtype=object), empty, empty, empty, np.zeros(1, dtype=np.int64))
+            none = np.zeros(0, dtype=object)
+            return cls(none, empty, empty, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=bool),
+                       np.zeros(0, dtype=bool), none, none)
         customers = np.array([r[0] for r in rows], dtype=object)
         counts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         days = np.fromstring(",".join([r[2] for r in rows]), dtype=np.int64, sep=",")
@@ -76,7 +84,15 @@ class PurchaseLog:
         day_cents = np.bincount(where.ravel(), weights=cents.astype(np.float64), minlength=len(key))
         code = key // span
         starts = np.searchsorted(code, np.arange(len(customers) + 1))
-        return cls(customers, code, key % span + origin, np.rint(day_cents).astype(np.int64), starts)
+        import pandas as pd
+
+        who = pd.DataFrame(conn.execute("SELECT id, deleted_at IS NULL, parish, kind FROM customer").fetchall(),
+                           columns=["id", "live", "parish", "kind"]).set_index("id").reindex(customers)
+        known = who["live"].notna().to_numpy()
+        return cls(customers, code, key % span + origin, np.rint(day_cents).astype(np.int64), starts, known,
+                   who["live"].fillna(0).to_numpy().astype(bool),
+                   who["parish"].astype(object).where(who["parish"].notna(), None).to_numpy(dtype=object),
+                   who["kind"].astype(object).where(who["kind"].notna(), None).to_numpy(dtype=object))
 
     def __len__(self) -> int:
         return len(self.customers)

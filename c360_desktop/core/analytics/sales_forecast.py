@@ -56,11 +56,10 @@ def monthly_sales(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> p
     log = log if log is not None else PurchaseLog.read(conn)
     if log.empty:
         raise ValueError("the cache has no transactions to forecast")
-    parish_of = dict(conn.execute("SELECT id, coalesce(parish, '?') FROM customer"))
-    parish = pd.Series(log.customers).map(parish_of)  # NaN: a customer the cache does not hold
-    known = parish.notna().to_numpy()[log.code]
+    parish = np.where(pd.isna(log.parish), "?", log.parish)
+    known = log.known[log.code]  # a customer the cache does not hold is nobody's sale
     frame = pd.DataFrame({"month": log.day[known].astype("datetime64[D]").astype("datetime64[M]"),
-                          "parish": parish.to_numpy()[log.code[known]], "sales": log.cents[known] / 100.0})
+                          "parish": parish[log.code[known]], "sales": log.cents[known] / 100.0})
     table = frame.pivot_table(index="month", columns="parish", values="sales", aggfunc="sum", fill_value=0.0)
     table.index = pd.DatetimeIndex(table.index, freq=None)
     table = table.asfreq("MS", fill_value=0.0)

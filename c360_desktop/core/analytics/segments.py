@@ -48,8 +48,7 @@ def rfm_table(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = N
     log = log if log is not None else PurchaseLog.read(conn)
     at = day_number(as_of)
     before = log.window(None, at)
-    live = {c for (c,) in conn.execute("SELECT id FROM customer WHERE deleted_at IS NULL")}
-    keep = (before.days > 0) & np.fromiter((c in live for c in log.customers), dtype=bool, count=len(log))
+    keep = (before.days > 0) & log.live
     return pd.DataFrame({"recency": (at - before.last[keep]).astype(float), "frequency": before.days[keep],
                          "monetary": before.spend[keep], "tenure": (at - before.first[keep]).astype(float)},
                         index=pd.Index(log.customers[keep], name="customer_id"))
