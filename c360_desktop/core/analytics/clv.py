@@ -400,15 +400,14 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     bg = fit_bgnbd(s, FIT_CUSTOMERS, quick=True, near=hbg)
     gg = fit_gamma_gamma(s, FIT_CUSTOMERS, quick=True, near=hgg)
     t = s.table
+    weeks = months * 52 / 12
     regression = None
     if use_regression:
         say(0.7, "Fitting the regression on the last year")
-        past = summarise_log(log, end - timedelta(days=1 + round(7 * months * 52 / 12)),
-                             holdout_end=end - timedelta(days=1))
+        past = summarise_log(log, end - timedelta(days=1 + round(7 * weeks)), holdout_end=end - timedelta(days=1))
         regression = fit_spend_regression(past.table)
     say(0.8, f"Scoring: {len(t):,} customers")
     x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
-    weeks = months * 52 / 12
     purchases = bg.expected(weeks, x, t_x, T)
     alive = bg.alive(x, t_x, T)
     spend = gg.expected_spend(x, m)
