@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from c360_desktop.core.analytics.purchases import PurchaseLog, day_number
+from c360_desktop.core.analytics.purchases import PurchaseLog, day_date, day_number
 
 CHANNELS = ("call", "email", "sms", "social", "support", "visit", "whatsapp")
 HORIZON_DAYS = 180
@@ -82,7 +82,13 @@ def labels(conn: sqlite3.Connection, customers: pd.Index, as_of: date, horizon: 
     return np.where(bought.reindex(customers, fill_value=False).to_numpy(dtype=bool), 0, 1)
 
 
-def latest_day(conn: sqlite3.Connection) -> date:
+def latest_day(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> date:
+    """The day after the newest purchase (from ``log`` when the caller has read it: no scan of
+    the transactions again)."""
+    if log is not None:
+        if log.empty:
+            raise ValueError("the cache has no transactions to learn from")
+        return day_date(log.newest_day()) + timedelta(days=1)
     (newest,) = conn.execute('SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
     if not newest:
         raise ValueError("the cache has no transactions to learn from")
@@ -146,7 +152,7 @@ def random_forest_baseline(train_x: pd.DataFrame, train_y: np.ndarray, test_x: p
 
 def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
     """Today's population, as the model would score it (for drift checks)."""
-    return snapshot(conn, latest_day(conn), log)
+    return snapshot(conn, latest_day(conn, log), log)
 
 
 def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
@@ -169,11 +175,11 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step = checkpoints(progress, cancelled, "the previous churn scores stay")
 
     conn = cache.reader()
-    end = today or latest_day(conn)
+    log = log if log is not None else PurchaseLog.read(conn)
+    end = today or latest_day(conn, log)
     valid_at = end - timedelta(days=HORIZON_DAYS)
     train_at = valid_at - timedelta(days=HORIZON_DAYS)
     step(0.05, f"Features as of {train_at} and {valid_at}")
-    log = log if log is not None else PurchaseLog.read(conn)
     train_x = snapshot(conn, train_at, log)
     train_y = labels(conn, train_x.index, train_at, log=log)
     valid_x = snapshot(conn, valid_at, log)

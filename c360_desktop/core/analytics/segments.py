@@ -128,7 +128,8 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     step = checkpoints(progress, cancelled, "the previous segments stay")
 
     conn = cache.reader()
-    end = latest_day(conn)
+    log = log if log is not None else PurchaseLog.read(conn)
+    end = latest_day(conn, log)
     step(0.05, "Recency, frequency and spend of every buyer")
     frame = rfm_table(conn, end, log)
     if len(frame) < 20:
@@ -183,4 +184,4 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
 def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
     from c360_desktop.core.analytics.churn import latest_day
 
-    return rfm_table(conn, latest_day(conn), log)
+    return rfm_table(conn, latest_day(conn, log), log)
