@@ -73,6 +73,17 @@ def test_reasons_are_the_json_the_360_view_reads(demo_cache):
         assert json.dumps(reasons) == text and len(reasons) == 3
         assert all(isinstance(r["contribution"], float) and r["value"] is None for r in reasons)
         assert all(r["feature"].partition(": ")[2] for r in reasons)  # "purchase days: 7"
+    # put together column by column: the same as worded one row at a time from its contributions
+    contrib, margin = model.contributions(sample), model.model.predict(model.prepared.transform(sample),
+                                                                       output_margin=True)
+    for k, text in enumerate(model.reasons(sample, _reason)[:50]):
+        top = contrib.iloc[k].abs().sort_values(ascending=False, kind="stable").index[:3]
+        expected = [{"feature": _reason(f, sample.iloc[k][f]), "value": None, "contribution": round(
+            100 * (1 / (1 + np.exp(-margin[k])) - 1 / (1 + np.exp(-(margin[k] - contrib.iloc[k][f])))), 1) + 0.0}
+            for f in top]
+        assert [r["feature"] for r in json.loads(text)] == [e["feature"] for e in expected]
+        assert np.allclose([r["contribution"] for r in json.loads(text)], [e["contribution"] for e in expected],
+                           atol=0.051)
     probability, texts = model.score(sample, _reason)  # one pass of the main model for both
     assert texts == model.reasons(sample, _reason)
     assert np.allclose(probability, model.predict_proba(sample), atol=1e-6)

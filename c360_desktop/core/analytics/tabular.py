@@ -160,31 +160,38 @@ class Classifier:
     def _worded(self, frame: pd.DataFrame, parts: np.ndarray, describe: Callable[[str, Any], str], n: int,
                 scale: float) -> list[str]:
         import json
+        from itertools import repeat
 
         contrib = parts[:, :-1]
         margin = parts.sum(axis=1, dtype=float)  # the parts and the bias add up to the log-odds: no second pass
         top = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :n]
         picked = np.take_along_axis(contrib, top, axis=1).astype(float)
         sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
-        points = np.round(scale * (sig(margin)[:, None] - sig(margin[:, None] - picked)), 1)
+        points = np.round(scale * (sig(margin)[:, None] - sig(margin[:, None] - picked)), 1) + 0.0  # no "-0.0"
+        # A million rows are put together column by column, without a Python step per row: each
+        # reason's feature text comes from its distinct values (each worded once), its points
+        # from their distinct values, and the row's JSON (the same text json.dumps gives for its
+        # list of reasons, tested) from whole columns of text joined element by element.
         features = self.prepared.features
-        columns = [frame[f].tolist() if f in frame.columns else [None] * len(frame) for f in features]
-        # A million rows: each (feature, value) is worded once, and each row's JSON is the same
-        # text json.dumps gives for its list of reasons (tested), put together without a
-        # dictionary per reason.
-        worded: dict[tuple[int, Any], str] = {}
-
-        def word(j: int, value: Any) -> str:
-            key = (j, value)
-            text = worded.get(key)
-            if text is None:
-                text = worded[key] = json.dumps(describe(features[j], value))
-            return text
-
-        return ["[" + ", ".join(f'{{"feature": {word(j, columns[j][i])}, "value": null, "contribution": {pts!r}}}'
-                                for j, pts in zip(row, prow, strict=True)) + "]"
-                for i, (row, prow) in enumerate(zip(top.tolist(), points.tolist(), strict=True))]
-
+        words = np.empty(top.shape, dtype=object)
+        for j in np.unique(top).tolist():
+            r, k = np.nonzero(top == j)
+            if features[j] in frame.columns:
+                values = frame[features[j]].iloc[r]
+                codes, uniques = pd.factorize(values)
+                texts = [json.dumps(describe(features[j], v)) for v in uniques.tolist()]
+                if (codes < 0).any():  # a gap: worded from the row's own missing value, the last text
+                    texts.append(json.dumps(describe(features[j], values.iloc[int(np.argmax(codes < 0))])))
+                words[r, k] = np.array(texts, dtype=object)[codes]
+            else:
+                words[r, k] = json.dumps(describe(features[j], None))
+        distinct, where = np.unique(points, return_inverse=True)
+        numbers = np.array([repr(v) for v in distinct.tolist()], dtype=object)[where.reshape(points.shape)]
+        columns: list[Any] = []
+        for k in range(top.shape[1]):
+            columns += [repeat('{"feature": ' if k == 0 else '}, {"feature": '), words[:, k].tolist(),
+                        repeat(', "value": null, "contribution": '), numbers[:, k].tolist()]
+        return list(map("".join, zip(repeat("["), *columns, repeat("}]"))))
 
 class _Platt:
     """Platt scaling: a logistic regression on the log-odds of the raw score."""
