@@ -175,16 +175,16 @@ class Classifier:
         features = self.prepared.features
         words = np.empty(top.shape, dtype=object)
         for j in np.unique(top).tolist():
-            r, k = np.nonzero(top == j)
+            r, at = np.nonzero(top == j)
             if features[j] in frame.columns:
                 values = frame[features[j]].iloc[r]
                 codes, uniques = pd.factorize(values)
                 texts = [json.dumps(describe(features[j], v)) for v in uniques.tolist()]
                 if (codes < 0).any():  # a gap: worded from the row's own missing value, the last text
                     texts.append(json.dumps(describe(features[j], values.iloc[int(np.argmax(codes < 0))])))
-                words[r, k] = np.array(texts, dtype=object)[codes]
+                words[r, at] = np.array(texts, dtype=object)[codes]
             else:
-                words[r, k] = json.dumps(describe(features[j], None))
+                words[r, at] = json.dumps(describe(features[j], None))
         distinct, where = np.unique(points, return_inverse=True)
         numbers = np.array([repr(v) for v in distinct.tolist()], dtype=object)[where.reshape(points.shape)]
         columns: list[Any] = []
