@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -167,6 +167,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     from sklearn.metrics import roc_auc_score
 
     from c360_desktop.core.analytics import registry
+    from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
     from c360_desktop.core.analytics.tabular import fit
     from c360_desktop.core.progress import checkpoints
 
@@ -211,28 +212,32 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step(0.8, f"Scoring: features as of {end}")
     now_x = snapshot(conn, end, log)
     step(0.85, f"Scoring {len(now_x):,} customers")
-    probability, reasons = final.score(now_x, _reason)
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
          "rows": len(valid_x), "seed": seed}, sort_keys=True))
     version = registry.version_id("churn", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    rows = list(zip(now_x.index.tolist(), probability.tolist(), reasons, strict=True))
-    step(0.95, "Saving")
-    record = registry.ModelVersion(
-        version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
-        final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
-                                  "trained_as_of": str(train_at), "validated_as_of": str(valid_at),
-                                  "reasons": final.reason_method(len(now_x))},
-        metrics, report, registry.reference(valid_x), digest, len(rows), round(time.perf_counter() - started, 2))
-    with cache.writer() as w:
-        from c360_desktop.core.analytics.scores import replace_scores
+    customers, records = now_x.index.tolist(), []
 
-        replace_scores(w, "churn", version, stamp, rows)
-        registry.record(w, record)
-        from c360_desktop.core.leads import refresh_lead_ranks
+    def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is scored
+        for start, probability, reasons in final.score_chunks(now_x, _reason, CHUNK_ROWS):
+            yield list(zip(customers[start:start + len(reasons)], probability.tolist(), reasons, strict=True))
+        step(0.95, "Saving")
+        records.append(registry.ModelVersion(
+            version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
+            final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
+                                      "trained_as_of": str(train_at), "validated_as_of": str(valid_at),
+                                      "reasons": final.reason_method(len(now_x))},
+            metrics, report, registry.reference(valid_x), digest, len(now_x),
+            round(time.perf_counter() - started, 2)))
 
+    def then(w: sqlite3.Connection) -> None:
+        registry.record(w, records[0])
         if rank_leads:
+            from c360_desktop.core.leads import refresh_lead_ranks
+
             refresh_lead_ranks(w)  # next best actions use churn risk
+
+    write_scores(cache, "churn", version, stamp, chunks(), len(now_x), then)
     say(1.0, "Done")
-    return ChurnResult(version, str(train_at), str(valid_at), metrics, len(rows))
+    return ChurnResult(version, str(train_at), str(valid_at), metrics, len(now_x))

@@ -19,7 +19,7 @@ with their amounts added, as in the papers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -427,22 +427,26 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     digest = registry.content_hash(json.dumps({**params, "end": str(end)}, sort_keys=True))
     version = registry.version_id("clv", digest)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    rows = list(zip(t.index.tolist(), np.round(value, 2).tolist(), reasons_json(x, purchases, spend, alive, months,
-                                                                                  regression is not None), strict=True))
     report = {"kind": "clv", "cohorts": cohorts.round(2).to_dict(orient="records"), "holdout_weeks": HOLDOUT_WEEKS,
               "validation_parameters": {"bgnbd": [hbg.r, hbg.alpha, hbg.a, hbg.b], "gamma_gamma": [hgg.p, hgg.q, hgg.v]}}
-    record = registry.ModelVersion(
-        version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
-        ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
-        registry.reference(t[["frequency", "recency", "T", "monetary_value"]]), digest, len(rows),
-        round(time.perf_counter() - started, 2))
-    from c360_desktop.core.analytics.scores import replace_scores
+    from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
 
-    say(0.95, "Saving")
-    with cache.writer() as w:
-        replace_scores(w, "clv", version, stamp, rows)
-        registry.record(w, record)
+    customers, rounded, records = t.index.tolist(), np.round(value, 2).tolist(), []
+
+    def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is worded
+        for lo in range(0, len(t), CHUNK_ROWS):
+            hi = lo + CHUNK_ROWS
+            yield list(zip(customers[lo:hi], rounded[lo:hi], reasons_json(
+                x[lo:hi], purchases[lo:hi], spend[lo:hi], alive[lo:hi], months, regression is not None), strict=True))
+        say(0.95, "Saving")
+        records.append(registry.ModelVersion(
+            version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
+            ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
+            registry.reference(t[["frequency", "recency", "T", "monetary_value"]]), digest, len(t),
+            round(time.perf_counter() - started, 2)))
+
+    write_scores(cache, "clv", version, stamp, chunks(), len(t), lambda w: registry.record(w, records[0]))
     say(1.0, "Done")
-    return {"model_version": version, "customers": len(rows), "as_of": str(end), "chosen": chosen,
+    return {"model_version": version, "customers": len(t), "as_of": str(end), "chosen": chosen,
             "bgnbd": params["bgnbd"], "gamma_gamma": params["gamma_gamma"],
             "total_expected_jmd": float(value.sum()), "validation": metrics}

@@ -197,12 +197,13 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
         {**final.params, "seed": seed, "validation": "newest quarter of closed leads",
          "reasons": final.reason_method(len(open_leads))}, metrics, report,
         registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
-    with cache.writer() as w:
-        from c360_desktop.core.analytics.scores import replace_scores
-        from c360_desktop.core.leads import refresh_lead_ranks
+    from c360_desktop.core.analytics.scores import write_scores
+    from c360_desktop.core.leads import refresh_lead_ranks
 
-        replace_scores(w, "lead", version, stamp, rows)
+    def then(w: sqlite3.Connection) -> None:
         registry.record(w, record)
         refresh_lead_ranks(w)
+
+    write_scores(cache, "lead", version, stamp, [rows], len(rows), then)
     say(1.0, "Done")
     return LeadResult(version, cut, len(closed) - cut, metrics, len(rows))

@@ -1,27 +1,110 @@
-"""Writing a model's scores to the cache: the previous ones retired, the new ones in, at once."""
+"""Writing a model's scores to the cache: the previous ones retired, the new ones in, at once.
+
+A million scores take seconds to insert, about as long as computing them, so the two overlap:
+``write_scores`` writes on a thread of its own, in one transaction, while the caller computes the
+next chunk of rows. SQLite does its work with the GIL released, so on two cores the writing costs
+little more than the longer of the two. The WAL checkpoint after such a write (copying a few
+hundred megabytes into the database file) is left to the cache's background checkpoint instead of
+the next commit.
+"""
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+CHUNK_ROWS = 65_536  # rows computed, then written, at a time
+
+Row = tuple[str, float, str]  # customer id, value, contributions JSON
+_DONE, _STOP = object(), object()
 
 
-def replace_scores(conn: sqlite3.Connection, model: str, version: str, stamp: str,
-                   rows: Sequence[tuple[str, float, str]]) -> None:
-    """Inside the caller's transaction: retire ``model``'s live scores and insert ``rows`` of
-    (customer id, value, contributions JSON) made by ``version``. Scores retired by an earlier
-    run are removed, so a weekly retrain of a million customers does not grow the cache by a
-    million rows a week: the table holds the live run and the one before it. The new rows get
-    time-ordered ids (UUIDv7), so a million inserts append to the primary key's index instead of
-    landing all over it."""
+def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Iterable[Sequence[Row]], total: int,
+                 then: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    """Retire ``model``'s live scores and insert the ``chunks`` of new ones (``total`` rows in
+    all) in one write transaction on a thread of its own, which writes each chunk while the
+    caller's iterator computes the next. ``then(conn)`` runs in the same transaction after the
+    last row (the version's registry record, ranks that read the new scores). If the chunks
+    raise (a cancel, a failure) or the write fails, nothing is written and the error is raised
+    here."""
+    pending: queue.Queue[Any] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with cache.writer() as w:
+                w.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint runs in the background afterwards
+                _retire(w, model, stamp)
+                first, done = _first_ms(total), 0
+                while (rows := pending.get()) is not _DONE:
+                    if rows is _STOP:
+                        raise _Stopped
+                    _insert(w, model, version, stamp, rows, first, done)
+                    done += len(rows)
+                if then is not None:
+                    then(w)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failed.append(exc)
+            while True:  # let a producer blocked on a full queue go on to see the failure
+                try:
+                    pending.get_nowait()
+                except queue.Empty:
+                    break
+
+    def put(item: Any) -> None:
+        while writer.is_alive():
+            try:
+                pending.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    writer = threading.Thread(target=write, name=f"c360-{model}-scores", daemon=True)
+    writer.start()
+    try:
+        for rows in chunks:
+            if failed:
+                break
+            put(rows)
+        put(_DONE)
+    except BaseException:
+        put(_STOP)
+        writer.join()
+        raise
+    writer.join()
+    if failed:
+        raise failed[0]
+    cache.checkpoint_soon()
+
+
+class _Stopped(Exception):
+    """The producer of the rows failed: the write transaction is rolled back."""
+
+
+def _first_ms(rows: int) -> int:
+    return time.time_ns() // 1_000_000 - rows
+
+
+def _retire(conn: sqlite3.Connection, model: str, stamp: str) -> None:
+    # Scores retired by an earlier run are removed, so a weekly retrain of a million customers
+    # does not grow the cache by a million rows a week: the table holds the live run and the one before.
+    conn.execute("DELETE FROM score WHERE model = ? AND deleted_at IS NOT NULL", (model,))
+    conn.execute("UPDATE score SET deleted_at = ? WHERE model = ? AND deleted_at IS NULL", (stamp, model))
+
+
+def _insert(conn: sqlite3.Connection, model: str, version: str, stamp: str, rows: Sequence[Row], first_ms: int,
+            offset: int) -> None:
+    """The rows get time-ordered ids (UUIDv7), so a million inserts append to the primary key's
+    index instead of landing all over it."""
     import numpy as np
 
     from c360_desktop.core.ids import id_batch
 
-    conn.execute("DELETE FROM score WHERE model = ? AND deleted_at IS NOT NULL", (model,))
-    conn.execute("UPDATE score SET deleted_at = ? WHERE model = ? AND deleted_at IS NULL", (stamp, model))
-    ids = id_batch(np.random.default_rng(), time.time_ns() // 1_000_000 - len(rows), len(rows))
+    ids = id_batch(np.random.default_rng(), first_ms + offset, len(rows))
     conn.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
                      "contributions, updated_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
                      [(i, cid, model, version, value, stamp, reasons, stamp)

@@ -14,7 +14,7 @@ and the share of positives caught in the top 20% of scores, beside a logistic-re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,14 +104,24 @@ class Classifier:
         return np.clip(np.mean([c.predict(raw) for c in self.calibrators], axis=0) + 1e-6 * raw, 0.0, 1.0)
 
     def score(self, frame: pd.DataFrame, describe: Callable[[str, Any], str], n: int = 3,
-              scale: float = 100.0) -> tuple[np.ndarray, list[str]]:
+              scale: float = 100.0, exact: bool | None = None) -> tuple[np.ndarray, list[str]]:
         """``predict_proba`` and ``reasons`` together, with one pass of the main model: its
-        contributions add up to its log-odds, so its probability needs no prediction of its own."""
+        contributions add up to its log-odds, so its probability needs no prediction of its own.
+        ``exact``: reasons by exact TreeSHAP (default: for up to EXACT_REASON_ROWS rows)."""
         X = self.prepared.transform(frame)
-        parts = self._parts(X)
+        parts = self._parts(X, exact)
         margin = parts.sum(axis=1, dtype=float)
         raws = [1.0 / (1.0 + np.exp(-margin)), *(m.predict_proba(X)[:, 1] for m in self.others)]
         return self._calibrated(np.asarray(np.mean(raws, axis=0))), self._worded(frame, parts, describe, n, scale)
+
+    def score_chunks(self, frame: pd.DataFrame, describe: Callable[[str, Any], str], size: int, n: int = 3,
+                     scale: float = 100.0) -> Iterator[tuple[int, np.ndarray, list[str]]]:
+        """``score`` a chunk of ``size`` rows at a time (from row, probabilities, reasons), so the
+        caller can write one while the next is computed; the reasons are of one method for all
+        the rows, as ``reason_method(len(frame))`` says."""
+        exact = len(frame) <= EXACT_REASON_ROWS
+        for start in range(0, len(frame), size):
+            yield (start, *self.score(frame.iloc[start:start + size], describe, n, scale, exact))
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each feature's contribution to each row's log-odds (XGBoost's pred_contribs)."""
@@ -149,13 +159,13 @@ class Classifier:
         minutes on a laptop. ``reason_method`` says which a run used."""
         return self._worded(frame, self._parts(self.prepared.transform(frame)), describe, n, scale)
 
-    def _parts(self, X: pd.DataFrame) -> np.ndarray:
+    def _parts(self, X: pd.DataFrame, exact: bool | None = None) -> np.ndarray:
         """The main model's contributions to each row's log-odds, the bias last (see ``reasons``)."""
         import xgboost as xgb
 
         data = xgb.DMatrix(X, enable_categorical=True)
-        return np.asarray(self.model.get_booster().predict(data, pred_contribs=True,
-                                                           approx_contribs=len(X) > EXACT_REASON_ROWS))
+        exact = len(X) <= EXACT_REASON_ROWS if exact is None else exact
+        return np.asarray(self.model.get_booster().predict(data, pred_contribs=True, approx_contribs=not exact))
 
     def _worded(self, frame: pd.DataFrame, parts: np.ndarray, describe: Callable[[str, Any], str], n: int,
                 scale: float) -> list[str]:

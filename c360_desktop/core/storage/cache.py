@@ -78,6 +78,9 @@ class Cache:
         self._local = threading.local()
         self._engine: Engine | None = None
         self._write_lock = threading.Lock()
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_lock = threading.Lock()
+        self._checkpoint_wanted = False
 
     def connect(self, readonly: bool = False) -> sqlite3.Connection:
         """A new connection through the one factory (pragmas, later the encryption key)."""
@@ -106,6 +109,31 @@ class Cache:
             finally:
                 conn.close()
 
+    def checkpoint_soon(self) -> None:
+        """Copy the write-ahead log into the database file on a background thread (a bulk write,
+        such as a million scores, turns off its own checkpoint so that its commit does not wait for
+        it; left alone, the next small commit would). Readers and writers go on meanwhile."""
+        with self._checkpoint_lock:
+            self._checkpoint_wanted = True
+            if self._checkpointer is None:
+                self._checkpointer = threading.Thread(target=self._checkpoint, name="c360-checkpoint", daemon=True)
+                self._checkpointer.start()
+
+    def _checkpoint(self) -> None:
+        while True:
+            with self._checkpoint_lock:
+                if not self._checkpoint_wanted:
+                    self._checkpointer = None
+                    return
+                self._checkpoint_wanted = False
+            conn = self.connect()
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                log.warning("background checkpoint of %s failed", self.path, exc_info=True)
+            finally:
+                conn.close()
+
     @property
     def engine(self) -> Engine:
         """An SQLAlchemy engine over the same factory, for ORM and migration work."""
@@ -123,6 +151,10 @@ class Cache:
         return row[0] if row else None
 
     def close(self) -> None:
+        with self._checkpoint_lock:
+            checkpointer, self._checkpoint_wanted = self._checkpointer, False
+        if checkpointer is not None:
+            checkpointer.join()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

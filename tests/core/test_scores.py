@@ -1,0 +1,77 @@
+"""Scores are written on a thread of their own while the next rows are computed: every row lands
+in one transaction, or none does and the previous scores stay."""
+
+import sqlite3
+
+import pytest
+
+from c360_desktop.core.analytics.scores import write_scores
+from c360_desktop.core.progress import Cancelled
+from c360_desktop.core.storage.cache import open_cache
+
+
+def _customers(cache, n):
+    return [r[0] for r in cache.reader().execute("SELECT id FROM customer ORDER BY id LIMIT ?", (n,))]
+
+
+def _live(cache, model):
+    return cache.reader().execute("SELECT customer_id, model_version, value, contributions, id FROM score "
+                                  "WHERE model = ? AND deleted_at IS NULL ORDER BY id", (model,)).fetchall()
+
+
+def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_retired(demo_cache):
+    cache = open_cache(demo_cache)
+    ids = _customers(cache, 250)
+    chunks = [[(c, k / 1000, f'[{{"feature": "row {k}", "value": null, "contribution": 1.0}}]')
+               for k, c in enumerate(ids) if lo <= k < lo + 100] for lo in (0, 100, 200)]
+    write_scores(cache, "test", "test-1", "2026-12-01 00:00:00", iter(chunks), len(ids))
+    first = _live(cache, "test")
+    assert [r[0] for r in first] == ids  # in the order given, every chunk, ids increasing
+    assert len({r[4] for r in first}) == 250 and all(r[1] == "test-1" for r in first)
+    assert first[123][2] == pytest.approx(0.123) and first[123][3].startswith('[{"feature": "row 123"')
+
+    seen = []
+    write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", iter(chunks[:1]), 100,
+                 then=lambda w: seen.append(w.execute("SELECT count(*) FROM score WHERE model = 'test' "
+                                                      "AND deleted_at IS NULL").fetchone()[0]))
+    assert seen == [100]  # ``then`` sees the new scores, in the same transaction
+    assert [r[1] for r in _live(cache, "test")] == ["test-2"] * 100
+    write_scores(cache, "test", "test-3", "2026-12-03 00:00:00", iter(chunks[:1]), 100)
+    kept = cache.reader().execute("SELECT model_version, count(*) FROM score WHERE model = 'test' "
+                                  "GROUP BY 1 ORDER BY 1").fetchall()
+    assert kept == [("test-2", 100), ("test-3", 100)]  # the live run and the one before it
+    cache.close()
+    again = sqlite3.connect(demo_cache)  # committed and in the file after the background checkpoint
+    assert again.execute("SELECT count(*) FROM score WHERE model_version = 'test-3'").fetchone()[0] == 100
+    again.close()
+
+
+def test_a_cancel_while_scoring_or_a_failed_write_leaves_the_previous_scores(demo_cache):
+    cache = open_cache(demo_cache)
+    ids = _customers(cache, 200)
+    rows = [(c, 0.5, "[]") for c in ids]
+    write_scores(cache, "test", "test-1", "2026-12-01 00:00:00", iter([rows]), len(rows))
+    before = _live(cache, "test")
+
+    def cancelled_midway():
+        yield rows[:100]
+        raise Cancelled("scoring cancelled: the previous test scores stay")
+
+    with pytest.raises(Cancelled, match="previous test scores stay"):
+        write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", cancelled_midway(), len(rows))
+    assert _live(cache, "test") == before
+
+    def broken(w):
+        raise sqlite3.IntegrityError("the registry record could not be written")
+
+    with pytest.raises(sqlite3.IntegrityError, match="registry record"):
+        write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", iter([rows[:100], rows[100:]]), len(rows),
+                     then=broken)
+    assert _live(cache, "test") == before
+    bad = [(c, 0.5, "[]") for c in ids[:10]] + [(None, 0.5, "[]")]  # customer_id is NOT NULL
+    with pytest.raises(sqlite3.IntegrityError):
+        write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", iter([bad] + [rows] * 50), len(rows) * 51)
+    assert _live(cache, "test") == before
+    with cache.writer() as w:  # and the cache takes the next write
+        w.execute("DELETE FROM score WHERE model = 'test'")
+    cache.close()
