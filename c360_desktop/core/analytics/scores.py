@@ -2,31 +2,25 @@
 
 A million scores take seconds to insert, about as long as computing them, so the two overlap:
 ``write_scores`` writes on a thread of its own, in one transaction, while the caller computes the
-next chunk of rows. Each chunk goes to SQLite as one INSERT over a JSON array (``json_each``), so
-SQLite works through it with the GIL released instead of taking the GIL back for every row, and
-on two cores the writing costs little more than the longer of the two. The contributions are
-stored as SQLite writes JSON (compact, without spaces). The WAL checkpoint after such a write
-(copying a few hundred megabytes into the database file) is left to the cache's background
-checkpoint instead of the next commit.
+next chunk of rows. SQLite does its work with the GIL released, so on two cores the writing costs
+little more than the longer of the two. The WAL checkpoint after such a write (copying a few
+hundred megabytes into the database file) is left to the cache's background checkpoint instead of
+the next commit.
 """
 
 from __future__ import annotations
 
-import json
 import queue
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from itertools import repeat
 from typing import Any
 
 CHUNK_ROWS = 65_536  # rows computed, then written, at a time
 
 Row = tuple[str, float, str]  # customer id, value, contributions JSON
 _DONE, _STOP = object(), object()
-_NEEDS_ESCAPING = re.compile(r'["\\\x00-\x1f]')
 
 
 def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Iterable[Sequence[Row]], total: int,
@@ -45,10 +39,12 @@ def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Itera
             with cache.writer() as w:
                 w.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint runs in the background afterwards
                 _retire(w, model, stamp)
-                while (payload := pending.get()) is not _DONE:
-                    if payload is _STOP:
+                first, done = _first_ms(total), 0
+                while (rows := pending.get()) is not _DONE:
+                    if rows is _STOP:
                         raise _Stopped
-                    _insert(w, model, version, stamp, payload)
+                    _insert(w, model, version, stamp, rows, first, done)
+                    done += len(rows)
                 if then is not None:
                     then(w)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
@@ -70,12 +66,10 @@ def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Itera
     writer = threading.Thread(target=write, name=f"c360-{model}-scores", daemon=True)
     writer.start()
     try:
-        first, done = time.time_ns() // 1_000_000 - total, 0
         for rows in chunks:
             if failed:
                 break
-            put(_payload(rows, first + done))
-            done += len(rows)
+            put(rows)
         put(_DONE)
     except BaseException:
         put(_STOP)
@@ -91,6 +85,10 @@ class _Stopped(Exception):
     """The producer of the rows failed: the write transaction is rolled back."""
 
 
+def _first_ms(rows: int) -> int:
+    return time.time_ns() // 1_000_000 - rows
+
+
 def _retire(conn: sqlite3.Connection, model: str, stamp: str) -> None:
     # Scores retired by an earlier run are removed, so a weekly retrain of a million customers
     # does not grow the cache by a million rows a week: the table holds the live run and the one before.
@@ -98,30 +96,16 @@ def _retire(conn: sqlite3.Connection, model: str, stamp: str) -> None:
     conn.execute("UPDATE score SET deleted_at = ? WHERE model = ? AND deleted_at IS NULL", (stamp, model))
 
 
-def _payload(rows: Sequence[Row], first_ms: int) -> str:
-    """The rows as one JSON array of [id, customer id, value, contributions], for one INSERT of
-    them all: SQLite then takes the whole chunk in one call with the GIL released, where
-    executemany takes it back after every row and waits for it each time while the next chunk
-    is computed. The ids are time-ordered (UUIDv7), so a million inserts append to the primary
-    key's index instead of landing all over it; the contributions are JSON already."""
+def _insert(conn: sqlite3.Connection, model: str, version: str, stamp: str, rows: Sequence[Row], first_ms: int,
+            offset: int) -> None:
+    """The rows get time-ordered ids (UUIDv7), so a million inserts append to the primary key's
+    index instead of landing all over it."""
     import numpy as np
 
     from c360_desktop.core.ids import id_batch
 
-    ids = id_batch(np.random.default_rng(), first_ms, len(rows))
-    customers = [r[0] for r in rows]
-    if not all(isinstance(c, str) for c in customers):
-        k = next(k for k, c in enumerate(customers) if not isinstance(c, str))
-        raise ValueError(f"score row {k} of a chunk has no customer id ({customers[k]!r}): nothing was written")
-    if _NEEDS_ESCAPING.search("".join(customers)):
-        customers = [json.dumps(c)[1:-1] for c in customers]
-    return "[" + ",".join(map("".join, zip(
-        repeat('["'), ids, repeat('","'), customers, repeat('",'), map(repr, (float(r[1]) for r in rows)),
-        repeat(","), (r[2] for r in rows), repeat("]")))) + "]"
-
-
-def _insert(conn: sqlite3.Connection, model: str, version: str, stamp: str, payload: str) -> None:
-    conn.execute("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
-                 "contributions, updated_at) "
-                 "SELECT json_extract(value, '$[0]'), 0, json_extract(value, '$[1]'), ?, ?, json_extract(value, '$[2]'), "
-                 "?, json_extract(value, '$[3]'), ? FROM json_each(?)", (model, version, stamp, stamp, payload))
+    ids = id_batch(np.random.default_rng(), first_ms + offset, len(rows))
+    conn.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at, "
+                     "contributions, updated_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                     [(i, cid, model, version, value, stamp, reasons, stamp)
+                      for i, (cid, value, reasons) in zip(ids, rows, strict=True)])
