@@ -1,6 +1,7 @@
 """Scores are written on a thread of their own while the next rows are computed: every row lands
 in one transaction, or none does and the previous scores stay."""
 
+import json
 import sqlite3
 
 import pytest
@@ -21,14 +22,16 @@ def _live(cache, model):
 
 def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_retired(demo_cache):
     cache = open_cache(demo_cache)
-    ids = _customers(cache, 250)
-    chunks = [[(c, k / 1000, f'[{{"feature": "row {k}", "value": null, "contribution": 1.0}}]')
-               for k, c in enumerate(ids) if lo <= k < lo + 100] for lo in (0, 100, 200)]
+    ids = _customers(cache, 249) + ['odd "id" \\ with\na line']
+    reasons = [json.dumps([{"feature": f'row {k}: "quoted" \\ café', "value": None, "contribution": -1.5}])
+               for k in range(len(ids))]
+    chunks = [[(c, k / 1000, reasons[k]) for k, c in enumerate(ids) if lo <= k < lo + 100] for lo in (0, 100, 200)]
     write_scores(cache, "test", "test-1", "2026-12-01 00:00:00", iter(chunks), len(ids))
     first = _live(cache, "test")
     assert [r[0] for r in first] == ids  # in the order given, every chunk, ids increasing
     assert len({r[4] for r in first}) == 250 and all(r[1] == "test-1" for r in first)
-    assert first[123][2] == pytest.approx(0.123) and first[123][3].startswith('[{"feature": "row 123"')
+    assert [r[2] for r in first] == [k / 1000 for k in range(250)]
+    assert [r[3] for r in first] == reasons  # the JSON text as given
 
     seen = []
     write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", iter(chunks[:1]), 100,
