@@ -15,7 +15,7 @@ Baselines, on the same churn snapshot:
   row-by-row        reasons made one customer at a time with pandas, the way churn scoring was
                     first written (timed on 20,000 customers and reported per million)
 
-    python -m benchmarks.bench_models --customers 1000000
+    python -m benchmarks.bench_models --customers 1000000 [--runs 2]
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="train on the benchmark cache itself (else a copy)")
     parser.add_argument("--cache", help="a demo cache to use instead of the benchmark's own (it is copied)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="retrain this many times on the same copy (the second retires the first's scores)")
     args = parser.parse_args()
     from c360_desktop.core.analytics.training import TASKS, train
     from c360_desktop.core.storage.cache import open_cache
@@ -52,42 +54,47 @@ def main() -> None:
     if not args.keep:
         shutil.copyfile(source, path)
     cache = open_cache(path)
-    marks: list[tuple[float, str]] = []
-    started = time.perf_counter()
+    for run in range(1, args.runs + 1):
+        if args.runs > 1:
+            print(f"== run {run} of {args.runs}" + (" (the previous run's scores are retired: the weekly "
+                  "retrain's steady state)" if run > 1 else " (a cache without scores)"))
+        marks: list[tuple[float, str]] = []
+        started = time.perf_counter()
 
-    def progress(fraction: float, message: str) -> None:
-        marks.append((time.perf_counter(), message))
-        print(f"  {marks[-1][0] - started:7.1f} s  {message}", file=sys.stderr, flush=True)
+        def progress(fraction: float, message: str, marks: list[tuple[float, str]] = marks,
+                     started: float = started) -> None:
+            marks.append((time.perf_counter(), message))
+            print(f"  {marks[-1][0] - started:7.1f} s  {message}", file=sys.stderr, flush=True)
 
-    results = train(cache, "all", progress)
-    total = time.perf_counter() - started
-    marks.append((time.perf_counter(), "end"))
-    per_task: dict[str, dict[str, float]] = {}
-    for task in TASKS:
-        mine = [(t, m) for t, m in marks if m.startswith(f"{task}:")]
-        nxt = mine[-1][0]  # its "Done"
-        score_from = next((t for t, m in mine if m.startswith(f"{task}: Scoring")), None)
-        per_task[task] = {"seconds": nxt - mine[0][0], "scoring": (nxt - score_from) if score_from else float("nan")}
-    rows = {"churn": results["churn"]["scored"], "clv": results["clv"]["customers"], "leads": results["leads"]["scored"],
-            "forecast": results["forecast"]["series"], "segments": results["segments"]["customers"]}
-    (customers,) = cache.reader().execute("SELECT count(*) FROM customer WHERE deleted_at IS NULL").fetchone()
-    (transactions,) = cache.reader().execute('SELECT count(*) FROM "transaction"').fetchone()
-    print(f"demo cache: {customers:,} customers, {transactions:,} transactions ({path})")
-    print(f"{'model':10s} {'train+score s':>14s} {'scoring s':>10s} {'scored':>10s}")
-    for task in TASKS:
-        p = per_task[task]
-        print(f"{task:10s} {p['seconds']:14.1f} {p['scoring']:10.1f} {rows[task]:10,d}")
-    scoring = sum(p["scoring"] for t, p in per_task.items() if t != "forecast")
-    scored = max(rows["churn"], rows["clv"], rows["segments"])
-    print(f"all models retrained: {total:.1f} s (target < 300 s for 1M customers); peak memory {_peak_mib():,.0f} MiB")
-    print(f"scoring (churn, CLV, leads, segments; reasons and writes included): {scoring:.1f} s for "
-          f"{scored:,} customers (target < 30 s for 1M)")
-    print(f"held-out: churn accuracy {results['churn']['validation']['ours']['accuracy']:.4f} "
-          f"(majority {results['churn']['validation']['majority class']['accuracy']:.4f}), "
-          f"lead ROC-AUC {results['leads']['validation']['ours']['roc_auc']:.4f} "
-          f"(rule score {results['leads']['validation']['rule score']['roc_auc']:.4f}), forecast MAPE "
-          f"{results['forecast']['validation']['ours']['mape']:.2f}% "
-          f"(seasonal naive {results['forecast']['validation']['seasonal_naive']['mape']:.2f}%)")
+        results = train(cache, "all", progress)
+        total = time.perf_counter() - started
+        marks.append((time.perf_counter(), "end"))
+        per_task: dict[str, dict[str, float]] = {}
+        for task in TASKS:
+            mine = [(t, m) for t, m in marks if m.startswith(f"{task}:")]
+            nxt = mine[-1][0]  # its "Done"
+            score_from = next((t for t, m in mine if m.startswith(f"{task}: Scoring")), None)
+            per_task[task] = {"seconds": nxt - mine[0][0], "scoring": (nxt - score_from) if score_from else float("nan")}
+        rows = {"churn": results["churn"]["scored"], "clv": results["clv"]["customers"], "leads": results["leads"]["scored"],
+                "forecast": results["forecast"]["series"], "segments": results["segments"]["customers"]}
+        (customers,) = cache.reader().execute("SELECT count(*) FROM customer WHERE deleted_at IS NULL").fetchone()
+        (transactions,) = cache.reader().execute('SELECT count(*) FROM "transaction"').fetchone()
+        print(f"demo cache: {customers:,} customers, {transactions:,} transactions ({path})")
+        print(f"{'model':10s} {'train+score s':>14s} {'scoring s':>10s} {'scored':>10s}")
+        for task in TASKS:
+            p = per_task[task]
+            print(f"{task:10s} {p['seconds']:14.1f} {p['scoring']:10.1f} {rows[task]:10,d}")
+        scoring = sum(p["scoring"] for t, p in per_task.items() if t != "forecast")
+        scored = max(rows["churn"], rows["clv"], rows["segments"])
+        print(f"all models retrained: {total:.1f} s (target < 300 s for 1M customers); peak memory {_peak_mib():,.0f} MiB")
+        print(f"scoring (churn, CLV, leads, segments; reasons and writes included): {scoring:.1f} s for "
+              f"{scored:,} customers (target < 30 s for 1M)")
+        print(f"held-out: churn accuracy {results['churn']['validation']['ours']['accuracy']:.4f} "
+              f"(majority {results['churn']['validation']['majority class']['accuracy']:.4f}), "
+              f"lead ROC-AUC {results['leads']['validation']['ours']['roc_auc']:.4f} "
+              f"(rule score {results['leads']['validation']['rule score']['roc_auc']:.4f}), forecast MAPE "
+              f"{results['forecast']['validation']['ours']['mape']:.2f}% "
+              f"(seasonal naive {results['forecast']['validation']['seasonal_naive']['mape']:.2f}%)")
 
     # ---- baselines on the churn snapshot ----
     import xgboost as xgb

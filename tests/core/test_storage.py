@@ -147,3 +147,20 @@ def test_copy_of_a_cache_opens(demo_cache, tmp_path):
     copy = tmp_path / "copy.db"
     shutil.copyfile(demo_cache, copy)
     assert open_cache(copy, create=False).info.upgraded_from is None
+
+
+def test_a_bulk_write_reaches_the_database_file_by_a_background_checkpoint(tmp_path):
+    """A bulk write (a million scores) turns off its own checkpoint; the background one copies
+    it into the database file itself, so the write-ahead log does not keep growing."""
+    c = open_cache(tmp_path / "bulk.db")
+    held = sqlite3.connect(tmp_path / "bulk.db")  # open throughout: closing the last connection would checkpoint
+    held.execute("SELECT count(*) FROM customer").fetchone()
+    with c.writer(bulk=True) as w:
+        w.executemany("INSERT INTO cache_meta (key, value) VALUES (?, ?)", [(f"k{i}", "x" * 500) for i in range(5000)])
+    assert (tmp_path / "bulk.db-wal").stat().st_size > 2_000_000  # the rows went to the log first
+    c.close()  # waits for the background checkpoint
+    shutil.copyfile(tmp_path / "bulk.db", tmp_path / "file-only.db")  # the database file without its log
+    alone = sqlite3.connect(tmp_path / "file-only.db")
+    assert alone.execute("SELECT count(*) FROM cache_meta WHERE key LIKE 'k%'").fetchone()[0] == 5000
+    alone.close()
+    held.close()

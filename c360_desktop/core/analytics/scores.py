@@ -36,8 +36,7 @@ def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Itera
 
     def write() -> None:
         try:
-            with cache.writer() as w:
-                w.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpoint runs in the background afterwards
+            with cache.writer(bulk=True) as w:  # its checkpoint runs in the background afterwards
                 _retire(w, model, stamp)
                 first, done = _first_ms(total), 0
                 while (rows := pending.get()) is not _DONE:
@@ -78,7 +77,6 @@ def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Itera
     writer.join()
     if failed:
         raise failed[0]
-    cache.checkpoint_soon()
 
 
 class _Stopped(Exception):

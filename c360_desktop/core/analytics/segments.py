@@ -172,7 +172,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
         ["recency", "frequency", "monetary", "tenure"], {"seed": seed, **{k: v for k, v in km.items()
                                                                           if k in ("k", "silhouette")}},
         metrics, report, registry.reference(frame), digest, len(rows), round(time.perf_counter() - started, 2))
-    with cache.writer() as w:
+    with cache.writer(bulk=True) as w:
         w.execute("DELETE FROM customer_segment")
         w.executemany("INSERT INTO customer_segment (customer_id, version, r, f, m, rfm_segment, cluster, "
                       "cluster_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -95,11 +95,16 @@ class Cache:
         return conn
 
     @contextmanager
-    def writer(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one write transaction; writers are serialised across threads."""
+    def writer(self, bulk: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection for one write transaction; writers are serialised across threads.
+        ``bulk``: a large write (a million scores) whose commit should not wait for the WAL
+        checkpoint (copying hundreds of megabytes into the database file): it runs on a
+        background thread afterwards, instead of in this commit or the next small one."""
         with self._write_lock:
             conn = self.connect()
             try:
+                if bulk:
+                    conn.execute("PRAGMA wal_autocheckpoint = 0")
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
@@ -108,11 +113,12 @@ class Cache:
                 raise
             finally:
                 conn.close()
+        if bulk:
+            self._checkpoint_soon()
 
-    def checkpoint_soon(self) -> None:
-        """Copy the write-ahead log into the database file on a background thread (a bulk write,
-        such as a million scores, turns off its own checkpoint so that its commit does not wait for
-        it; left alone, the next small commit would). Readers and writers go on meanwhile."""
+    def _checkpoint_soon(self) -> None:
+        """Copy the write-ahead log into the database file on a background thread. Readers and
+        writers go on meanwhile."""
         with self._checkpoint_lock:
             self._checkpoint_wanted = True
             if self._checkpointer is None:
