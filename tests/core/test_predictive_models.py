@@ -263,3 +263,34 @@ def test_train_all_ranks_the_lead_queue_with_the_new_churn_risk_even_when_the_le
     (scored_at,) = conn.execute("SELECT max(scored_at) FROM score WHERE model = 'churn'").fetchone()
     assert ranked_at >= scored_at
     cache.close()
+
+
+@pytest.mark.parametrize("task", ["churn", "clv"])
+def test_a_cancel_while_scoring_keeps_the_previous_scores(demo_cache, task):
+    """Scores are written while they are computed: a cancel after the first chunk has gone to
+    the cache still rolls it back, and the previous version's scores stay live."""
+    from c360_desktop.core.analytics.training import train
+    from c360_desktop.core.progress import Cancelled
+
+    cache = open_cache(demo_cache)
+    model = "churn" if task == "churn" else "clv"
+
+    def live():
+        return cache.reader().execute("SELECT model_version, count(*), sum(value) FROM score WHERE model = ? "
+                                      "AND deleted_at IS NULL GROUP BY 1", (model,)).fetchall()
+
+    train(cache, task)
+    before = live()
+    assert len(before) == 1 and before[0][1] > 0
+    with cache.writer() as w:  # a little newer data, so a new run would make a new version
+        w.execute('UPDATE "transaction" SET total_cents = total_cents + 1 WHERE id IN '
+                  '(SELECT id FROM "transaction" ORDER BY occurred_at DESC LIMIT 50)')
+    messages = []
+    with pytest.raises(Cancelled, match="stay"):
+        train(cache, task, lambda f, m: messages.append(m),
+              cancelled=lambda: any(m.startswith(f"{task}: Scored") for m in messages))
+    assert any(m.startswith(f"{task}: Scored") for m in messages)  # it was cancelled after a chunk was written
+    assert live() == before
+    versions = cache.reader().execute("SELECT count(*) FROM model_version WHERE model = ?", (model,)).fetchone()[0]
+    assert versions == 1  # and the cancelled version was not registered
+    cache.close()

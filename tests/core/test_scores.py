@@ -20,9 +20,11 @@ def _live(cache, model):
                                   "WHERE model = ? AND deleted_at IS NULL ORDER BY id", (model,)).fetchall()
 
 
-def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_retired(demo_cache):
+def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_replaced(demo_cache):
     cache = open_cache(demo_cache)
-    ids = _customers(cache, 249) + ['odd "id" \\ with\na line']
+    ids = _customers(cache, 249)
+    write_scores(cache, "other", "other-1", "2026-12-01 00:00:00", iter([[(c, 0.1, "[]") for c in ids]]), 249)
+    ids += ['odd "id" \\ with\na line']
     reasons = [json.dumps([{"feature": f'row {k}: "quoted" \\ café', "value": None, "contribution": -1.5}])
                for k in range(len(ids))]
     chunks = [[(c, k / 1000, reasons[k]) for k, c in enumerate(ids) if lo <= k < lo + 100] for lo in (0, 100, 200)]
@@ -42,7 +44,8 @@ def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_r
     write_scores(cache, "test", "test-3", "2026-12-03 00:00:00", iter(chunks[:1]), 100)
     kept = cache.reader().execute("SELECT model_version, count(*) FROM score WHERE model = 'test' "
                                   "GROUP BY 1 ORDER BY 1").fetchall()
-    assert kept == [("test-2", 100), ("test-3", 100)]  # the live run and the one before it
+    assert kept == [("test-3", 100)]  # the live run replaced the one before: the table does not grow
+    assert len(_live(cache, "other")) == 249  # another model's scores are untouched
     cache.close()
     again = sqlite3.connect(demo_cache)  # committed and in the file after the background checkpoint
     assert again.execute("SELECT count(*) FROM score WHERE model_version = 'test-3'").fetchone()[0] == 100

@@ -222,6 +222,8 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is scored
         for start, probability, reasons in final.score_chunks(now_x, _reason, CHUNK_ROWS):
             yield list(zip(customers[start:start + len(reasons)], probability.tolist(), reasons, strict=True))
+            done = start + len(reasons)
+            step(0.85 + 0.1 * done / len(now_x), f"Scored {done:,} of {len(now_x):,} customers")
         step(0.95, "Saving")
         records.append(registry.ModelVersion(
             version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),

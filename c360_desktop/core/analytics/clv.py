@@ -349,7 +349,8 @@ def reasons_json(x: np.ndarray, purchases: np.ndarray, spend: np.ndarray, alive:
 
 
 def score_cache(cache: Any, today: date | None = None, months: int = 12,
-                progress: Callable[[float, str], None] | None = None, log: PurchaseLog | None = None) -> dict[str, Any]:
+                progress: Callable[[float, str], None] | None = None, log: PurchaseLog | None = None,
+                cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Fit both models on the cache's transactions and score every customer who has bought: the
     expected spend over the next ``months`` (expected purchases x expected spend per purchase),
     with the three quantities behind it as reasons and the model version.
@@ -362,9 +363,10 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     from datetime import UTC, datetime, timedelta
 
     from c360_desktop.core.analytics import registry
+    from c360_desktop.core.progress import checkpoints
 
     started = time.perf_counter()
-    say = progress or (lambda _f, _m: None)
+    say = checkpoints(progress, cancelled, "the previous lifetime values stay")  # each step stops on a cancel
     conn = cache.reader()
     say(0.05, "Reading the transactions")
     log = log if log is not None else PurchaseLog.read(conn)
@@ -438,6 +440,8 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
             hi = lo + CHUNK_ROWS
             yield list(zip(customers[lo:hi], rounded[lo:hi], reasons_json(
                 x[lo:hi], purchases[lo:hi], spend[lo:hi], alive[lo:hi], months, regression is not None), strict=True))
+            done = min(hi, len(t))
+            say(0.8 + 0.15 * done / len(t), f"Scored {done:,} of {len(t):,} customers")
         say(0.95, "Saving")
         records.append(registry.ModelVersion(
             version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
@@ -446,7 +450,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
             round(time.perf_counter() - started, 2)))
 
     write_scores(cache, "clv", version, stamp, chunks(), len(t), lambda w: registry.record(w, records[0]))
-    say(1.0, "Done")
+    (progress or (lambda _f, _m: None))(1.0, "Done")  # written: too late to cancel
     return {"model_version": version, "customers": len(t), "as_of": str(end), "chosen": chosen,
             "bgnbd": params["bgnbd"], "gamma_gamma": params["gamma_gamma"],
             "total_expected_jmd": float(value.sum()), "validation": metrics}

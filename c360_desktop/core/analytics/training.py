@@ -60,7 +60,7 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
     if task == "clv":
         from c360_desktop.core.analytics.clv import score_cache
 
-        return score_cache(cache, progress=progress, log=log)
+        return score_cache(cache, progress=progress, log=log, cancelled=cancelled)
     if task == "forecast":
         from c360_desktop.core.analytics.sales_forecast import train as train_forecast
 
