@@ -157,8 +157,10 @@ class Cache:
         return row[0] if row else None
 
     def close(self) -> None:
+        # A checkpoint still wanted runs before the thread ends: clearing the flag here would let
+        # a thread that has not yet taken it end without copying the last bulk write.
         with self._checkpoint_lock:
-            checkpointer, self._checkpoint_wanted = self._checkpointer, False
+            checkpointer = self._checkpointer
         if checkpointer is not None:
             checkpointer.join()
         conn = getattr(self._local, "conn", None)
