@@ -22,10 +22,12 @@ def test_lead_features_use_nothing_from_after_the_lead_was_opened(demo_cache):
     lead_id = before.index[0]
     cid, created = before.loc[lead_id, ["customer_id", "created_at"]]
     later = (datetime.fromisoformat(created) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
-    with cache.writer() as w:
-        w.execute('INSERT INTO "transaction" (id, row_version, customer_id, product_id, occurred_at, quantity, '
-                  "amount_cents, gct_cents, total_cents, channel) SELECT 'after-lead', 0, ?, id, ?, 1, 100000, 15000, "
-                  "115000, 'store' FROM product LIMIT 1", (cid, later))
+    moments = [later, (datetime.fromisoformat(created) + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")]
+    with cache.writer() as w:  # the next day, and a second after the lead was opened
+        for k, when in enumerate(moments):
+            w.execute('INSERT INTO "transaction" (id, row_version, customer_id, product_id, occurred_at, quantity, '
+                      "amount_cents, gct_cents, total_cents, channel) SELECT ?, 0, ?, id, ?, 1, 100000, 15000, "
+                      "115000, 'store' FROM product LIMIT 1", (f"after-lead-{k}", cid, when))
         w.execute("INSERT INTO interaction (id, row_version, customer_id, occurred_at, channel, direction, sentiment) "
                   "VALUES ('after-lead-i', 0, ?, ?, 'support', 'inbound', -0.9)", (cid, later))
     pd.testing.assert_frame_equal(before, features(cache.reader(), ("won", "lost")))

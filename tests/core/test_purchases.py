@@ -58,3 +58,33 @@ def test_windows_count_days_spend_and_first_and_last_days(demo_cache):
     bought = log.bought_between(day_number(lo), day_number(hi))
     assert bought.sum() == len(rows)
     cache.close()
+
+
+def test_before_counts_each_customers_purchases_on_the_days_before_a_day(demo_cache):
+    """As SQLite counts them: purchase days before the given day (none from that day on), their
+    spend, the first and last of them, and how many fall in the year before."""
+    cache = open_cache(demo_cache)
+    conn = cache.reader()
+    log = PurchaseLog.read(conn)
+    pairs = conn.execute("SELECT customer_id, date(created_at) FROM lead WHERE deleted_at IS NULL").fetchall()
+    buyer = log.customers[0]
+    first_day = str(day_date(log.day[log.starts[0]]))
+    pairs += [("no-such-customer", "2025-06-01"),  # the log does not hold them: nothing before
+              (buyer, first_day),  # their first purchase day itself: nothing before it
+              (buyer, str(day_date(log.newest_day() + 40)))]  # past the newest day: all of theirs
+    history, in_year = log.before(np.array([c for c, _ in pairs], dtype=object),
+                                  np.array([day_number(date.fromisoformat(d)) for _, d in pairs]))
+    assert len(pairs) > 100 and (history.days > 0).sum() > 50
+    for k, (cid, day) in enumerate(pairs):
+        days, spend, first, last, year = conn.execute(
+            'SELECT count(DISTINCT date(occurred_at)), coalesce(sum(total_cents), 0) / 100.0, min(date(occurred_at)), '
+            'max(date(occurred_at)), count(DISTINCT CASE WHEN date(occurred_at) >= date(?, \'-365 days\') '
+            'THEN date(occurred_at) END) FROM "transaction" WHERE deleted_at IS NULL AND customer_id = ? '
+            "AND date(occurred_at) < ?", (day, cid, day)).fetchone()
+        assert (history.days[k], in_year[k]) == (days, year), (cid, day)
+        assert abs(history.spend[k] - spend) < 0.005
+        assert (history.first[k], history.last[k]) == ((day_number(date.fromisoformat(first)),
+                                                         day_number(date.fromisoformat(last))) if days else (-1, -1))
+    assert history.days[-3] == 0 and history.days[-2] == 0
+    assert history.days[-1] == log.starts[1] - log.starts[0]
+    cache.close()

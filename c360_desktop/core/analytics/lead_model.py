@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.purchases import PurchaseLog
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
 
 MIN_CLOSED = 40
@@ -40,21 +41,14 @@ READABLE = {"source": "came by", "estimated_value": "estimated value (JMD)", "va
             "calls": "calls", "emails": "e-mails", "meetings": "meetings", "visits": "visits"}
 
 
-def features(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> pd.DataFrame:
-    """One row per lead in ``statuses``, as it stood when it was opened (plus its activities)."""
+def features(conn: sqlite3.Connection, statuses: tuple[str, ...], log: PurchaseLog | None = None) -> pd.DataFrame:
+    """One row per lead in ``statuses``, as it stood when it was opened (plus its activities).
+    Purchases count from the days before the lead's day (the purchase log keeps days, not times),
+    so nothing bought from that day on can enter. ``log``: the cache's purchases, when the caller
+    has read them; else they are read here."""
+    log = log if log is not None else PurchaseLog.read(conn)
     marks = ",".join("?" * len(statuses))
     base = f"SELECT id, customer_id, created_at FROM lead WHERE deleted_at IS NULL AND status IN ({marks})"
-    tx = pd.DataFrame(conn.execute(f"""
-        WITH l AS ({base})
-        SELECT l.id, count(DISTINCT date(t.occurred_at)), coalesce(sum(t.total_cents), 0) / 100.0,
-               julianday(l.created_at) - julianday(max(t.occurred_at)),
-               julianday(l.created_at) - julianday(min(t.occurred_at)),
-               count(DISTINCT CASE WHEN t.occurred_at >= datetime(l.created_at, '-365 days')
-                     THEN date(t.occurred_at) END)
-        FROM l LEFT JOIN "transaction" t ON t.customer_id = l.customer_id AND t.deleted_at IS NULL
-             AND t.occurred_at < l.created_at
-        GROUP BY l.id""", statuses).fetchall(),
-        columns=["lead_id", "purchases_before", "spend_before", "recency_days", "tenure_days", "purchases_year"])
     inter = pd.DataFrame(conn.execute(f"""
         WITH l AS ({base})
         SELECT l.id, count(i.id), avg(i.sentiment), sum(CASE WHEN i.sentiment <= -0.3 THEN 1 ELSE 0 END)
@@ -74,8 +68,14 @@ def features(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> pd.DataFram
         FROM lead l JOIN customer c ON c.id = l.customer_id
         WHERE l.deleted_at IS NULL AND l.status IN ({marks})""", statuses).fetchall(),
         columns=["lead_id", "customer_id", "status", "created_at", "source", "estimated_value", "kind", "parish"])
-    out = leads.merge(tx, on="lead_id", how="left").merge(inter, on="lead_id", how="left") \
-        .merge(acts, on="lead_id", how="left").set_index("lead_id").sort_index()
+    opened = pd.to_datetime(leads.created_at).to_numpy().astype("datetime64[D]").astype(np.int64)  # day numbers
+    history, in_year = log.before(leads.customer_id.to_numpy(dtype=object), opened)
+    some = history.days > 0
+    leads["purchases_before"], leads["spend_before"], leads["purchases_year"] = history.days, history.spend, in_year
+    leads["recency_days"] = np.where(some, opened - history.last, np.nan)
+    leads["tenure_days"] = np.where(some, opened - history.first, np.nan)
+    out = leads.merge(inter, on="lead_id", how="left").merge(acts, on="lead_id", how="left") \
+        .set_index("lead_id").sort_index()
     zero = ["contacts_180d", "complaints_180d", "activities", "calls", "emails", "meetings", "visits",
             "purchases_before", "spend_before", "purchases_year"]
     out[zero] = out[zero].fillna(0)
@@ -90,9 +90,9 @@ FEATURES = ["source", "estimated_value", "value_to_order", "kind", "parish", "pu
             "activities", "calls", "emails", "meetings", "visits"]
 
 
-def current_features(conn: sqlite3.Connection) -> pd.DataFrame:
+def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:
     """The open leads, as the model would score them (for drift checks)."""
-    return features(conn, OPEN_LEAD_STATUSES)[FEATURES]
+    return features(conn, OPEN_LEAD_STATUSES, log)[FEATURES]
 
 
 def _describe(feature: str, value: Any) -> str:
@@ -137,7 +137,9 @@ class LeadResult:
 
 
 def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None) -> LeadResult:
+                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> LeadResult:
+    """Learn from the closed leads (validated on the newest quarter), then score the open ones.
+    ``log``: the cache's purchases, when the caller has read them already."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     from c360_desktop.core.analytics import registry
@@ -150,7 +152,8 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
 
     conn = cache.reader()
     step(0.05, "Features of the closed leads")
-    closed = features(conn, ("won", "lost")).sort_values(["created_at", "customer_id"])
+    log = log if log is not None else PurchaseLog.read(conn)
+    closed = features(conn, ("won", "lost"), log).sort_values(["created_at", "customer_id"])
     y = (closed.status == "won").to_numpy().astype(int)
     if len(closed) < MIN_CLOSED or len(np.unique(y)) < 2:
         raise ValueError(f"too few closed leads to learn from: {len(closed)} ({int(y.sum())} won); "
@@ -176,7 +179,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     step(0.55, f"Refitting on all {len(closed):,} closed leads")
     final = fit(closed[FEATURES], y, seed, families=False, params=model.params)  # as validated, on all of them
     step(0.75, "Scoring: the open leads")
-    open_leads = features(conn, OPEN_LEAD_STATUSES)
+    open_leads = features(conn, OPEN_LEAD_STATUSES, log)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": FEATURES, "rows": len(closed), "seed": seed,

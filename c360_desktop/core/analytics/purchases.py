@@ -125,6 +125,38 @@ class PurchaseLog:
             last[codes[ends]] = picked_days[ends]
         return Window(days, spend, first, last)
 
+    def before(self, customers: np.ndarray, days: np.ndarray, year: int = 365) -> tuple[Window, np.ndarray]:
+        """For each (customer id, day) pair, that customer's purchases on the days before ``day``
+        (nothing from that day on), and how many of those days fall in the ``year`` days before
+        it. A customer the log does not hold has none. Binary searches in the sorted log, so a
+        hundred thousand pairs (open leads, each as it stood when it was opened) take
+        milliseconds where SQL would group ten million transactions."""
+        n = len(customers)
+        days = np.asarray(days, dtype=np.int64)
+        code = np.searchsorted(self.customers, customers) if len(self.customers) else np.zeros(n, dtype=np.int64)
+        held = code < len(self.customers)
+        held[held] = self.customers[code[held]] == np.asarray(customers, dtype=object)[held]
+        code = np.where(held, code, 0)
+        if self.empty or not held.any():
+            none = np.full(n, -1, dtype=np.int64)
+            return Window(np.zeros(n, dtype=np.int64), np.zeros(n), none, none.copy()), np.zeros(n, dtype=np.int64)
+        origin = int(self.day.min())
+        span = int(self.day.max()) - origin + 2  # a day past the newest still falls inside its customer
+        key = self.code * span + (self.day - origin)  # sorted, as the log is sorted by customer then day
+
+        def rows_before(day: np.ndarray) -> np.ndarray:
+            return np.searchsorted(key, code * span + np.clip(day - origin, 0, span - 1))
+
+        start = self.starts[code]
+        end = np.where(held, rows_before(days), start)
+        count = end - start
+        spent = np.r_[0, np.cumsum(self.cents)]
+        some = count > 0
+        first = np.where(some, self.day[start], -1)
+        last = np.where(some, self.day[np.maximum(end - 1, 0)], -1)
+        in_year = np.where(held, end - np.maximum(rows_before(days - year), start), 0)
+        return Window(count, (spent[end] - spent[start]) / 100.0, first, last), in_year
+
     def bought_between(self, lo: int, hi: int) -> np.ndarray:
         """Whether each customer bought on a day in [lo, hi)."""
         inside = (self.day >= lo) & (self.day < hi)

@@ -54,7 +54,7 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
     if task == "leads":
         from c360_desktop.core.analytics.lead_model import train_and_score as train_leads
 
-        lr = train_leads(cache, progress=progress, cancelled=cancelled)
+        lr = train_leads(cache, progress=progress, cancelled=cancelled, log=log)
         return {"model_version": lr.model_version, "trained_on": lr.trained_on, "validated_on": lr.validated_on,
                 "validation": lr.metrics, "scored": lr.scored}
     if task == "clv":
@@ -121,7 +121,7 @@ def _current(conn: sqlite3.Connection, model: str, log: PurchaseLog) -> pd.DataF
     if model == "lead":
         from c360_desktop.core.analytics.lead_model import current_features as lead_features
 
-        return lead_features(conn)
+        return lead_features(conn, log)
     if model == "segments":
         from c360_desktop.core.analytics.segments import current_features as rfm_features
 
