@@ -93,3 +93,42 @@ def test_reasons_are_the_json_the_360_view_reads(demo_cache):
             feature = r["feature"].split(" ")[0]
             assert r["feature"] == f'{feature} "{row[feature]}" \\ café'
     cache.close()
+
+
+def test_contact_features_are_what_sqlite_counts(demo_cache):
+    """The snapshot's contacts by channel, their mood and the complaints, from the interactions
+    read once, equal SQLite's own aggregates over the same windows (the windows end at midnight)."""
+    from c360_desktop.core.analytics.contacts import CHANNELS
+
+    cache = open_cache(demo_cache)
+    conn = cache.reader()
+    as_of = date(2026, 5, 31)
+    d90, d180 = (f"{as_of - timedelta(days=n)} 00:00:00" for n in (90, 180))
+    someone = conn.execute(  # active at the snapshot: a purchase in the year before it
+        'SELECT t.customer_id FROM "transaction" t JOIN customer c ON c.id = t.customer_id AND c.deleted_at IS NULL '
+        "WHERE t.occurred_at BETWEEN '2025-09-01' AND '2026-05-01' LIMIT 1").fetchone()[0]
+    with cache.writer() as w:  # a contact with no known mood, one on another channel, one deleted
+        for k, (channel, sentiment, deleted) in enumerate([("call", None, None), ("fax", -0.8, None),
+                                                           ("email", -0.9, "2026-01-01")]):
+            w.execute("INSERT INTO interaction (id, row_version, customer_id, occurred_at, channel, direction, "
+                      "sentiment, deleted_at) VALUES (?, 0, ?, '2026-05-30 23:59:59', ?, 'inbound', ?, ?)",
+                      (f"edge-{k}", someone, channel, sentiment, deleted))
+    x = snapshot(conn, as_of)
+    channels = ", ".join(f"sum(channel = '{c}')" for c in CHANNELS)
+    expected = {r[0]: r[1:] for r in conn.execute(f"""
+        SELECT customer_id, {channels}, avg(sentiment),
+               sum(CASE WHEN sentiment <= -0.3 AND occurred_at >= ? THEN 1 ELSE 0 END)
+        FROM interaction WHERE deleted_at IS NULL AND occurred_at < ? AND occurred_at >= ?
+        GROUP BY customer_id""", (d90, f"{as_of} 00:00:00", d180))}
+    assert someone in x.index and len(expected) > 100
+    columns = [f"{c}_180d" for c in CHANNELS]
+    for cid, row in x.iterrows():
+        got = expected.get(cid)
+        if got is None:
+            assert (row[columns + ["complaints_90d"]] == 0).all() and np.isnan(row.sentiment_180d)
+            continue
+        assert row[columns].tolist() == list(got[:len(CHANNELS)]), cid
+        assert row.complaints_90d == got[-1]
+        assert (np.isnan(row.sentiment_180d) and got[-2] is None) or abs(row.sentiment_180d - got[-2]) < 1e-9
+    assert x.loc[someone, "complaints_90d"] >= 1  # the "fax" complaint counts, the deleted one does not
+    cache.close()

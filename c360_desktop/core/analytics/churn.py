@@ -25,23 +25,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.contacts import CHANNELS, WINDOW_DAYS, ContactLog
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date, day_number
 
-CHANNELS = ("call", "email", "sms", "social", "support", "visit", "whatsapp")
 HORIZON_DAYS = 180
 
 
-def _ts(d: date) -> str:
-    return f"{d:%Y-%m-%d} 00:00:00"
-
-
-def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = None) -> pd.DataFrame:
+def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = None,
+             contacts: ContactLog | None = None) -> pd.DataFrame:
     """Features of the customers active in the year before ``as_of``, from what came before it.
-    ``log``: the cache's purchases already read (a training run reads them once for all its
-    snapshots); else they are read here."""
+    ``log``, ``contacts``: the cache's purchases and interactions already read (a training run
+    reads them once for all its snapshots); else they are read here."""
     log = log if log is not None else PurchaseLog.read(conn)
+    contacts = contacts if contacts is not None else ContactLog.read(conn, as_of - timedelta(days=WINDOW_DAYS))
     t0_day = day_number(as_of)
-    t0, d90, d180 = _ts(as_of), _ts(as_of - timedelta(days=90)), _ts(as_of - timedelta(days=180))
     before = log.window(None, t0_day)
     recent = log.window(t0_day - 90, t0_day)
     previous = log.window(t0_day - 180, t0_day - 90)
@@ -57,16 +54,7 @@ def snapshot(conn: sqlite3.Connection, as_of: date, log: PurchaseLog | None = No
         "spend_prev_90d": previous.spend[active],
     }, index=pd.Index(log.customers[active], name="customer_id"))
     tx["avg_order"] = tx.monetary / tx.frequency.clip(lower=1)
-    channel_cols = ", ".join(f"sum(channel = '{c}') AS {c}_180d" for c in CHANNELS)
-    inter = pd.DataFrame(conn.execute(f"""
-        SELECT customer_id, {channel_cols},
-               avg(sentiment) AS sentiment_180d,
-               sum(CASE WHEN sentiment <= -0.3 AND occurred_at >= ? THEN 1 ELSE 0 END) AS complaints_90d
-        FROM interaction WHERE deleted_at IS NULL AND occurred_at < ? AND occurred_at >= ?
-        GROUP BY customer_id""", (d90, t0, d180)).fetchall(),
-        columns=["customer_id", *(f"{c}_180d" for c in CHANNELS), "sentiment_180d", "complaints_90d"]
-    ).set_index("customer_id")
-    out = tx.join(inter, how="left")
+    out = tx.join(contacts.recent(t0_day), how="left")
     out["parish"], out["kind"] = log.parish[active], log.kind[active]
     counts = [f"{c}_180d" for c in CHANNELS] + ["complaints_90d"]
     out[counts] = out[counts].fillna(0)
@@ -181,9 +169,10 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     valid_at = end - timedelta(days=HORIZON_DAYS)
     train_at = valid_at - timedelta(days=HORIZON_DAYS)
     step(0.05, f"Features as of {train_at} and {valid_at}")
-    train_x = snapshot(conn, train_at, log)
+    contacts = ContactLog.read(conn, train_at - timedelta(days=WINDOW_DAYS))  # once, for the three snapshots
+    train_x = snapshot(conn, train_at, log, contacts)
     train_y = labels(conn, train_x.index, train_at, log=log)
-    valid_x = snapshot(conn, valid_at, log)
+    valid_x = snapshot(conn, valid_at, log, contacts)
     valid_y = labels(conn, valid_x.index, valid_at, log=log)
     if len(train_x) < 50 or len(np.unique(train_y)) < 2 or len(np.unique(valid_y)) < 2:
         raise ValueError("too little history to learn churn: a year and a half of purchases is needed")
@@ -210,7 +199,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False, params=model.params)  # as validated, on newer data
     step(0.8, f"Scoring: features as of {end}")
-    now_x = snapshot(conn, end, log)
+    now_x = snapshot(conn, end, log, contacts)
     step(0.85, f"Scoring {len(now_x):,} customers")
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
