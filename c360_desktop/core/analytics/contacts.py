@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from c360_desktop.core.analytics.purchases import EPOCH_JDN
+from c360_desktop.core.analytics.purchases import DAY_NUMBER_SQL
 
 CHANNELS = ("call", "email", "sms", "social", "support", "visit", "whatsapp")
 COMPLAINT = -0.3  # a contact this sour or worse is a complaint
@@ -40,7 +40,7 @@ class ContactLog:
         channel = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(CHANNELS))
         rows = conn.execute(f"""
             SELECT customer_id, count(*),
-                   group_concat(CAST(julianday(occurred_at) - 0.5 AS INTEGER) - {EPOCH_JDN}),
+                   group_concat({DAY_NUMBER_SQL}),
                    group_concat(CASE channel {channel} ELSE -1 END),
                    group_concat(coalesce(sentiment, 'nan'))
             FROM interaction WHERE deleted_at IS NULL AND occurred_at >= ?

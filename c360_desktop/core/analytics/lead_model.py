@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from c360_desktop.core.analytics.contacts import COMPLAINT
 from c360_desktop.core.analytics.purchases import PurchaseLog
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
 
@@ -51,7 +52,7 @@ def features(conn: sqlite3.Connection, statuses: tuple[str, ...], log: PurchaseL
     base = f"SELECT id, customer_id, created_at FROM lead WHERE deleted_at IS NULL AND status IN ({marks})"
     inter = pd.DataFrame(conn.execute(f"""
         WITH l AS ({base})
-        SELECT l.id, count(i.id), avg(i.sentiment), sum(CASE WHEN i.sentiment <= -0.3 THEN 1 ELSE 0 END)
+        SELECT l.id, count(i.id), avg(i.sentiment), sum(CASE WHEN i.sentiment <= {COMPLAINT} THEN 1 ELSE 0 END)
         FROM l JOIN interaction i ON i.customer_id = l.customer_id AND i.deleted_at IS NULL
              AND i.occurred_at < l.created_at AND i.occurred_at >= datetime(l.created_at, '-180 days')
         GROUP BY l.id""", statuses).fetchall(),

@@ -18,7 +18,8 @@ import numpy as np
 
 _EPOCH = date(1970, 1, 1)
 # CAST(julianday(t) - 0.5 AS INTEGER) is the Julian day number of t's calendar date; 1970-01-01's is this
-EPOCH_JDN = 2440587
+_EPOCH_JDN = 2440587
+DAY_NUMBER_SQL = f"CAST(julianday(occurred_at) - 0.5 AS INTEGER) - {_EPOCH_JDN}"  # occurred_at's day_number
 
 
 def day_number(d: date) -> int:
@@ -64,7 +65,7 @@ class PurchaseLog:
         whom it keeps), and who each customer is."""
         rows = conn.execute(f"""
             SELECT customer_id, count(*),
-                   group_concat(CAST(julianday(occurred_at) - 0.5 AS INTEGER) - {EPOCH_JDN}),
+                   group_concat({DAY_NUMBER_SQL}),
                    group_concat(total_cents)
             FROM "transaction" WHERE deleted_at IS NULL GROUP BY customer_id ORDER BY customer_id""").fetchall()
         if not rows:
