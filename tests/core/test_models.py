@@ -38,6 +38,26 @@ def test_contributions_explain_each_score(mlc):
     assert ((p >= 0) & (p <= 1)).all()
 
 
+def test_a_large_table_is_scored_by_the_final_model_alone_calibrated_by_its_folds(mlc, monkeypatch):
+    from c360_desktop.core.analytics import tabular
+
+    df, y = mlc
+    small = fit(df.iloc[:2000], y[:2000])
+    assert len(small.others) == 3  # a small table: the cross-fitting models are averaged in
+    monkeypatch.setattr(tabular, "ENSEMBLE_ROWS", 1000)  # the same table counted as large
+    large = fit(df.iloc[:2000], y[:2000])
+    assert large.others == []
+    rest = df.iloc[2000:2500]
+    raw = large.model.predict_proba(large.prepared.transform(rest))[:, 1]
+    p = large.predict_proba(rest)
+    assert np.allclose(p, np.clip(large.calibrators[0].predict(raw) + 1e-6 * raw, 0, 1))
+    # the same main model and calibrator: only the averaging differs
+    assert large.model.get_booster().save_raw("json") == small.model.get_booster().save_raw("json")
+    scored, _ = large.score(rest, lambda f, v: f"{f}: {v}")
+    assert np.allclose(scored, p, atol=1e-5)  # scores from the contributions agree with predict_proba
+    assert not np.allclose(small.predict_proba(rest), p)
+
+
 def test_one_class_only_is_refused():
     import pandas as pd
 
