@@ -198,6 +198,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                                          "recency rule": valid_x.recency_days.to_numpy(dtype=float)})
     step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False, params=model.params)  # as validated, on newer data
+    population = registry.reference(valid_x)  # what the final model learnt from, for drift checks
     step(0.8, f"Scoring: features as of {end}")
     now_x = snapshot(conn, end, log, contacts)
     step(0.85, f"Scoring {len(now_x):,} customers")
@@ -219,7 +220,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
             final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
                                       "trained_as_of": str(train_at), "validated_as_of": str(valid_at),
                                       "reasons": final.reason_method(len(now_x))},
-            metrics, report, registry.reference(valid_x), digest, len(now_x),
+            metrics, report, population, digest, len(now_x),
             round(time.perf_counter() - started, 2)))
 
     def then(w: sqlite3.Connection) -> None:

@@ -414,6 +414,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
         say(0.7, "Fitting the regression on the last year")
         past = summarise_log(log, end - timedelta(days=1 + round(7 * weeks)), holdout_end=end - timedelta(days=1))
         regression = fit_spend_regression(past.table)
+    population = registry.reference(t[["frequency", "recency", "T", "monetary_value"]])  # for drift checks
     say(0.8, f"Scoring: {len(t):,} customers")
     x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
     purchases = bg.expected(weeks, x, t_x, T)
@@ -446,7 +447,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
         records.append(registry.ModelVersion(
             version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
             ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
-            registry.reference(t[["frequency", "recency", "T", "monetary_value"]]), digest, len(t),
+            population, digest, len(t),
             round(time.perf_counter() - started, 2)))
 
     write_scores(cache, "clv", version, stamp, chunks(), len(t), lambda w: registry.record(w, records[0]))

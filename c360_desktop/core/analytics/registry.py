@@ -95,24 +95,37 @@ def classifier_report(y: np.ndarray, p: np.ndarray, importance: dict[str, float]
 # ---- populations and drift -------------------------------------------------------------------
 
 def reference(frame: Any) -> dict[str, Any]:
-    """Each feature's distribution: decile edges and shares (numeric) or shares per category."""
-    import pandas as pd
-
+    """Each feature's distribution: decile edges and shares (numeric: a column of numbers, or of
+    text of which at least 98% of the filled values read as numbers) or shares per category."""
     out: dict[str, Any] = {}
     for column in frame.columns:
         values = frame[column]
-        numeric = pd.to_numeric(values, errors="coerce") if not isinstance(values.dtype, pd.CategoricalDtype) \
-            else pd.Series(np.nan, index=values.index)
-        present = values.notna()
-        if present.any() and numeric[present].notna().mean() >= 0.98:
-            present = numeric.dropna().to_numpy(dtype=float)
+        numeric = _numbers(values)
+        if numeric is not None:
+            present = numeric[~np.isnan(numeric)]
             edges = np.unique(np.quantile(present, np.linspace(0.1, 0.9, 9))) if present.size else np.array([])
-            out[str(column)] = {"kind": "numeric", "edges": edges.tolist(),
-                                "share": _numeric_shares(numeric.to_numpy(dtype=float), edges)}
+            out[str(column)] = {"kind": "numeric", "edges": edges.tolist(), "share": _numeric_shares(numeric, edges)}
         else:
             shares = values.astype("string").fillna("(missing)").value_counts(normalize=True)
             out[str(column)] = {"kind": "categorical", "share": {str(k): float(v) for k, v in shares.items()}}
     return out
+
+
+def _numbers(values: Any) -> np.ndarray | None:
+    """``values`` as floats (gaps NaN) when the column is numeric, else None. Text is judged by
+    its distinct values, each read once (parsing every row of a million-row parish column cost
+    more than the rest of the summary)."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype) or not values.notna().any():
+        return None
+    if pd.api.types.is_numeric_dtype(values.dtype):  # numbers, or booleans (counted as 0 and 1)
+        return np.asarray(values.to_numpy(dtype=float, na_value=np.nan))
+    counts = values.value_counts(dropna=True)
+    readable = pd.to_numeric(pd.Series(counts.index, dtype=object), errors="coerce").notna().to_numpy()
+    if counts.to_numpy()[readable].sum() < 0.98 * counts.sum():
+        return None
+    return np.asarray(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
 
 
 def _numeric_shares(values: np.ndarray, edges: np.ndarray | list[float]) -> list[float]:
