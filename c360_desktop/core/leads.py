@@ -147,17 +147,15 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
          segment, churn, model) in conn.execute(_SOURCE_SQL.format(statuses=statuses, where=where), params):
         facts = LeadFacts(status, source, _parse(created) or now, _parse(contacted),
                           value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn)
-        if model:
-            value, version, contribs = model.split("|", 2)
-            score, scored_by = round(float(value), 1), version
-            contributions = [{"feature": c["feature"], "points": c["contribution"], "why": c["feature"]}
-                             if "contribution" in c else c for c in json.loads(contribs)]
+        if model:  # the model's reasons are kept as the score has them: worded for the queue when read
+            value, scored_by, reasons = model.split("|", 2)
+            score = round(float(value), 1)
         else:
             score, contributions = rule_score(facts, now)
-            scored_by = "rules"
+            scored_by, reasons = "rules", json.dumps(contributions)
         action, reason = next_best_action(facts, score, now)
         rows.append((lead_id, customer_id, name, rep_id, parish, status, source, created, contacted, value_cents, score,
-                     band(score), scored_by, json.dumps(contributions), action, reason, stamp))
+                     band(score), scored_by, reasons, action, reason, stamp))
     conn.executemany(
         "INSERT INTO lead_rank (lead_id, customer_id, customer_name, rep_id, parish, status, source, created_at, "
         "last_contact_at, estimated_value_cents, score, band, scored_by, contributions, next_action, "
@@ -241,7 +239,15 @@ class LeadQueue:
         row = self._conn().execute("SELECT contributions FROM lead_rank WHERE lead_id = ?", (lead_id,)).fetchone()
         if row is None:
             raise KeyError(f"no open lead {lead_id}")
-        return list(json.loads(row[0]))
+        return [_in_points(c) for c in json.loads(row[0])]
+
+
+def _in_points(reason: dict[str, Any]) -> dict[str, Any]:
+    """A model score's reason ({feature, value, contribution}) as the queue shows a rule's
+    ({feature, points, why})."""
+    if "contribution" in reason:
+        return {"feature": reason["feature"], "points": reason["contribution"], "why": reason["feature"]}
+    return reason
 
 
 ACTIVITY_KINDS = ("call", "email", "meeting", "visit")
