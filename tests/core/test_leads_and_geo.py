@@ -74,6 +74,29 @@ def test_the_demo_cache_ranks_every_open_lead(demo_cache):
     cache.close()
 
 
+def test_ranking_the_whole_queue_again_keeps_its_sort_indexes_and_a_failure_keeps_the_old_ranks(demo_cache):
+    from c360_desktop.core.leads import refresh_lead_ranks
+
+    cache = open_cache(demo_cache)
+    conn = cache.reader()
+    schema = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead_rank' ORDER BY name"
+    indexes = conn.execute(schema).fetchall()
+    assert len(indexes) >= 8
+    before = conn.execute("SELECT lead_id, score FROM lead_rank ORDER BY lead_id").fetchall()
+    with pytest.raises(RuntimeError), cache.writer() as w:
+        refresh_lead_ranks(w)
+        raise RuntimeError("a failure after the rows went in")
+    assert conn.execute(schema).fetchall() == indexes
+    assert conn.execute("SELECT lead_id, score FROM lead_rank ORDER BY lead_id").fetchall() == before
+    with cache.writer() as w:
+        n = refresh_lead_ranks(w)
+    assert conn.execute(schema).fetchall() == indexes and n == len(before)
+    plan = " ".join(str(r[-1]) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT lead_id FROM lead_rank ORDER BY score DESC LIMIT 50"))
+    assert "ix_lead_rank_score" in plan  # the queue's sort still walks its index
+    cache.close()
+
+
 def test_near_finds_exactly_the_customers_within_the_radius(demo_cache):
     cache = open_cache(demo_cache)
     conn = cache.reader()
