@@ -114,20 +114,37 @@ class Classifier:
         """``predict_proba`` and ``reasons`` together, with one pass of the main model: its
         contributions add up to its log-odds, so its probability needs no prediction of its own.
         ``exact``: reasons by exact TreeSHAP (default: for up to EXACT_REASON_ROWS rows)."""
+        parts, probability = self._pass(frame, exact)
+        return probability, self._worded(frame, parts, describe, n, scale)
+
+    def _pass(self, frame: pd.DataFrame, exact: bool | None) -> tuple[np.ndarray, np.ndarray]:
+        """The main model's contributions (the bias last) and the calibrated probabilities."""
         X = self.prepared.transform(frame)
         parts = self._parts(X, exact)
         margin = parts.sum(axis=1, dtype=float)
         raws = [1.0 / (1.0 + np.exp(-margin)), *(m.predict_proba(X)[:, 1] for m in self.others)]
-        return self._calibrated(np.asarray(np.mean(raws, axis=0))), self._worded(frame, parts, describe, n, scale)
+        return parts, self._calibrated(np.asarray(np.mean(raws, axis=0)))
 
     def score_chunks(self, frame: pd.DataFrame, describe: Callable[[str, Any], str], size: int, n: int = 3,
                      scale: float = 100.0) -> Iterator[tuple[int, np.ndarray, list[str]]]:
         """``score`` a chunk of ``size`` rows at a time (from row, probabilities, reasons), so the
         caller can write one while the next is computed; the reasons are of one method for all
-        the rows, as ``reason_method(len(frame))`` says."""
+        the rows, as ``reason_method(len(frame))`` says. The model's pass over the next chunk runs
+        on a thread of its own while this one's reasons are worded: XGBoost leaves the GIL free,
+        so the two cores stay busy instead of taking turns."""
+        from concurrent.futures import ThreadPoolExecutor
+
         exact = len(frame) <= EXACT_REASON_ROWS
-        for start in range(0, len(frame), size):
-            yield (start, *self.score(frame.iloc[start:start + size], describe, n, scale, exact))
+        starts = list(range(0, len(frame), size))
+        if not starts:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="c360-model-pass") as ahead:
+            upcoming = ahead.submit(self._pass, frame.iloc[:size], exact)
+            for k, start in enumerate(starts):
+                parts, probability = upcoming.result()
+                if k + 1 < len(starts):
+                    upcoming = ahead.submit(self._pass, frame.iloc[starts[k + 1]:starts[k + 1] + size], exact)
+                yield start, probability, self._worded(frame.iloc[start:start + size], parts, describe, n, scale)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Each feature's contribution to each row's log-odds (XGBoost's pred_contribs)."""
