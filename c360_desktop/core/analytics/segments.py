@@ -139,6 +139,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     m = quintile_scores(frame.monetary)
     fm = np.rint((f + m) / 2).astype(int)
     names = [rfm_segment(a, b) for a, b in zip(r.tolist(), fm.tolist(), strict=True)]
+    population = registry.reference(frame)  # what the clusters are fitted on, for drift checks
     step(0.3, "Clustering")
     labels, km = cluster(frame, seed, progress=lambda: step(0.6, "Scoring: each customer to its cluster"))
     cuts = {c: (float(frame[c].quantile(1 / 3)), float(frame[c].quantile(2 / 3)))
@@ -171,7 +172,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
         version, "segments", stamp, None, str(end - timedelta(days=1)), len(frame),
         ["recency", "frequency", "monetary", "tenure"], {"seed": seed, **{k: v for k, v in km.items()
                                                                           if k in ("k", "silhouette")}},
-        metrics, report, registry.reference(frame), digest, len(rows), round(time.perf_counter() - started, 2))
+        metrics, report, population, digest, len(rows), round(time.perf_counter() - started, 2))
     with cache.writer(bulk=True) as w:
         w.execute("DELETE FROM customer_segment")
         w.executemany("INSERT INTO customer_segment (customer_id, version, r, f, m, rfm_segment, cluster, "
