@@ -296,3 +296,53 @@ def test_a_cancel_while_scoring_keeps_the_previous_scores(demo_cache, task):
     versions = cache.reader().execute("SELECT count(*) FROM model_version WHERE model = ?", (model,)).fetchone()[0]
     assert versions == 1  # and the cancelled version was not registered
     cache.close()
+
+
+def test_retrain_all_trains_every_model_then_scores_them_in_order_and_a_cancel_keeps_those_written(demo_cache):
+    """Retrain all scores only once every model is trained, each model's rows computed while the
+    previous model's are written; the writes keep their order (the lead queue is ranked after the
+    new churn risk is in), and the progress bar only moves forward."""
+    from c360_desktop.core.analytics.training import train
+    from c360_desktop.core.progress import Cancelled
+
+    cache = open_cache(demo_cache)
+    seen: list[tuple[float, str]] = []
+    out = train(cache, "all", lambda f, m: seen.append((f, m)))
+    messages = [m for _f, m in seen]
+    start = messages.index("Scoring every model")
+    trained = [m for m in messages[:start] if ":" in m]
+    assert {m.split(":")[0] for m in trained} == {"churn", "clv", "leads", "forecast", "segments"}
+    assert not any("Scor" in m for m in messages[:start] if not m.startswith("forecast"))
+    assert messages[-1] == "Scores written" and [f for f, _m in seen] == sorted(f for f, _m in seen)
+    scored = [m.split(":")[0] for m in messages[start:] if m.endswith(": Done")]
+    assert scored == ["churn", "clv", "leads", "segments"]
+    conn = cache.reader()
+    live = dict(conn.execute("SELECT model, count(*) FROM score WHERE deleted_at IS NULL GROUP BY model"))
+    assert live["churn"] == out["churn"]["scored"] and live["clv"] == out["clv"]["customers"]
+    assert live["lead"] == out["leads"]["scored"] > 0
+    assert conn.execute("SELECT count(*) FROM customer_segment").fetchone()[0] == out["segments"]["customers"]
+    assert out["clv"]["total_expected_jmd"] > 0 and out["segments"]["clusters"]
+    (ranked_at,) = conn.execute("SELECT value FROM cache_meta WHERE key = 'lead_ranks_at'").fetchone()
+    assert ranked_at >= conn.execute("SELECT max(scored_at) FROM score WHERE model = 'churn'").fetchone()[0]
+
+    def versions():
+        out = dict(cache.reader().execute("SELECT model, max(scored_at) FROM score GROUP BY model"))
+        return {**out, "segments": registry.latest(cache.reader(), "segments").trained_at}
+
+    before = versions()
+    with cache.writer() as w:  # newer data: every model would make a new version
+        w.execute('UPDATE "transaction" SET total_cents = total_cents + 1 WHERE id IN '
+                  '(SELECT id FROM "transaction" ORDER BY occurred_at DESC LIMIT 50)')
+        w.execute("UPDATE customer_segment SET cluster_name = 'kept' WHERE rowid % 2 = 0")
+    messages.clear()
+    with pytest.raises(Cancelled, match="previous lifetime values stay"):
+        train(cache, "all", lambda f, m: messages.append(m),
+              cancelled=lambda: any(m.startswith("clv: Scored") for m in messages))
+    after = versions()
+    assert after["churn"] > before["churn"]  # written before the cancel: kept
+    assert (after["clv"], after["lead"], after["segments"]) == (before["clv"], before["lead"], before["segments"])
+    assert conn.execute("SELECT count(DISTINCT model_version) FROM score WHERE model = 'clv'").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM customer_segment WHERE cluster_name = 'kept'").fetchone()[0] > 0
+    (ranked_at,) = conn.execute("SELECT value FROM cache_meta WHERE key = 'lead_ranks_at'").fetchone()
+    assert ranked_at >= conn.execute("SELECT max(scored_at) FROM score WHERE model = 'churn'").fetchone()[0]
+    cache.close()
