@@ -129,7 +129,8 @@ def train(cache: Any, task: str, progress: Progress | None = None,
             failure = exc
             break
         scorings.extend((name, s) for s in later)
-    written, scoring_failure = _score_all(scorings, scoring_phase, say)
+    with cache.checkpoints_after():
+        written, scoring_failure = _score_all(scorings, scoring_phase, say)
     if "churn" in written and "leads" not in written:  # the queue was left for the lead model to rank
         from c360_desktop.core.leads import refresh_lead_ranks
 
