@@ -315,7 +315,7 @@ def test_retrain_all_trains_every_model_then_scores_them_in_order_and_a_cancel_k
     assert not any("Scor" in m for m in messages[:start] if not m.startswith("forecast"))
     assert messages[-1] == "Scores written" and [f for f, _m in seen] == sorted(f for f, _m in seen)
     scored = [m.split(":")[0] for m in messages[start:] if m.endswith(": Done")]
-    assert scored == ["churn", "clv", "leads", "segments"]
+    assert scored == ["clv", "churn", "segments", "leads"]  # the lead queue after the new churn risk
     conn = cache.reader()
     live = dict(conn.execute("SELECT model, count(*) FROM score WHERE deleted_at IS NULL GROUP BY model"))
     assert live["churn"] == out["churn"]["scored"] and live["clv"] == out["clv"]["customers"]
@@ -335,14 +335,12 @@ def test_retrain_all_trains_every_model_then_scores_them_in_order_and_a_cancel_k
                   '(SELECT id FROM "transaction" ORDER BY occurred_at DESC LIMIT 50)')
         w.execute("UPDATE customer_segment SET cluster_name = 'kept' WHERE rowid % 2 = 0")
     messages.clear()
-    with pytest.raises(Cancelled, match="previous lifetime values stay"):
+    with pytest.raises(Cancelled, match="previous churn scores stay"):
         train(cache, "all", lambda f, m: messages.append(m),
-              cancelled=lambda: any(m.startswith("clv: Scored") for m in messages))
+              cancelled=lambda: any(m.startswith("churn: Scored") for m in messages))
     after = versions()
-    assert after["churn"] > before["churn"]  # written before the cancel: kept
-    assert (after["clv"], after["lead"], after["segments"]) == (before["clv"], before["lead"], before["segments"])
-    assert conn.execute("SELECT count(DISTINCT model_version) FROM score WHERE model = 'clv'").fetchone()[0] == 1
+    assert after["clv"] > before["clv"]  # written before the cancel: kept
+    assert (after["churn"], after["lead"], after["segments"]) == (before["churn"], before["lead"], before["segments"])
+    assert conn.execute("SELECT count(DISTINCT model_version) FROM score WHERE model = 'churn'").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM customer_segment WHERE cluster_name = 'kept'").fetchone()[0] > 0
-    (ranked_at,) = conn.execute("SELECT value FROM cache_meta WHERE key = 'lead_ranks_at'").fetchone()
-    assert ranked_at >= conn.execute("SELECT max(scored_at) FROM score WHERE model = 'churn'").fetchone()[0]
     cache.close()
