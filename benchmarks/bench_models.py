@@ -77,8 +77,8 @@ def main() -> None:
         joint = next(t for t, m in marks if m == "Scoring every model")
         firsts = [next(t for t, m in marks if m.startswith(f"{task}:")) for task in TASKS]
         trained = {task: (firsts[k + 1] if k + 1 < len(TASKS) else joint) - firsts[k] for k, task in enumerate(TASKS)}
-        scored_from = [(next(t for t, m in marks if m.startswith(f"{task}: Scoring") and t >= joint), task)
-                       for task in TASKS if task != "forecast"]
+        scored_from = sorted((next(t for t, m in marks if m.startswith(f"{task}: Scoring") and t >= joint), task)
+                             for task in TASKS if task != "forecast")  # in the order they scored
         scoring = {task: (scored_from[k + 1][0] if k + 1 < len(scored_from) else marks[-1][0]) - at
                    for k, (at, task) in enumerate(scored_from)}
         rows = {"churn": results["churn"]["scored"], "clv": results["clv"]["customers"], "leads": results["leads"]["scored"],
@@ -87,7 +87,7 @@ def main() -> None:
         (transactions,) = cache.reader().execute('SELECT count(*) FROM "transaction"').fetchone()
         print(f"demo cache: {customers:,} customers, {transactions:,} transactions ({path})")
         print(f"{'model':10s} {'training s':>11s} {'scoring s':>10s} {'scored':>10s}")
-        for task in TASKS:
+        for task in [*TASKS[3:4], *(t for _at, t in scored_from)]:  # forecast (no scores), then in scoring order
             print(f"{task:10s} {trained[task]:11.1f} {scoring.get(task, float('nan')):10.1f} {rows[task]:10,d}")
         print(f"reading the purchases (shared) {firsts[0] - started:.1f} s")
         scored = max(rows["churn"], rows["clv"], rows["segments"])

@@ -315,7 +315,7 @@ def test_retrain_all_trains_every_model_then_scores_them_in_order_and_a_cancel_k
     assert not any("Scor" in m for m in messages[:start] if not m.startswith("forecast"))
     assert messages[-1] == "Scores written" and [f for f, _m in seen] == sorted(f for f, _m in seen)
     scored = [m.split(":")[0] for m in messages[start:] if m.endswith(": Done")]
-    assert scored == ["clv", "churn", "segments", "leads"]  # the lead queue after the new churn risk
+    assert scored == ["clv", "churn", "leads", "segments"]  # the lead queue after the new churn risk
     conn = cache.reader()
     live = dict(conn.execute("SELECT model, count(*) FROM score WHERE deleted_at IS NULL GROUP BY model"))
     assert live["churn"] == out["churn"]["scored"] and live["clv"] == out["clv"]["customers"]

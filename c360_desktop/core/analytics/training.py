@@ -81,7 +81,7 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
     raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
 
 
-SCORING_ORDER = ("clv", "churn", "segments", "leads")  # Retrain all's, once every model is trained
+SCORING_ORDER = ("clv", "churn", "leads", "segments")  # Retrain all's, once every model is trained
 TRAINING_SHARE = 0.85  # of Retrain all's progress bar; scoring every model takes the rest
 
 
@@ -131,8 +131,10 @@ def train(cache: Any, task: str, progress: Progress | None = None,
             break
         scorings.extend((name, s) for s in later)
     # Lifetime values first: light to compute and heavy to write, their rows are written while
-    # churn's XGBoost passes (which leave the GIL free) take the two cores; the lead model last,
-    # since its ranking reads the new churn risk.
+    # churn's XGBoost passes (which leave the GIL free) take the two cores. The lead model after
+    # churn (its ranking reads the new churn risk), whose writer keeps pace with its computing:
+    # the lead features' Python then runs beside an idle writer instead of a busy one (the
+    # writing thread takes the GIL back after every row).
     scorings.sort(key=lambda named: SCORING_ORDER.index(named[0]))
     with cache.checkpoints_after():
         written, scoring_failure = _score_all(scorings, scoring_phase, say)
