@@ -149,31 +149,6 @@ def test_copy_of_a_cache_opens(demo_cache, tmp_path):
     assert open_cache(copy, create=False).info.upgraded_from is None
 
 
-def test_bulk_writes_can_leave_their_checkpoint_until_a_block_ends(tmp_path):
-    """Retrain all writes one model's scores after another: their checkpoint waits for the last."""
-    c = open_cache(tmp_path / "held.db")
-    held = sqlite3.connect(tmp_path / "held.db")  # open throughout: closing the last connection would checkpoint
-    held.execute("SELECT count(*) FROM customer").fetchone()
-
-    def in_file_alone() -> int:
-        shutil.copyfile(tmp_path / "held.db", tmp_path / "file-only.db")  # the database file without its log
-        alone = sqlite3.connect(tmp_path / "file-only.db")
-        try:
-            return alone.execute("SELECT count(*) FROM cache_meta WHERE key LIKE 'k%'").fetchone()[0]
-        finally:
-            alone.close()
-
-    with c.checkpoints_after():
-        for part in range(2):
-            with c.writer(bulk=True) as w:
-                w.executemany("INSERT INTO cache_meta (key, value) VALUES (?, ?)",
-                              [(f"k{part}-{i}", "x" * 500) for i in range(3000)])
-        assert c._checkpointer is None and in_file_alone() == 0  # both still only in the log
-    c.close()  # the block's end started the checkpoint; close waits for it
-    assert in_file_alone() == 6000
-    held.close()
-
-
 def test_a_bulk_write_reaches_the_database_file_by_a_background_checkpoint(tmp_path):
     """A bulk write (a million scores) turns off its own checkpoint; the background one copies
     it into the database file itself, so the write-ahead log does not keep growing."""

@@ -20,16 +20,13 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.contacts import CHANNELS, WINDOW_DAYS, ContactLog
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date, day_number
-
-if TYPE_CHECKING:
-    from c360_desktop.core.analytics.scores import Scoring, Write
 
 HORIZON_DAYS = 180
 
@@ -149,17 +146,16 @@ def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -
 def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
                     progress: Callable[[float, str], None] | None = None,
                     cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None,
-                    rank_leads: bool = True, defer: list[Scoring] | None = None) -> ChurnResult:
+                    rank_leads: bool = True) -> ChurnResult:
     """Train on the cache (time-based split), validate, then score every active customer.
     ``log``: the cache's purchases, when the caller has read them already. ``rank_leads``: rank
-    the lead queue again with the new risk (off when the lead model runs next and ranks it).
-    ``defer``: leave the scoring to the caller, as a ``Scoring`` added to this list (the
-    result's ``scored`` is filled in when it runs)."""
+    the lead queue again with the new risk (off when the lead model runs next and ranks it)."""
     import time
 
     from sklearn.metrics import roc_auc_score
 
     from c360_desktop.core.analytics import registry
+    from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
     from c360_desktop.core.analytics.tabular import fit
     from c360_desktop.core.progress import checkpoints
 
@@ -203,52 +199,37 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     step(0.6, f"Refitting on {len(valid_x):,} customers")
     final = fit(valid_x, valid_y, seed, families=False, params=model.params)  # as validated, on newer data
     population = registry.reference(valid_x)  # what the final model learnt from, for drift checks
+    step(0.8, f"Scoring: features as of {end}")
+    now_x = snapshot(conn, end, log, contacts)
+    step(0.85, f"Scoring {len(now_x):,} customers")
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
          "rows": len(valid_x), "seed": seed}, sort_keys=True))
     version = registry.version_id("churn", digest)
-    result = ChurnResult(version, str(train_at), str(valid_at), metrics, 0)
-    trained_in = time.perf_counter() - started
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    customers, records = now_x.index.tolist(), []
 
-    def scoring(after: Write | None) -> Write:
-        from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
+    def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is scored
+        for start, probability, reasons in final.score_chunks(now_x, _reason, CHUNK_ROWS):
+            yield list(zip(customers[start:start + len(reasons)], probability.tolist(), reasons, strict=True))
+            done = start + len(reasons)
+            step(0.85 + 0.1 * done / len(now_x), f"Scored {done:,} of {len(now_x):,} customers")
+        step(0.95, "Saving")
+        records.append(registry.ModelVersion(
+            version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
+            final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
+                                      "trained_as_of": str(train_at), "validated_as_of": str(valid_at),
+                                      "reasons": final.reason_method(len(now_x))},
+            metrics, report, population, digest, len(now_x),
+            round(time.perf_counter() - started, 2)))
 
-        scoring_started = time.perf_counter()
-        step(0.8, f"Scoring: features as of {end}")
-        now_x = snapshot(conn, end, log, contacts)
-        step(0.85, f"Scoring {len(now_x):,} customers")
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        customers, records = now_x.index.tolist(), []
+    def then(w: sqlite3.Connection) -> None:
+        registry.record(w, records[0])
+        if rank_leads:
+            from c360_desktop.core.leads import refresh_lead_ranks
 
-        def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is scored
-            for start, probability, reasons in final.score_chunks(now_x, _reason, CHUNK_ROWS):
-                yield list(zip(customers[start:start + len(reasons)], probability.tolist(), reasons, strict=True))
-                done = start + len(reasons)
-                step(0.85 + 0.1 * done / len(now_x), f"Scored {done:,} of {len(now_x):,} customers")
-            step(0.95, "Saving")
-            records.append(registry.ModelVersion(
-                version, "churn", stamp, str(valid_at - timedelta(days=365)), str(end), len(valid_x),
-                final.prepared.features, {**final.params, "seed": seed, "horizon_days": HORIZON_DAYS,
-                                          "trained_as_of": str(train_at), "validated_as_of": str(valid_at),
-                                          "reasons": final.reason_method(len(now_x))},
-                metrics, report, population, digest, len(now_x),
-                round(trained_in + time.perf_counter() - scoring_started, 2)))
+            refresh_lead_ranks(w)  # next best actions use churn risk
 
-        def then(w: sqlite3.Connection) -> None:
-            registry.record(w, records[0])
-            if rank_leads:
-                from c360_desktop.core.leads import refresh_lead_ranks
-
-                refresh_lead_ranks(w)  # next best actions use churn risk
-
-        written = write_scores(cache, "churn", version, stamp, chunks(), len(now_x), then, after=after,
-                               wait=defer is None)
-        result.scored = len(now_x)
-        say(1.0, "Done")
-        return written
-
-    if defer is not None:
-        defer.append(scoring)
-    else:
-        scoring(None)
-    return result
+    write_scores(cache, "churn", version, stamp, chunks(), len(now_x), then)
+    say(1.0, "Done")
+    return ChurnResult(version, str(train_at), str(valid_at), metrics, len(now_x))

@@ -22,15 +22,12 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date
-
-if TYPE_CHECKING:
-    from c360_desktop.core.analytics.scores import Scoring, Write
 
 UNITS = {"week": 7.0, "day": 1.0}
 
@@ -353,16 +350,14 @@ def reasons_json(x: np.ndarray, purchases: np.ndarray, spend: np.ndarray, alive:
 
 def score_cache(cache: Any, today: date | None = None, months: int = 12,
                 progress: Callable[[float, str], None] | None = None, log: PurchaseLog | None = None,
-                cancelled: Callable[[], bool] | None = None, defer: list[Scoring] | None = None) -> dict[str, Any]:
+                cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Fit both models on the cache's transactions and score every customer who has bought: the
     expected spend over the next ``months`` (expected purchases x expected spend per purchase),
     with the three quantities behind it as reasons and the model version.
 
     First the models are validated: fitted on all but the last 26 weeks and judged on them (repeat
     purchases and spend predicted against actual, in total, per customer and per cohort of the
-    year customers first bought). The version, its metrics and cohort table go to the registry.
-    ``defer``: leave the scoring to the caller, as a ``Scoring`` added to this list (the summary's
-    ``total_expected_jmd`` is filled in when it runs)."""
+    year customers first bought). The version, its metrics and cohort table go to the registry."""
     import json
     import time
     from datetime import UTC, datetime, timedelta
@@ -420,56 +415,43 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
         past = summarise_log(log, end - timedelta(days=1 + round(7 * weeks)), holdout_end=end - timedelta(days=1))
         regression = fit_spend_regression(past.table)
     population = registry.reference(t[["frequency", "recency", "T", "monetary_value"]])  # for drift checks
+    say(0.8, f"Scoring: {len(t):,} customers")
+    x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
+    purchases = bg.expected(weeks, x, t_x, T)
+    alive = bg.alive(x, t_x, T)
+    spend = gg.expected_spend(x, m)
+    value = purchases * spend
+    chosen = "BG/NBD x Gamma-Gamma"
+    if regression is not None:
+        value = np.maximum(regression.predict(t[REGRESSION_FEATURES].to_numpy(float)), 0.0)
+        chosen = "gradient-boosted regression (it predicted the held-out spend better)"
     params = {"bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
-              "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}, "months": months,
-              "chosen": "gradient-boosted regression (it predicted the held-out spend better)" if regression is not None
-              else "BG/NBD x Gamma-Gamma"}
+              "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}, "months": months, "chosen": chosen}
     digest = registry.content_hash(json.dumps({**params, "end": str(end)}, sort_keys=True))
     version = registry.version_id("clv", digest)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     report = {"kind": "clv", "cohorts": cohorts.round(2).to_dict(orient="records"), "holdout_weeks": HOLDOUT_WEEKS,
               "validation_parameters": {"bgnbd": [hbg.r, hbg.alpha, hbg.a, hbg.b], "gamma_gamma": [hgg.p, hgg.q, hgg.v]}}
-    summary = {"model_version": version, "customers": len(t), "as_of": str(end), "chosen": params["chosen"],
-               "bgnbd": params["bgnbd"], "gamma_gamma": params["gamma_gamma"], "total_expected_jmd": None,
-               "validation": metrics}
-    trained_in = time.perf_counter() - started
+    from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
 
-    def scoring(after: Write | None) -> Write:
-        from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores
+    customers, rounded, records = t.index.tolist(), np.round(value, 2).tolist(), []
 
-        scoring_started = time.perf_counter()
-        say(0.8, f"Scoring: {len(t):,} customers")
-        x, t_x, T, m = (t[c].to_numpy(float) for c in ("frequency", "recency", "T", "monetary_value"))
-        purchases = bg.expected(weeks, x, t_x, T)
-        alive = bg.alive(x, t_x, T)
-        spend = gg.expected_spend(x, m)
-        value = purchases * spend
-        if regression is not None:
-            value = np.maximum(regression.predict(t[REGRESSION_FEATURES].to_numpy(float)), 0.0)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        customers, rounded, records = t.index.tolist(), np.round(value, 2).tolist(), []
+    def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is worded
+        for lo in range(0, len(t), CHUNK_ROWS):
+            hi = lo + CHUNK_ROWS
+            yield list(zip(customers[lo:hi], rounded[lo:hi], reasons_json(
+                x[lo:hi], purchases[lo:hi], spend[lo:hi], alive[lo:hi], months, regression is not None), strict=True))
+            done = min(hi, len(t))
+            say(0.8 + 0.15 * done / len(t), f"Scored {done:,} of {len(t):,} customers")
+        say(0.95, "Saving")
+        records.append(registry.ModelVersion(
+            version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
+            ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
+            population, digest, len(t),
+            round(time.perf_counter() - started, 2)))
 
-        def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is worded
-            for lo in range(0, len(t), CHUNK_ROWS):
-                hi = lo + CHUNK_ROWS
-                yield list(zip(customers[lo:hi], rounded[lo:hi], reasons_json(
-                    x[lo:hi], purchases[lo:hi], spend[lo:hi], alive[lo:hi], months, regression is not None),
-                    strict=True))
-                done = min(hi, len(t))
-                say(0.8 + 0.15 * done / len(t), f"Scored {done:,} of {len(t):,} customers")
-            say(0.95, "Saving")
-            records.append(registry.ModelVersion(
-                version, "clv", stamp, str(day_date(int(log.day.min()))), str(end - timedelta(days=1)), len(t),
-                ["frequency", "recency", "T", "monetary_value"], params, metrics, report,
-                population, digest, len(t), round(trained_in + time.perf_counter() - scoring_started, 2)))
-
-        written = write_scores(cache, "clv", version, stamp, chunks(), len(t), lambda w: registry.record(w, records[0]),
-                               after=after, wait=defer is None)
-        summary["total_expected_jmd"] = float(value.sum())
-        (progress or (lambda _f, _m: None))(1.0, "Done")  # computed: too late to cancel
-        return written
-
-    if defer is not None:
-        defer.append(scoring)
-    else:
-        scoring(None)
-    return summary
+    write_scores(cache, "clv", version, stamp, chunks(), len(t), lambda w: registry.record(w, records[0]))
+    (progress or (lambda _f, _m: None))(1.0, "Done")  # written: too late to cancel
+    return {"model_version": version, "customers": len(t), "as_of": str(end), "chosen": chosen,
+            "bgnbd": params["bgnbd"], "gamma_gamma": params["gamma_gamma"],
+            "total_expected_jmd": float(value.sum()), "validation": metrics}

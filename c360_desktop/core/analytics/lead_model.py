@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,6 @@ import pandas as pd
 from c360_desktop.core.analytics.contacts import COMPLAINT
 from c360_desktop.core.analytics.purchases import PurchaseLog
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
-
-if TYPE_CHECKING:
-    from c360_desktop.core.analytics.scores import Scoring, Write
 
 MIN_CLOSED = 40
 
@@ -141,12 +138,9 @@ class LeadResult:
 
 
 def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None,
-                    defer: list[Scoring] | None = None) -> LeadResult:
+                    cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> LeadResult:
     """Learn from the closed leads (validated on the newest quarter), then score the open ones.
-    ``log``: the cache's purchases, when the caller has read them already. ``defer``: leave the
-    scoring to the caller, as a ``Scoring`` added to this list (the result's ``scored`` is
-    filled in when it runs)."""
+    ``log``: the cache's purchases, when the caller has read them already."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     from c360_desktop.core.analytics import registry
@@ -185,50 +179,35 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     report = registry.classifier_report(yv, p, model.importance(), {"rule score": rules / 100})
     step(0.55, f"Refitting on all {len(closed):,} closed leads")
     final = fit(closed[FEATURES], y, seed, families=False, params=model.params)  # as validated, on all of them
+    step(0.75, "Scoring: the open leads")
+    open_leads = features(conn, OPEN_LEAD_STATUSES, log)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": FEATURES, "rows": len(closed), "seed": seed,
          "window": [closed.created_at.min(), closed.created_at.max()]}, sort_keys=True))
     version = registry.version_id("lead", digest)
-    result = LeadResult(version, cut, len(closed) - cut, metrics, 0)
-    trained_in = time.perf_counter() - started
+    rows = []
+    if len(open_leads):
+        probability, reasons = final.score(open_leads[FEATURES], _describe)
+        score = np.round(100 * probability, 1)
+        best: dict[str, int] = {}  # a customer's lead score: their most promising open lead
+        for k, cid in enumerate(open_leads.customer_id.tolist()):
+            if cid not in best or score[k] > score[best[cid]]:
+                best[cid] = k
+        rows = [(cid, float(score[k]), reasons[k]) for cid, k in best.items()]
+    step(0.95, "Saving")
+    record = registry.ModelVersion(
+        version, "lead", stamp, closed.created_at.min()[:10], closed.created_at.max()[:10], len(closed), FEATURES,
+        {**final.params, "seed": seed, "validation": "newest quarter of closed leads",
+         "reasons": final.reason_method(len(open_leads))}, metrics, report,
+        registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
+    from c360_desktop.core.analytics.scores import write_scores
+    from c360_desktop.core.leads import refresh_lead_ranks
 
-    def scoring(after: Write | None) -> Write:
-        from c360_desktop.core.analytics.scores import write_scores
-        from c360_desktop.core.leads import refresh_lead_ranks
+    def then(w: sqlite3.Connection) -> None:
+        registry.record(w, record)
+        refresh_lead_ranks(w)
 
-        scoring_started = time.perf_counter()
-        step(0.75, "Scoring: the open leads")
-        open_leads = features(conn, OPEN_LEAD_STATUSES, log)
-        rows = []
-        if len(open_leads):
-            probability, reasons = final.score(open_leads[FEATURES], _describe)
-            score = np.round(100 * probability, 1)
-            best: dict[str, int] = {}  # a customer's lead score: their most promising open lead
-            for k, cid in enumerate(open_leads.customer_id.tolist()):
-                if cid not in best or score[k] > score[best[cid]]:
-                    best[cid] = k
-            rows = [(cid, float(score[k]), reasons[k]) for cid, k in best.items()]
-        step(0.95, "Saving")
-        record = registry.ModelVersion(
-            version, "lead", stamp, closed.created_at.min()[:10], closed.created_at.max()[:10], len(closed), FEATURES,
-            {**final.params, "seed": seed, "validation": "newest quarter of closed leads",
-             "reasons": final.reason_method(len(open_leads))}, metrics, report,
-            registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows),
-            round(trained_in + time.perf_counter() - scoring_started, 2))
-
-        def then(w: sqlite3.Connection) -> None:
-            registry.record(w, record)
-            refresh_lead_ranks(w)  # after the churn scores of the same run: the writes keep their order
-
-        written = write_scores(cache, "lead", version, stamp, [rows], len(rows), then, after=after,
-                               wait=defer is None)
-        result.scored = len(rows)
-        say(1.0, "Done")
-        return written
-
-    if defer is not None:
-        defer.append(scoring)
-    else:
-        scoring(None)
-    return result
+    write_scores(cache, "lead", version, stamp, [rows], len(rows), then)
+    say(1.0, "Done")
+    return LeadResult(version, cut, len(closed) - cut, metrics, len(rows))

@@ -6,11 +6,6 @@ next chunk of rows. SQLite does its work with the GIL released, so on two cores 
 little more than the longer of the two. The WAL checkpoint after such a write (copying a few
 hundred megabytes into the database file) is left to the cache's background checkpoint instead of
 the next commit.
-
-Retrain all trains every model first and then scores them one after another without waiting for
-each write: a model's rows are computed while the previous model's are still being written
-(``wait=False``, ``after``), the writes keep their order, each in its own transaction, and
-``Write.wait`` hands back a write's failure.
 """
 
 from __future__ import annotations
@@ -28,63 +23,18 @@ Row = tuple[str, float, str]  # customer id, value, contributions JSON
 _DONE, _STOP = object(), object()
 
 
-class Write:
-    """A write transaction on a thread of its own (``write_scores``, ``write_later``)."""
-
-    def __init__(self, thread: threading.Thread, failed: list[BaseException]) -> None:
-        self._thread, self._failed = thread, failed
-
-    def wait(self) -> None:
-        """Until the write has committed or rolled back; its failure is raised here."""
-        self._thread.join()
-        if self._failed:
-            raise self._failed[0]
-
-    def join(self) -> None:
-        """Until the write has ended, whichever way."""
-        self._thread.join()
-
-
-# A trained model's scoring, run later: computes the rows and starts their write after the
-# given write (Retrain all), returning that write.
-Scoring = Callable[[Write | None], Write]
-
-
-def write_later(cache: Any, name: str, work: Callable[[sqlite3.Connection], None], after: Write | None = None) -> Write:
-    """``work(conn)`` in one bulk write transaction on a thread of its own, after ``after``."""
-    failed: list[BaseException] = []
-
-    def write() -> None:
-        if after is not None:
-            after.join()
-        try:
-            with cache.writer(bulk=True) as w:
-                work(w)
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            failed.append(exc)
-
-    thread = threading.Thread(target=write, name=f"c360-{name}-write", daemon=True)
-    thread.start()
-    return Write(thread, failed)
-
-
 def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Iterable[Sequence[Row]], total: int,
-                 then: Callable[[sqlite3.Connection], None] | None = None, after: Write | None = None,
-                 wait: bool = True) -> Write:
+                 then: Callable[[sqlite3.Connection], None] | None = None) -> None:
     """Replace ``model``'s scores by the ``chunks`` of new ones (``total`` rows in
     all) in one write transaction on a thread of its own, which writes each chunk while the
     caller's iterator computes the next. ``then(conn)`` runs in the same transaction after the
     last row (the version's registry record, ranks that read the new scores). If the chunks
     raise (a cancel, a failure) or the write fails, nothing is written and the error is raised
-    here. ``after``: a write to let finish first (the writes of Retrain all keep their order).
-    ``wait=False``: return once every chunk is computed and handed over, while the rows are
-    still being written (their failure then comes from ``Write.wait``)."""
-    pending: queue.Queue[Any] = queue.Queue(maxsize=2 if wait else 0)
+    here."""
+    pending: queue.Queue[Any] = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
 
     def write() -> None:
-        if after is not None:
-            after.join()
         try:
             with cache.writer(bulk=True) as w:  # its checkpoint runs in the background afterwards
                 _remove(w, model)
@@ -124,10 +74,9 @@ def write_scores(cache: Any, model: str, version: str, stamp: str, chunks: Itera
         put(_STOP)
         writer.join()
         raise
-    handle = Write(writer, failed)
-    if wait:
-        handle.wait()
-    return handle
+    writer.join()
+    if failed:
+        raise failed[0]
 
 
 class _Stopped(Exception):

@@ -19,15 +19,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_number
-
-if TYPE_CHECKING:
-    from c360_desktop.core.analytics.scores import Scoring, Write
 
 # (name, recency scores, frequency-and-monetary scores): the first that fits wins
 RFM_GRID = [
@@ -83,9 +80,10 @@ def name_cluster(median: pd.Series, cuts: dict[str, tuple[float, float]]) -> str
     return f"{recency} {newness}{frequency} {spend}"
 
 
-def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7)) -> tuple[Callable[[], np.ndarray], dict[str, Any]]:
-    """The clusters of an RFM table (centres, scaling, k, silhouettes), and a function that
-    assigns each of its rows to one."""
+def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7),
+            progress: Callable[[], None] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Cluster labels for each row of an RFM table, and the model (centres, scaling, k, silhouettes).
+    ``progress`` is called once k is chosen, before every row is assigned."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -104,7 +102,10 @@ def cluster(frame: pd.DataFrame, seed: int, ks: range = range(3, 7)) -> tuple[Ca
         fits[k] = km
     k = max(silhouettes, key=lambda kk: (silhouettes[kk], -kk))
     km = fits[k]
-    return lambda: np.asarray(km.predict(Z)), {"k": k, "silhouette": silhouettes, "centres": km.cluster_centers_.tolist(),
+    if progress:
+        progress()
+    labels = km.predict(Z)
+    return labels, {"k": k, "silhouette": silhouettes, "centres": km.cluster_centers_.tolist(),
                     "mean": mean.tolist(), "std": std.tolist()}
 
 
@@ -117,11 +118,7 @@ class SegmentResult:
 
 
 def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None,
-                     defer: list[Scoring] | None = None) -> SegmentResult:
-    """RFM segments and named clusters for every buying customer. ``defer``: leave assigning and
-    writing them to the caller, as a ``Scoring`` added to this list (the result's ``customers``,
-    ``rfm`` and ``clusters`` are filled in when it runs)."""
+                     cancelled: Callable[[], bool] | None = None, log: PurchaseLog | None = None) -> SegmentResult:
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.analytics.churn import latest_day
     from c360_desktop.core.progress import checkpoints
@@ -137,75 +134,52 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     frame = rfm_table(conn, end, log)
     if len(frame) < 20:
         raise ValueError(f"too few buying customers to segment: {len(frame)}")
+    r = quintile_scores(frame.recency, higher_is_better=False)
+    f = quintile_scores(frame.frequency)
+    m = quintile_scores(frame.monetary)
+    fm = np.rint((f + m) / 2).astype(int)
+    names = [rfm_segment(a, b) for a, b in zip(r.tolist(), fm.tolist(), strict=True)]
     population = registry.reference(frame)  # what the clusters are fitted on, for drift checks
     step(0.3, "Clustering")
-    assign, km = cluster(frame, seed)
+    labels, km = cluster(frame, seed, progress=lambda: step(0.6, "Scoring: each customer to its cluster"))
     cuts = {c: (float(frame[c].quantile(1 / 3)), float(frame[c].quantile(2 / 3)))
             for c in ("recency", "frequency", "monetary")}
+    clusters: list[dict[str, Any]] = []
+    for k in range(km["k"]):
+        members = frame[labels == k]
+        median = members.median()
+        clusters.append({"cluster": k, "name": name_cluster(median, cuts), "size": int(len(members)),
+                         "median": {c: round(float(median[c]), 1) for c in frame.columns}})
+    seen: dict[str, int] = {}
+    for c in sorted(clusters, key=lambda c: -c["size"]):  # two alike: the smaller one is told apart by number
+        seen[c["name"]] = seen.get(c["name"], 0) + 1
+        if seen[c["name"]] > 1:
+            c["name"] = f"{c['name']} ({seen[c['name']]})"
+    cluster_name = {c["cluster"]: c["name"] for c in clusters}
+    rfm_counts = pd.Series(names).value_counts().to_dict()
     digest = registry.content_hash(json.dumps(km, sort_keys=True), json.dumps(cuts, sort_keys=True))
     version = registry.version_id("segments", digest)
-    result = SegmentResult(version, 0, {}, [])
-    trained_in = time.perf_counter() - started
-
-    def scoring(after: Write | None) -> Write:
-        from c360_desktop.core.analytics.scores import write_later
-
-        scoring_started = time.perf_counter()
-        step(0.6, "Scoring: each customer to its cluster")
-        r = quintile_scores(frame.recency, higher_is_better=False)
-        f = quintile_scores(frame.frequency)
-        m = quintile_scores(frame.monetary)
-        fm = np.rint((f + m) / 2).astype(int)
-        names = [rfm_segment(a, b) for a, b in zip(r.tolist(), fm.tolist(), strict=True)]
-        labels = assign()
-        clusters: list[dict[str, Any]] = []
-        for k in range(km["k"]):
-            members = frame[labels == k]
-            median = members.median()
-            clusters.append({"cluster": k, "name": name_cluster(median, cuts), "size": int(len(members)),
-                             "median": {c: round(float(median[c]), 1) for c in frame.columns}})
-        seen: dict[str, int] = {}
-        for c in sorted(clusters, key=lambda c: -c["size"]):  # two alike: the smaller one is told apart by number
-            seen[c["name"]] = seen.get(c["name"], 0) + 1
-            if seen[c["name"]] > 1:
-                c["name"] = f"{c['name']} ({seen[c['name']]})"
-        cluster_name = {c["cluster"]: c["name"] for c in clusters}
-        rfm_counts = pd.Series(names).value_counts().to_dict()
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-        overall = {c: round(float(frame[c].median()), 1) for c in frame.columns}
-        report = {"kind": "segments", "rfm": {k: int(v) for k, v in rfm_counts.items()}, "clusters": clusters,
-                  "overall_median": overall, "terciles": cuts}
-        metrics = {"ours": {"silhouette": km["silhouette"][km["k"]], "k": km["k"]}}
-        rows = [(cid, version, int(a), int(b), int(c), name, int(lab), cluster_name[int(lab)])
-                for cid, a, b, c, name, lab in zip(frame.index.tolist(), r.tolist(), f.tolist(), m.tolist(), names,
-                                                   labels.tolist(), strict=True)]
-        step(0.9, "Saving")
-        record = registry.ModelVersion(
-            version, "segments", stamp, None, str(end - timedelta(days=1)), len(frame),
-            ["recency", "frequency", "monetary", "tenure"], {"seed": seed, **{k: v for k, v in km.items()
-                                                                              if k in ("k", "silhouette")}},
-            metrics, report, population, digest, len(rows),
-            round(trained_in + time.perf_counter() - scoring_started, 2))
-
-        def work(w: sqlite3.Connection) -> None:
-            w.execute("DELETE FROM customer_segment")
-            w.executemany("INSERT INTO customer_segment (customer_id, version, r, f, m, rfm_segment, cluster, "
-                          "cluster_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            registry.record(w, record)
-
-        written = write_later(cache, "segments", work, after)
-        if defer is None:
-            written.wait()
-        result.customers, result.clusters = len(rows), clusters
-        result.rfm = {k: int(v) for k, v in rfm_counts.items()}
-        say(1.0, "Done")
-        return written
-
-    if defer is not None:
-        defer.append(scoring)
-    else:
-        scoring(None)
-    return result
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    overall = {c: round(float(frame[c].median()), 1) for c in frame.columns}
+    report = {"kind": "segments", "rfm": {k: int(v) for k, v in rfm_counts.items()}, "clusters": clusters,
+              "overall_median": overall, "terciles": cuts}
+    metrics = {"ours": {"silhouette": km["silhouette"][km["k"]], "k": km["k"]}}
+    rows = [(cid, version, int(a), int(b), int(c), name, int(lab), cluster_name[int(lab)])
+            for cid, a, b, c, name, lab in zip(frame.index.tolist(), r.tolist(), f.tolist(), m.tolist(), names,
+                                               labels.tolist(), strict=True)]
+    step(0.9, "Saving")
+    record = registry.ModelVersion(
+        version, "segments", stamp, None, str(end - timedelta(days=1)), len(frame),
+        ["recency", "frequency", "monetary", "tenure"], {"seed": seed, **{k: v for k, v in km.items()
+                                                                          if k in ("k", "silhouette")}},
+        metrics, report, population, digest, len(rows), round(time.perf_counter() - started, 2))
+    with cache.writer(bulk=True) as w:
+        w.execute("DELETE FROM customer_segment")
+        w.executemany("INSERT INTO customer_segment (customer_id, version, r, f, m, rfm_segment, cluster, "
+                      "cluster_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        registry.record(w, record)
+    say(1.0, "Done")
+    return SegmentResult(version, len(rows), {k: int(v) for k, v in rfm_counts.items()}, clusters)
 
 
 def current_features(conn: sqlite3.Connection, log: PurchaseLog | None = None) -> pd.DataFrame:

@@ -81,7 +81,6 @@ class Cache:
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_lock = threading.Lock()
         self._checkpoint_wanted = False
-        self._checkpoints_held = 0
 
     def connect(self, readonly: bool = False) -> sqlite3.Connection:
         """A new connection through the one factory (pragmas, later the encryption key)."""
@@ -122,26 +121,9 @@ class Cache:
         writers go on meanwhile."""
         with self._checkpoint_lock:
             self._checkpoint_wanted = True
-            if self._checkpointer is None and not self._checkpoints_held:
+            if self._checkpointer is None:
                 self._checkpointer = threading.Thread(target=self._checkpoint, name="c360-checkpoint", daemon=True)
                 self._checkpointer.start()
-
-    @contextmanager
-    def checkpoints_after(self) -> Iterator[None]:
-        """Bulk writes inside this block leave their checkpoint until it ends (Retrain all's
-        scoring, one model written after another: copying one model's scores into the file while
-        the next model's are written and the next but one's computed took a share of two cores
-        from both)."""
-        with self._checkpoint_lock:
-            self._checkpoints_held += 1
-        try:
-            yield
-        finally:
-            with self._checkpoint_lock:
-                self._checkpoints_held -= 1
-                wanted = self._checkpoint_wanted and not self._checkpoints_held
-            if wanted:
-                self._checkpoint_soon()
 
     def _checkpoint(self) -> None:
         while True:
