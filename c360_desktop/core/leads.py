@@ -131,6 +131,7 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
     now = (now or datetime.now(UTC)).replace(tzinfo=None)
     statuses = ",".join(f"'{s}'" for s in OPEN_LEAD_STATUSES)
     where, params = "", []
+    indexes: list[tuple[str, str]] = []  # the sort indexes set aside while every row is new
     if lead_ids is not None:
         if not lead_ids:
             return 0
@@ -167,9 +168,8 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
         "INSERT INTO lead_rank (lead_id, customer_id, customer_name, rep_id, parish, status, source, created_at, "
         "last_contact_at, estimated_value_cents, score, band, scored_by, contributions, next_action, "
         "next_action_reason, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    if lead_ids is None:
-        for _name, sql in indexes:
-            conn.execute(sql)
+    for _name, sql in indexes:
+        conn.execute(sql)
     return len(rows)
 
 
