@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from c360_desktop.core.analytics.purchases import DAY_NUMBER_SQL
+from c360_desktop.core.analytics.purchases import DAY_NUMBER_SQL, joined_numbers
 
 CHANNELS = ("call", "email", "sms", "social", "support", "visit", "whatsapp")
 COMPLAINT = -0.3  # a contact this sour or worse is a complaint
@@ -47,14 +47,9 @@ class ContactLog:
             GROUP BY customer_id ORDER BY customer_id""", (f"{since} 00:00:00",)).fetchall()
         customers = np.array([r[0] for r in rows], dtype=object)
         counts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-
-        def numbers(k: int, dtype: type) -> np.ndarray:
-            if not rows:
-                return np.zeros(0, dtype=dtype)
-            return np.fromstring(",".join([str(r[k]) for r in rows]), dtype=dtype, sep=",")
-
-        return cls(customers, np.repeat(np.arange(len(rows), dtype=np.int64), counts), numbers(2, np.int64),
-                   numbers(3, np.int64), numbers(4, np.float64))
+        return cls(customers, np.repeat(np.arange(len(rows), dtype=np.int64), counts),
+                   joined_numbers((r[2] for r in rows), np.int64), joined_numbers((r[3] for r in rows), np.int64),
+                   joined_numbers((r[4] for r in rows), np.float64))
 
     def recent(self, day: int) -> pd.DataFrame:
         """Per customer with a contact in the ``WINDOW_DAYS`` before ``day``: how many by channel
