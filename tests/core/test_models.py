@@ -58,6 +58,32 @@ def test_a_large_table_is_scored_by_the_final_model_alone_calibrated_by_its_fold
     assert not np.allclose(small.predict_proba(rest), p)
 
 
+def test_the_search_takes_the_best_or_on_a_large_table_the_cheapest_near_the_best():
+    from c360_desktop.core.analytics.tabular import SAME_AUC, choose
+
+    tried = [(0.780, (3, 0.05, 1, 1.0), 566), (0.781, (4, 0.05, 1, 1.0), 365), (0.781, (5, 0.05, 1, 1.0), 247),
+             (0.7802, (4, 0.1, 1, 1.0), 143), (0.7790, (6, 0.05, 1, 1.0), 20)]
+    assert choose(tried, cheapest=False) == tried[1]  # the best; of equals, the first searched
+    # within SAME_AUC of the best: the fewest nodes per row (143 x 4), not the one 0.002 below (20 x 6)
+    assert SAME_AUC < 0.002 and choose(tried, cheapest=True) == tried[3]
+    assert choose(tried[:3], cheapest=True) == tried[2]  # 247 x 5 beats 365 x 4 at the same AUC
+
+
+def test_a_large_table_searches_for_the_cheapest_model_near_the_best(mlc, monkeypatch):
+    from c360_desktop.core.analytics import tabular
+
+    df, y = mlc
+    small = fit(df.iloc[:2000], y[:2000])
+    monkeypatch.setattr(tabular, "COST_ROWS", 1000)  # the same table counted as large
+    monkeypatch.setattr(tabular, "SAME_AUC", 1.0)  # and every candidate as good as the best
+    large = fit(df.iloc[:2000], y[:2000])
+    def cost(model: tabular.Classifier) -> int:
+        return model.params["rounds"] * model.params["max_depth"]
+
+    assert cost(large) < cost(small)
+    assert fit(df.iloc[:2000], y[:2000]).params == large.params  # seeded
+
+
 def test_one_class_only_is_refused():
     import pandas as pd
 
