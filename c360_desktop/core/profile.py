@@ -17,6 +17,7 @@ from typing import Any
 
 from c360_desktop.core import models as m
 from c360_desktop.core import search_index, validation
+from c360_desktop.core.analytics.reasons import worded
 from c360_desktop.core.ids import new_id
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import cents_to_money
@@ -167,7 +168,7 @@ class ProfileService:
                    AND model = s.model AND deleted_at IS NULL)""", (cid,)).fetchall()
         return tuple(
             m.ModelScore(model=r[0], model_version=r[1], value=r[2], scored_at=_when(r[3]),
-                         contributions=tuple(m.FeatureContribution(**c) for c in json.loads(r[4] or "[]")))
+                         contributions=tuple(m.FeatureContribution(**c) for c in worded(r[0], json.loads(r[4] or "[]"))))
             for r in rows)
 
     def _leads(self, conn: sqlite3.Connection, cid: str) -> tuple[m.Lead, ...]:

@@ -130,8 +130,10 @@ def test_lifetime_values_on_the_cache_reach_the_360_view(demo_cache):
 
 
 def test_reasons_are_the_json_the_360_view_reads():
-    """The reasons are written as text for speed: they must be exactly what json.dumps gives."""
+    """The reasons are written as text for speed: they must be exactly what json.dumps gives,
+    and the 360 view words them."""
     from c360_desktop.core.analytics.clv import reasons_json
+    from c360_desktop.core.analytics.reasons import worded
 
     x = np.array([0.0, 3.0, 12.0])
     texts = reasons_json(x, np.array([0.04, 2.345, 11.0]), np.array([1234.5, 99999.123, 5.0]),
@@ -139,8 +141,20 @@ def test_reasons_are_the_json_the_360_view_reads():
     for text, xk in zip(texts, x, strict=True):
         reasons = json.loads(text)
         assert json.dumps(reasons) == text
-        assert len(reasons) == 4 and all(set(r) == {"feature", "value", "contribution"} for r in reasons)
-        assert ("unknown until a second purchase" in reasons[3]["feature"]) == (xk == 0)
-    assert json.loads(texts[1])[1] == {"feature": "purchases expected in the next 12 months: 2.3", "value": None,
-                                       "contribution": 2.35}
-    assert len(json.loads(reasons_json(x, x, x, x, 12, by_regression=False)[0])) == 3
+        assert len(reasons) == 4 and all(set(r) == {"feature", "contribution"} for r in reasons)
+        said = [r["feature"] for r in worded("clv", reasons)]
+        assert said[0] == "valued by the regression: it predicted the last 26 weeks better"
+        assert ("unknown until a second purchase" in said[3]) == (xk == 0)
+        assert ("the average customer's" in said[2]) == (xk == 0)
+    assert json.loads(texts[1])[1] == {"feature": "purchases_12m", "contribution": 2.35}
+    assert worded("clv", json.loads(texts[1])) == [
+        {"feature": "valued by the regression: it predicted the last 26 weeks better", "contribution": 0.0},
+        {"feature": "purchases expected in the next 12 months: 2.4", "contribution": 2.35},  # 2.35 as kept,
+        {"feature": "spend per purchase: JMD 99,999", "contribution": 99999.12},
+        {"feature": "still a customer: 33%", "contribution": 0.3333}]
+    assert len(json.loads(reasons_json(x, x, x, x, 6, by_regression=False)[0])) == 3
+    assert worded("clv", json.loads(reasons_json(x, x, x, x, 6, by_regression=False)[2]))[0]["feature"] == \
+        "purchases expected in the next 6 months: 12.0"
+    # reasons worded already (a cache scored before they were kept as data) are shown as they are
+    old = [{"feature": "spend per purchase: JMD 5", "value": None, "contribution": 5.0}]
+    assert worded("clv", old) == old

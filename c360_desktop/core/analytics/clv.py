@@ -321,31 +321,27 @@ def regression_holdout(table: pd.DataFrame, seed: int = 7) -> np.ndarray:
 
 def reasons_json(x: np.ndarray, purchases: np.ndarray, spend: np.ndarray, alive: np.ndarray, months: int,
                  by_regression: bool) -> list[str]:
-    """Each customer's reasons as the score table keeps them (the JSON of a list of {"feature",
-    "value", "contribution"}): the purchases expected, the spend per purchase and the chance they
-    are still a customer. Written as text directly, column by column, each distinct number
-    formatted once: a million json.dumps calls were a third of the scoring time, and six million
-    float formats were most of the rest. These texts are plain ASCII with no quotes to escape
-    (tested against json.dumps)."""
+    """Each customer's reasons as the score table keeps them, the JSON of a list of {"feature",
+    "contribution"}: the purchases expected (``purchases_12m``), the spend per purchase
+    (``spend``, or ``average_spend`` for someone with no repeat purchase yet) and the chance they
+    are still a customer (``alive``, or ``alive_unknown``), after ``regression`` if the
+    regression valued them. Kept as data and worded when shown (analytics/reasons.py). Written
+    as text directly, column by column, each distinct number formatted once: a million json.dumps
+    calls were a third of the scoring time (tested against json.dumps)."""
     from itertools import repeat
 
-    def each(values: np.ndarray, fmt: Callable[[float], str]) -> list[str]:
+    def each(values: np.ndarray) -> list[str]:
         distinct, where = np.unique(values + 0.0, return_inverse=True)
-        return np.array([fmt(v) for v in distinct.tolist()], dtype=object)[where.reshape(-1)].tolist()
+        return np.array([repr(v) for v in distinct.tolist()], dtype=object)[where.reshape(-1)].tolist()
 
     bought = x > 0
-    first = '{"feature": "valued by the regression: it predicted the last 26 weeks better", "value": null, ' \
-        '"contribution": 0.0}, ' if by_regression else ""
-    middle, then = '", "value": null, "contribution": ', '}, {"feature": "'
-    per = np.where(bought, "", " (the average customer's: no repeat purchase yet)").tolist()
-    still = np.array(each(np.round(100 * alive), lambda v: f"still a customer: {v:.0f}%"), dtype=object)
-    still[~bought] = "still a customer: unknown until a second purchase"
+    first = '{"feature": "regression", "contribution": 0.0}, ' if by_regression else ""
+    then = '}, {"feature": '
+    per = np.where(bought, '"spend", "contribution": ', '"average_spend", "contribution": ').tolist()
+    still = np.where(bought, '"alive", "contribution": ', '"alive_unknown", "contribution": ').tolist()
     return list(map("".join, zip(
-        repeat(f'[{first}{{"feature": "purchases expected in the next {months} months: '),
-        each(np.round(purchases, 1), lambda v: f"{v:.1f}"), repeat(middle), each(np.round(purchases, 2), repr),
-        repeat(f"{then}spend per purchase: JMD "), each(np.round(spend), lambda v: f"{v:,.0f}"), per,
-        repeat(middle), each(np.round(spend, 2), repr),
-        repeat(then), still.tolist(), repeat(middle), each(np.round(alive, 4), repr), repeat("}]"))))
+        repeat(f'[{first}{{"feature": "purchases_{months}m", "contribution": '), each(np.round(purchases, 2)),
+        repeat(then), per, each(np.round(spend, 2)), repeat(then), still, each(np.round(alive, 4)), repeat("}]"))))
 
 
 def score_cache(cache: Any, today: date | None = None, months: int = 12,
