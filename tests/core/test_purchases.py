@@ -87,4 +87,10 @@ def test_before_counts_each_customers_purchases_on_the_days_before_a_day(demo_ca
                                                          day_number(date.fromisoformat(last))) if days else (-1, -1))
     assert history.days[-3] == 0 and history.days[-2] == 0
     assert history.days[-1] == log.starts[1] - log.starts[0]
+    again, again_year = log.before(np.array([c for c, _ in pairs], dtype=object),  # from what the first call kept
+                                   np.array([day_number(date.fromisoformat(d)) for _, d in pairs]))
+    assert (again.days == history.days).all() and (again.spend == history.spend).all()
+    assert (again.first == history.first).all() and (again_year == in_year).all()
+    nobody, nobody_year = log.before(np.array(["nobody", "no one"], dtype=object), np.array([20_000, 20_500]))
+    assert nobody.days.tolist() == [0, 0] and nobody.first.tolist() == [-1, -1] and nobody_year.tolist() == [0, 0]
     cache.close()

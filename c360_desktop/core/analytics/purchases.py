@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -142,16 +143,13 @@ class PurchaseLog:
         milliseconds where SQL would group ten million transactions."""
         n = len(customers)
         days = np.asarray(days, dtype=np.int64)
-        code = np.searchsorted(self.customers, customers) if len(self.customers) else np.zeros(n, dtype=np.int64)
-        held = code < len(self.customers)
-        held[held] = self.customers[code[held]] == np.asarray(customers, dtype=object)[held]
-        code = np.where(held, code, 0)
-        if self.empty or not held.any():
+        if self.empty:
             none = np.full(n, -1, dtype=np.int64)
             return Window(np.zeros(n, dtype=np.int64), np.zeros(n), none, none.copy()), np.zeros(n, dtype=np.int64)
-        origin = int(self.day.min())
-        span = int(self.day.max()) - origin + 2  # a day past the newest still falls inside its customer
-        key = self.code * span + (self.day - origin)  # sorted, as the log is sorted by customer then day
+        index, origin, span, key, spent = self._search
+        code = index.get_indexer(np.asarray(customers, dtype=object))  # -1: a customer the log does not hold
+        held = code >= 0
+        code = np.where(held, code, 0)
 
         def rows_before(day: np.ndarray) -> np.ndarray:
             return np.searchsorted(key, code * span + np.clip(day - origin, 0, span - 1))
@@ -159,12 +157,23 @@ class PurchaseLog:
         start = self.starts[code]
         end = np.where(held, rows_before(days), start)
         count = end - start
-        spent = np.r_[0, np.cumsum(self.cents)]
         some = count > 0
         first = np.where(some, self.day[start], -1)
         last = np.where(some, self.day[np.maximum(end - 1, 0)], -1)
         in_year = np.where(held, end - np.maximum(rows_before(days - year), start), 0)
         return Window(count, (spent[end] - spent[start]) / 100.0, first, last), in_year
+
+    @cached_property
+    def _search(self) -> tuple[Any, int, int, np.ndarray, np.ndarray]:
+        """What ``before`` looks things up in, made once per log (a training run asks twice): a
+        hash index of the customer ids, the first day and the span of days, each row's sort key
+        (customer code x span + day) and the running total of cents."""
+        import pandas as pd
+
+        origin = int(self.day.min())
+        span = int(self.day.max()) - origin + 2  # a day past the newest still falls inside its customer
+        key = self.code * span + (self.day - origin)  # sorted, as the log is sorted by customer then day
+        return pd.Index(self.customers), origin, span, key, np.r_[0, np.cumsum(self.cents)]
 
     def bought_between(self, lo: int, hi: int) -> np.ndarray:
         """Whether each customer bought on a day in [lo, hi)."""
