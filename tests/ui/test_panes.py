@@ -140,3 +140,26 @@ def test_a_short_timeline_shows_its_columns_in_full(qtbot, panes, services):
     for col in (0, 1, 3, 4):
         assert header.sectionSize(col) >= view.sizeHintForColumn(col), (col, header.sectionSize(col))
     assert header.length() <= view.viewport().width() + 1  # all five columns in view, no scrolling
+
+
+def test_the_header_says_every_quantity_a_lifetime_value_is_made_of():
+    """Stored as data, worded by the 360 view, all shown: with "valued by the regression" first,
+    the chance they are still a customer is the fourth reason and must not be cut off."""
+    import json
+    from datetime import datetime
+
+    import numpy as np
+
+    from c360_desktop.core.analytics.clv import reasons_json
+    from c360_desktop.core.analytics.reasons import worded
+    from c360_desktop.core.models import FeatureContribution, ModelScore
+    from c360_desktop.ui.panes.profile.header import _score_text
+
+    one = np.array([4.0])
+    stored = json.loads(reasons_json(one, np.array([3.21]), np.array([12_345.0]), np.array([0.87]), 12, True)[0])
+    score = ModelScore(model="clv", model_version="clv-test", value=39_627.45, scored_at=datetime(2026, 12, 6),
+                       contributions=tuple(FeatureContribution(**c) for c in worded("clv", stored)))
+    text = _score_text(score, "clv")
+    assert "J$39,627.45" in text and "valued by the regression" in text
+    assert "purchases expected in the next 12 months: 3.2" in text and "spend per purchase: JMD 12,345" in text
+    assert "still a customer: 87%" in text

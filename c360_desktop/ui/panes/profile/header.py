@@ -22,11 +22,11 @@ def _score_text(score: ModelScore | None, model: str) -> str:
     if score is None:
         return f"<b>{label}:</b> <i>not scored: {missing}</i>"
     value = f"{score.value:.0%}" if model == "churn" else (
-        format_jmd(int(score.value * 100)) if model == "clv" else f"{score.value:.0f}/100")
+        format_jmd(round(score.value * 100)) if model == "clv" else f"{score.value:.0f}/100")
     if model == "churn":  # reasons in percentage points of risk
         reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f} points" for c in score.top_reasons(3))
     elif model == "clv":  # the quantities it is made of, each said in full
-        reasons = "; ".join(escape(c.feature) for c in score.contributions[:3])
+        reasons = "; ".join(escape(c.feature) for c in score.contributions)  # three, or four after "by the regression"
     else:  # the lead model's reasons, in score points
         reasons = "; ".join(f"{escape(c.feature)}: {c.contribution:+.1f} points" for c in score.top_reasons(3))
     return f"<b>{label}:</b> {value} <small>(model {escape(score.model_version)})</small> {reasons}"
