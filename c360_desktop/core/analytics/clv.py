@@ -324,8 +324,8 @@ def reasons_json(x: np.ndarray, purchases: np.ndarray, spend: np.ndarray, alive:
     """Each customer's reasons as the score table keeps them, the JSON of a list of {"feature",
     "contribution"}: the purchases expected (``purchases_12m``), the spend per purchase
     (``spend``, or ``average_spend`` for someone with no repeat purchase yet) and the chance they
-    are still a customer (``alive``, or ``alive_unknown``), after ``regression`` if the
-    regression valued them. Kept as data and worded when shown (analytics/reasons.py). Written
+    are still a customer (``alive``, or ``alive_unknown``), after ``regression_26w`` if the
+    regression valued them (it predicted the last HOLDOUT_WEEKS weeks better). Kept as data and worded when shown (analytics/reasons.py). Written
     as text directly, column by column, each distinct number formatted once: a million json.dumps
     calls were a third of the scoring time (tested against json.dumps)."""
     from itertools import repeat
@@ -335,7 +335,7 @@ def reasons_json(x: np.ndarray, purchases: np.ndarray, spend: np.ndarray, alive:
         return np.array([repr(v) for v in distinct.tolist()], dtype=object)[where.reshape(-1)].tolist()
 
     bought = x > 0
-    first = '{"feature": "regression", "contribution": 0.0}, ' if by_regression else ""
+    first = f'{{"feature": "regression_{HOLDOUT_WEEKS}w", "contribution": 0.0}}, ' if by_regression else ""
     then = '}, {"feature": '
     per = np.where(bought, '"spend", "contribution": ', '"average_spend", "contribution": ').tolist()
     still = np.where(bought, '"alive", "contribution": ', '"alive_unknown", "contribution": ').tolist()

@@ -14,12 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CLV_HOLDOUT_WEEKS = 26  # clv.HOLDOUT_WEEKS, repeated so the 360 view need not import the models
-
 
 def _clv(key: str, amount: float) -> str | None:
-    if key == "regression":
-        return f"valued by the regression: it predicted the last {CLV_HOLDOUT_WEEKS} weeks better"
+    if match := re.fullmatch(r"regression_(\d+)w", key):
+        return f"valued by the regression: it predicted the last {match[1]} weeks better"
     if match := re.fullmatch(r"purchases_(\d+)m", key):
         return f"purchases expected in the next {match[1]} months: {amount:.1f}"
     if key == "spend":
