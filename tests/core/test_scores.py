@@ -52,6 +52,31 @@ def test_chunks_land_in_one_transaction_with_time_ordered_ids_and_the_last_run_r
     again.close()
 
 
+def test_a_rescore_rewrites_each_customers_row_adds_the_new_and_drops_the_unscored(demo_cache):
+    cache = open_cache(demo_cache)
+    ids = _customers(cache, 300)
+    write_scores(cache, "test", "test-1", "2026-12-01 00:00:00", iter([[(c, 1.0, "[1]") for c in ids[:200]]]), 200)
+    first = {r[0]: r[4] for r in _live(cache, "test")}
+    with cache.writer() as w:  # an older cache's retired scores beside two customers' live ones
+        w.executemany("INSERT INTO score (id, customer_id, model, model_version, value, scored_at, deleted_at) "
+                      "VALUES (?, ?, 'test', 'test-0', 9.0, '2026-11-01', '2026-11-02')",
+                      [("retired-1", ids[0]), ("retired-2", ids[150])])
+    # customers 100-299: 100-199 scored before, 200-299 new; 0-99 no longer scored
+    chunks = [[(c, 2.0 + k, f"[{k}]") for k, c in enumerate(ids) if lo <= k < lo + 50] for lo in range(100, 300, 50)]
+    write_scores(cache, "test", "test-2", "2026-12-02 00:00:00", iter(chunks), 200)
+    now = {r[0]: r for r in _live(cache, "test")}
+    assert sorted(now) == sorted(ids[100:])
+    assert all(now[c][1:4] == ("test-2", 2.0 + k, f"[{k}]") for k, c in enumerate(ids) if k >= 100)
+    assert all(now[c][4] in (first[c], "retired-2") for c in ids[100:200])  # rewritten in place: a row it had
+    assert sum(now[c][4] == first[c] for c in ids[100:200]) >= 99
+    assert not {now[c][4] for c in ids[200:]} & set(first.values())  # the new customers' rows are new
+    (rows,) = cache.reader().execute("SELECT count(*) FROM score WHERE model = 'test'").fetchone()
+    assert rows == 200  # one row each: the unscored customers' rows and the second rows are gone
+    assert cache.reader().execute("SELECT count(*) FROM score WHERE model = 'test' AND (row_version != 0 OR "
+                                  "updated_at != '2026-12-02 00:00:00')").fetchone()[0] == 0
+    cache.close()
+
+
 def test_a_cancel_while_scoring_or_a_failed_write_leaves_the_previous_scores(demo_cache):
     cache = open_cache(demo_cache)
     ids = _customers(cache, 200)
