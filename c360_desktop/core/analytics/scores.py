@@ -11,7 +11,7 @@ A customer who already has a score from the model keeps its row, rewritten in pl
 version, value and reasons; only customers new to the model get new rows, and rows of customers no
 longer scored are deleted. The weekly retrain rescores the same customers, and rewriting a row
 costs one table write and one index entry (its time), where deleting it and inserting a new one
-cost four of each (the table, the id, the customer and the model indexes).
+cost a table write and three index entries each (the id, the customer and the model indexes).
 """
 
 from __future__ import annotations
@@ -96,14 +96,14 @@ def _first_ms(rows: int) -> int:
 
 
 def _held(conn: sqlite3.Connection, model: str) -> tuple[dict[str, int], list[int]]:
-    """The model's rows now: each customer's row (by rowid) to rewrite, and any further rows a
-    customer has (older caches kept retired scores) to delete. Nothing reads a retired score; the
-    registry keeps every version's metrics. Which of a customer's rows is kept does not matter:
-    it is rewritten whole."""
+    """The model's rows now: each customer's live row (by rowid) to rewrite, and the rest to
+    delete (a second live row, retired rows older caches kept). Nothing reads a retired score; the
+    registry keeps every version's metrics."""
     held: dict[str, int] = {}
     extra: list[int] = []
-    for customer, rowid in conn.execute("SELECT customer_id, rowid FROM score WHERE model = ?", (model,)):
-        if held.setdefault(customer, rowid) != rowid:
+    for customer, rowid, live in conn.execute("SELECT customer_id, rowid, deleted_at IS NULL FROM score "
+                                              "WHERE model = ?", (model,)):
+        if not live or held.setdefault(customer, rowid) != rowid:
             extra.append(rowid)
     return held, extra
 
@@ -119,8 +119,10 @@ def _rewrite(conn: sqlite3.Connection, version: str, stamp: str, rows: Sequence[
             fresh.append(row)
         else:
             again.append((version, row[1], stamp, row[2], stamp, rowid))
+    # Only live rows are rewritten, so deleted_at is left alone: setting it, even to the NULL it
+    # holds, would rewrite each row's entry in the model index too (1.2 s more for 839,532 rows).
     conn.executemany("UPDATE score SET model_version = ?, value = ?, scored_at = ?, contributions = ?, "
-                     "updated_at = ?, row_version = 0, deleted_at = NULL, updated_by = NULL WHERE rowid = ?", again)
+                     "updated_at = ?, row_version = 0, updated_by = NULL WHERE rowid = ?", again)
     return fresh
 
 
