@@ -295,7 +295,8 @@ class Score(Synced, Base):
     value: Mapped[float] = mapped_column(Float)
     scored_at: Mapped[datetime] = mapped_column(DateTime)
     contributions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    __table_args__ = (Index("ix_score_customer_model", "customer_id", "model", "scored_at"),
+    # by customer and model, not time: a retrain rewrites each score in place (migration 0012)
+    __table_args__ = (Index("ix_score_customer_model", "customer_id", "model"),
                       Index("ix_score_model_retired", "model", "deleted_at"))
 
 
