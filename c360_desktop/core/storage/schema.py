@@ -612,7 +612,7 @@ class CustomerSegmentRow(Base):
     rfm_segment: Mapped[str] = mapped_column(String(40))
     cluster: Mapped[int] = mapped_column(Integer)
     cluster_name: Mapped[str] = mapped_column(String(80))
-    __table_args__ = (Index("ix_customer_segment_cluster", "cluster"),)
+    # read by customer only: no index by cluster (migration 0012), which cost each retrain's write
 
 
 class DemoTruthPerson(Base):
