@@ -92,6 +92,7 @@ def test_models_benchmark(demo_cache):
     for task in ("churn", "clv", "leads", "forecast", "segments"):
         assert re.search(rf"^{task}\s+[\d.]+\s+([\d.]+|nan)\s+[\d,]+$", out, re.M), out
     assert re.search(r"all models retrained: [\d.]+ s", out) and re.search(r"scoring .*: [\d.]+ s for [\d,]+", out), out
+    assert re.search(r"scoring, run by run: [\d.]+ s on a cache without scores, [\d.]+ s replacing", out), out
     assert re.search(r"plain XGBoost, defaults\s+[\d.]+ s", out) and re.search(r"Random Forest, 200 trees\s+[\d.]+ s", out)
     assert re.search(r"reasons for [\d,]+ customers: ours exact [\d.]+ s .* ours approximate [\d.]+ s .* row by row \(exact\) [\d.]+ s", out), out
 
