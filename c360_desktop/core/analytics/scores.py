@@ -10,8 +10,9 @@ the next commit.
 A customer who already has a score from the model keeps its row, rewritten in place with the new
 version, value and reasons; only customers new to the model get new rows, and rows of customers no
 longer scored are deleted. The weekly retrain rescores the same customers, and rewriting a row
-costs one table write and one index entry (its time), where deleting it and inserting a new one
-cost a table write and three index entries each (the id, the customer and the model indexes).
+costs one table write and no index entry (no index holds a column the rewrite sets: schema 0012),
+where deleting it and inserting a new one cost a table write and three index entries each (the id,
+the customer and the model indexes).
 """
 
 from __future__ import annotations
