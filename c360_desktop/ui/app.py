@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressD
 from c360_desktop import __version__
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
-from c360_desktop.core.storage.cache import CacheError
+from c360_desktop.core.storage.cache import HEAD, CacheError, pending_upgrade
 from c360_desktop.plugin_api import load_plugins
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost
@@ -105,10 +105,28 @@ class Launcher:
         dialog.show()
 
     def open(self, path: Path) -> None:
+        older = pending_upgrade(path)
+        upgrading = None
+        if older is not None:  # a backup copy, then the upgrade: a minute on a large cache
+            size = path.stat().st_size
+            shown = f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+            upgrading = QProgressDialog(
+                f"Upgrading {path.name} from schema {older} to {HEAD}, once.\n"
+                f"A backup copy of the cache ({shown}) is made first and kept beside it.",
+                None, 0, 0)  # busy: no steps to count, and no cancel midway
+            upgrading.setWindowTitle("C360 Desktop: upgrading the cache")
+            upgrading.setMinimumDuration(0)
+            upgrading.show()
+            self._progress = upgrading
+
         def done(services: Services) -> None:
+            if upgrading is not None:
+                upgrading.close()
             self.show_window(services)
 
         def failed(exc: BaseException) -> None:
+            if upgrading is not None:
+                upgrading.close()
             if isinstance(exc, CacheError):
                 self.explain(str(exc))
             else:

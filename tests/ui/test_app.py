@@ -212,3 +212,23 @@ def test_opening_another_cache_stops_the_old_sync_schedule(qtbot, launch, demo_t
     qtbot.waitUntil(lambda: launcher.window is not old_window, timeout=10_000)
     assert not old_sync.timer.isActive()  # the closed window must not keep syncing the old cache
     assert launcher.sync.timer.isActive() and launcher.services.cache.path == second.resolve()
+
+
+def test_an_older_cache_shows_its_upgrade_then_opens(qtbot, launch, tmp_path):
+    from c360_desktop.core.storage.cache import HEAD, REVISIONS
+    from tests.core.test_storage import _cache_at
+
+    path, older = tmp_path / "old.db", REVISIONS[-2]
+    conn = _cache_at(path, older)  # the schema before this version's
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    start, rec = launch
+    launcher = start(cache=str(path))
+    dialog = launcher._progress  # shown before the upgrade starts on its worker
+    assert dialog is not None and dialog.isVisible()
+    assert f"Upgrading old.db from schema {older} to {HEAD}" in dialog.labelText() and "backup copy" in dialog.labelText()
+    save_screenshot(dialog, "cache_upgrade_progress")
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=30_000)
+    assert not dialog.isVisible() and rec.asked == []
+    assert f"upgraded from schema {older}" in launcher.window.statusBar().currentMessage()
+    assert Path(f"{path}.pre-{HEAD}.bak").exists()

@@ -178,6 +178,17 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def pending_upgrade(path: str | Path) -> str | None:
+    """The schema revision of an existing cache that opening it would upgrade (after a backup
+    copy), else None: a new file, one at this version's schema, or one open_cache will refuse and
+    explain. Reads the file's header only, so a window can say so before the upgrade starts."""
+    try:
+        kind, rev = _inspect(Path(path).expanduser().resolve())
+    except CacheError:
+        return None
+    return rev if kind == "ours" and rev != HEAD and rev in REVISIONS else None
+
+
 def _inspect(path: Path) -> tuple[str, str | None]:
     """('new' | 'ours' | 'foreign', alembic revision) for a file, without changing it."""
     if not path.exists() or path.stat().st_size == 0:
