@@ -186,7 +186,13 @@ def pending_upgrade(path: str | Path) -> str | None:
         kind, rev = _inspect(Path(path).expanduser().resolve())
     except CacheError:
         return None
-    return rev if kind == "ours" and rev != HEAD and rev in REVISIONS else None
+    return rev if _upgrades(kind, rev) else None
+
+
+def _upgrades(kind: str, rev: str | None) -> bool:
+    """Whether open_cache backs up and upgrades a file ``_inspect`` found to be this (``kind``, ``rev``):
+    ours, at an older schema this version knows."""
+    return kind == "ours" and rev in REVISIONS and rev != HEAD
 
 
 def _inspect(path: Path) -> tuple[str, str | None]:
@@ -238,7 +244,7 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
     if kind == "new":
         ensure_writable_dir(path.parent)
         _upgrade(path, create=True)
-    elif rev != head:
+    elif _upgrades(kind, rev):
         backup = path.with_name(f"{path.name}.pre-{head}.bak")
         try:
             _backup(path, backup)
