@@ -57,3 +57,13 @@ def test_demo_data_refuses_to_overwrite(demo_cache):
     r = run("demo-data", "--customers", "10", "--out", str(demo_cache))
     assert r.returncode == 2 and "already exists" in r.stderr
     assert demo_cache.stat().st_size == size
+
+
+def test_demo_data_into_a_name_with_a_hash_writes_that_file(tmp_path):
+    """``sales#3.db`` is the file written and read, not an unrelated file called ``sales``."""
+    out = tmp_path / "sales#3.db"
+    r = run("demo-data", "--customers", "30", "--seed", "2", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["sales#3.db"]
+    r = run("search", "a", "--cache", str(out), "--json", "--limit", "3")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) > 0, r.stderr

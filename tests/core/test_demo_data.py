@@ -11,7 +11,7 @@ from c360_desktop.core import jamaica
 from c360_desktop.core import validation as v
 from c360_desktop.core.demo.generator import DemoSpec, build_demo_cache, generate
 from c360_desktop.core.progress import Cancelled, Progress
-from c360_desktop.core.storage.cache import CacheError
+from c360_desktop.core.storage.cache import CacheError, sqlite_uri
 
 
 def digest(path, tables=("customer", "transaction", "interaction", "source_record", "lead")):
@@ -42,7 +42,7 @@ def test_chunks_do_not_depend_on_how_many_customers_follow():
 
 @pytest.fixture(scope="module")
 def conn(demo_template):
-    c = sqlite3.connect(f"file:{demo_template}?mode=ro", uri=True)
+    c = sqlite3.connect(sqlite_uri(demo_template, readonly=True), uri=True)
     yield c
     c.close()
 

@@ -164,3 +164,20 @@ def test_a_bulk_write_reaches_the_database_file_by_a_background_checkpoint(tmp_p
     assert alone.execute("SELECT count(*) FROM cache_meta WHERE key LIKE 'k%'").fetchone()[0] == 5000
     alone.close()
     held.close()
+
+
+@pytest.mark.parametrize("name", ["sales#3.db", "what?.db", "100%.db", "a%20b.db", "q?mode=ro#x.db"])
+def test_a_cache_path_is_a_file_path_not_a_uri(tmp_path, name):
+    """``#``, ``?`` and ``%`` in a folder or file name open that very file, read-write and read-only."""
+    folder = tmp_path / "dir#1?%41"
+    folder.mkdir()
+    c = open_cache(folder / name)
+    c.reader().execute("SELECT count(*) FROM customer").fetchone()
+    c.close()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [name]
+    assert [p.name for p in tmp_path.iterdir()] == ["dir#1?%41"]
+    ro = sqlite3.connect(cache_mod.sqlite_uri(folder / name, readonly=True), uri=True)
+    assert ro.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.execute("CREATE TABLE t (x)")
+    ro.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from c360_desktop.core.storage.cache import open_cache
+from c360_desktop.core.storage.cache import open_cache, sqlite_uri
 from server_sync import admin
 from server_sync.devserver import DevPostgres
 from tests.sync.helpers import fresh_index_definitions, index_definitions, table_digests
@@ -31,7 +31,7 @@ def pulled_some(cache_path) -> bool:
     if not cache_path.exists():
         return False
     try:
-        conn = sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True, timeout=0.1)
+        conn = sqlite3.connect(sqlite_uri(cache_path, readonly=True), uri=True, timeout=0.1)
         try:
             return conn.execute("SELECT count(*) FROM customer").fetchone()[0] > 0
         finally:

@@ -171,9 +171,18 @@ class Cache:
             self._engine.dispose()
 
 
+def sqlite_uri(path: str | Path, readonly: bool = False) -> str:
+    """The SQLite ``file:`` URI that opens exactly the file at ``path``: the path is made absolute
+    and percent-quoted, so a ``#``, ``?`` or ``%`` in a folder or file name is part of the name
+    rather than the start of a fragment, a query or an escape."""
+    uri = Path(path).expanduser().absolute().as_uri()
+    return f"{uri}?mode=ro" if readonly else uri
+
+
 def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        sqlite_uri(path, readonly), uri=True, isolation_level=None, check_same_thread=False
+    )
     _configure(conn)
     return conn
 
