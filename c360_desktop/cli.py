@@ -469,6 +469,7 @@ def cmd_clv_fit(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from c360_desktop.core.storage.cache import open_cache
     from c360_desktop.core.sync import SyncError, sync
+    from c360_desktop.core.sync.urls import UrlError, central_url
 
     url, territory = args.url, args.territory
     settings, _problems = load_settings()
@@ -478,6 +479,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
             known = ", ".join(p.name for p in settings.profiles) or "none yet (Sync > Connections… in the app)"
             raise CliError(f"no connection profile {args.profile!r}; profiles: {known}")
         url, territory = profile.url, territory or profile.territory
+    try:
+        central_url(url)  # before the cache is made: a bad URL leaves no new file behind
+    except UrlError as exc:
+        raise CliError(str(exc)) from None
     path = _cache_path(args, settings)
     cache = open_cache(path, create=True)
     started = time.perf_counter()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.sync.central import explain as central_explain
+from c360_desktop.core.sync.urls import UrlError, central_url
 from server_sync.schema import central_metadata
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -34,9 +35,9 @@ class AdminError(Exception):
 def engine_for(url: str, password: str | None = None, timeout_s: int = 10) -> Engine:
     """An engine for a central database URL (the password never comes in the URL's text)."""
     try:
-        parsed = make_url(url)
-    except Exception:
-        raise AdminError(f"{url!r} is not a database URL (e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+        parsed = central_url(url)
+    except UrlError as exc:
+        raise AdminError(str(exc)) from None
     if password is not None:
         parsed = parsed.set(password=password)
     args: dict[str, Any] = {}

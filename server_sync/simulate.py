@@ -111,9 +111,10 @@ class EventSimulator:
 def load_demo_targets(url: str, password: str | None = None) -> tuple[list[str], list[Campaign]]:
     """Customer ids and campaigns from a central database (seeded with ``c360-server seed``)."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
-    u = make_url(url)
+    from c360_desktop.core.sync.urls import central_url
+
+    u = central_url(url)
     if password:
         u = u.set(password=password)
     engine = create_engine(u)

@@ -53,14 +53,12 @@ class ConnectionProfile(BaseModel):
     @field_validator("url")
     @classmethod
     def _no_password(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
+        from c360_desktop.core.sync.urls import UrlError, check_secret_free
 
         try:
-            url = make_url(value)
-        except Exception:
-            raise ValueError("is not a database URL (e.g. postgresql+psycopg2://user@host:5432/c360)") from None
-        if url.password:
-            raise ValueError("must not contain a password; it is kept in the OS keyring")
+            check_secret_free(value)
+        except UrlError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("territory")
@@ -170,7 +168,11 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
         good = dict(raw)
         for err in exc.errors():
             key = str(err["loc"][0])
-            problems.append(f"{path}: setting '{key}' = {raw.get(key)!r}: {err['msg']}; using the default")
+            where = ".".join(str(part) for part in err["loc"])
+            value = raw.get(key)
+            # Only a plain value is echoed: a profile may hold a URL with a secret in it.
+            shown = f" = {value!r}" if isinstance(value, str | int | float | bool) and len(err["loc"]) == 1 else ""
+            problems.append(f"{path}: setting '{where}'{shown}: {err['msg']}; using the default")
             good.pop(key, None)
         return Settings(**good), problems
 

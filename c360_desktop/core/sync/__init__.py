@@ -26,7 +26,7 @@ def account_for(url: str) -> str:
     """The keyring account of a database URL: user@host:port/database (no password)."""
     from sqlalchemy.engine import make_url
 
-    u = make_url(url)
+    u = make_url(url.strip())
     return f"{u.username or ''}@{u.host or 'localhost'}:{u.port or ''}/{u.database or ''}"
 
 
@@ -40,19 +40,15 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
          tables: Sequence[str] | None = None) -> tuple[PushResult, PullResult]:
     """Push local changes, then pull central ones (which brings back the new row versions);
     ``tables`` limits the pull to those tables (after the first pull)."""
-    from sqlalchemy.engine import make_url
-
     from c360_desktop.core.sync.central import Central
     from c360_desktop.core.sync.pull import Puller
     from c360_desktop.core.sync.push import Pusher
+    from c360_desktop.core.sync.urls import UrlError, central_url
 
     try:
-        in_url = make_url(url).password
-    except Exception:
-        raise SyncError(f"{url!r} is not a database URL "
-                        "(e.g. postgresql+psycopg2://user@host:5432/c360)") from None
-    if in_url:
-        raise SyncError("put the password in the OS keyring or PGPASSWORD, not in the URL")
+        central_url(url)  # refused before any keyring lookup: no secret in it, a driver for it
+    except UrlError as exc:
+        raise SyncError(str(exc)) from None
     central = Central(url, password if password is not None else password_for(url))
     try:
         central.handshake()

@@ -30,12 +30,13 @@ from sqlalchemy import (
     table,
     tuple_,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 from c360_desktop.core.sync.errors import Duplicate, SyncError
+from c360_desktop.core.sync.urls import UrlError, central_url
 
 SUPPORTED_SCHEMA = (1, 1)  # central schema versions this app can sync with (inclusive)
 CUSTOMER_SCOPED = (
@@ -87,10 +88,9 @@ class Central:
 
     def __init__(self, url: str, password: str | None = None, connect_timeout: int = 10) -> None:
         try:
-            parsed = make_url(url)
-        except Exception:
-            raise SyncError(f"{url!r} is not a database URL "
-                            "(e.g. postgresql+psycopg2://user@host:5432/c360)") from None
+            parsed = central_url(url)
+        except UrlError as exc:
+            raise SyncError(str(exc)) from None
         self.host = parsed.host or "localhost"
         if password is not None:
             parsed = parsed.set(password=password)
@@ -100,7 +100,7 @@ class Central:
                 self.raw, self.dialect = _postgresql_over_odbc(parsed, connect_timeout)
             else:
                 args: dict[str, Any] = {}
-                if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg2":
+                if parsed.get_backend_name() == "postgresql":  # psycopg2 or psycopg: libpq options
                     args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
                 # One connection per run, transactions ended by us: no pooling, and no rollback on
                 # return (which, on a connection the server dropped, only logs a second error).
@@ -281,7 +281,7 @@ def _db_errors(host: str) -> Iterator[None]:
 
 def _is_db_error(exc: BaseException) -> bool:
     module = type(exc).__module__
-    return isinstance(exc, DBAPIError | ProgrammingError) or module.startswith(("psycopg2", "pyodbc"))
+    return isinstance(exc, DBAPIError | ProgrammingError) or module.startswith(("psycopg", "pyodbc"))
 
 
 __all__ = ["SYNCED_TABLES", "Central", "SyncError", "sync_columns"]
