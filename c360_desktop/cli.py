@@ -203,7 +203,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         progress = _stderr_progress()
         result = run([Path(p) for p in args.input], args.id_column, fields, Path(args.out),
                      Path(args.clusters) if args.clusters else None, args.threshold, args.best_match,
-                     progress=progress.update)
+                     progress=progress.update, force=args.force)
     except InputError as exc:
         raise CliError(str(exc)) from None
     r = result.resolution
@@ -567,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "street_number, street, locality, region, postcode, date, phone, email, id_number, other")
     p.add_argument("--out", required=True, metavar="PAIRS.csv")
     p.add_argument("--clusters", metavar="CLUSTERS.csv", help="also write id, cluster_id")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --out or --clusters file that is not an earlier result")
     p.add_argument("--threshold", type=float, default=0.9, help="match probability for a link (default 0.9)")
     p.add_argument("--best-match", action="store_true",
                    help="linking: keep only each second-file record's single best match")

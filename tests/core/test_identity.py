@@ -330,3 +330,91 @@ def test_survivorship_rules_come_from_the_settings(demo_cache):
                                  (a,)).fetchone()
     assert row == ("most_complete",)
     cache.close()
+
+
+def _resolve(tmp_path, *extra):
+    from c360_desktop.cli import main
+
+    return main(["resolve", "--input", str(tmp_path / "people.csv"), "--id-column", "id",
+                 "--field", "name:full_name", *extra])
+
+
+@pytest.fixture
+def people(tmp_path):
+    (tmp_path / "people.csv").write_text("id,name\n1,Ann Brown\n2,Anne Brown\n3,Bob Chin\n")
+    return tmp_path / "people.csv"
+
+
+def test_resolve_never_writes_over_a_file_it_did_not_make(tmp_path, people, capsys):
+    from c360_desktop.core.storage.cache import open_cache
+
+    cache = tmp_path / "cache.db"
+    open_cache(cache).close()
+    before = cache.read_bytes()
+    notes = tmp_path / "notes.csv"
+    notes.write_text("customer,note\nAnn,call back\n")
+    for target in (cache, people, notes):
+        assert _resolve(tmp_path, "--out", str(target)) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and str(target) in err and "Traceback" not in err
+    assert cache.read_bytes() == before and notes.read_text() == "customer,note\nAnn,call back\n"
+    assert people.read_text().startswith("id,name\n1,Ann Brown")
+    # --clusters onto the input is refused too, and --out and --clusters on one file.
+    assert _resolve(tmp_path, "--out", str(tmp_path / "p.csv"), "--clusters", str(people)) == 2
+    assert "is the input" in capsys.readouterr().err
+    assert _resolve(tmp_path, "--out", str(tmp_path / "p.csv"), "--clusters", str(tmp_path / "p.csv")) == 2
+    assert "is also --out" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv").exists()
+    # An earlier result of the same kind is replaced; another file only with --force.
+    assert _resolve(tmp_path, "--out", str(tmp_path / "p.csv"), "--clusters", str(tmp_path / "c.csv")) == 0
+    assert _resolve(tmp_path, "--out", str(tmp_path / "p.csv"), "--clusters", str(tmp_path / "c.csv")) == 0
+    assert _resolve(tmp_path, "--out", str(notes), "--force") == 0
+    assert notes.read_text().startswith("id_l,id_r,probability")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_resolve_into_a_missing_folder_writes_neither_file(tmp_path, people, capsys):
+    pairs = tmp_path / "p.csv"
+    assert _resolve(tmp_path, "--out", str(pairs), "--clusters", str(tmp_path / "missing" / "c.csv")) == 2
+    err = capsys.readouterr().err
+    assert "folder" in err and "does not exist" in err and "Traceback" not in err
+    assert not pairs.exists()
+
+
+def test_a_failed_write_leaves_no_half_written_pair(tmp_path, monkeypatch):
+    """The second file fails to write (a full disk, say): the first is not left behind either."""
+    import pandas as pd
+
+    from c360_desktop.core.outputs import write_all
+
+    old = tmp_path / "pairs.csv"
+    old.write_text("id_l,id_r,probability\nold,row,0.99\n")
+
+    def full_disk(path):
+        path.write_text("id,clu")
+        raise OSError(28, "No space left on device")
+
+    frame = pd.DataFrame({"id_l": ["1"], "id_r": ["2"], "probability": [0.95]})
+    with pytest.raises(OSError, match="No space"):
+        write_all([(old, lambda p: frame.to_csv(p, index=False)), (tmp_path / "clusters.csv", full_disk)])
+    assert old.read_text() == "id_l,id_r,probability\nold,row,0.99\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pairs.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "{tmp}"], "is a folder"),
+    (["--out", "{tmp}/p.csv", "--clusters", "{tmp}"], "is a folder"),
+])
+def test_resolve_outputs_onto_folders_are_one_line(tmp_path, people, capsys, args, message):
+    assert _resolve(tmp_path, *[a.format(tmp=tmp_path) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_resolve_input_a_folder_is_one_line(tmp_path, capsys):
+    from c360_desktop.cli import main
+
+    assert main(["resolve", "--input", str(tmp_path), "--id-column", "id", "--field", "name:full_name",
+                 "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and len(err.strip().splitlines()) == 1

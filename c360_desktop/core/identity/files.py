@@ -9,7 +9,6 @@ moved into place, so a failed run never leaves half a file.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 
 from c360_desktop.core.identity.engine import Field, Resolution, best_match, resolve
 from c360_desktop.core.identity.standardise import FIELD_TYPES
+from c360_desktop.core.outputs import Output, OutputError, OutputKind, check_outputs, write_all
 
 
 class InputError(ValueError):
@@ -39,6 +39,8 @@ def parse_field(spec: str) -> Field:
 def read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a CSV or Excel file")
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         try:
             return pd.read_excel(path, dtype=str, keep_default_na=False)
@@ -92,15 +94,29 @@ class RunResult:
     resolution: Resolution
 
 
-def _write_atomically(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
+PAIRS = OutputKind("pairs CSV", "id_l,id_r,probability")
+CLUSTERS = OutputKind("clusters CSV", "id,cluster_id")
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: frame.to_csv(path, index=False, float_format="%.6g")
 
 
 def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Field], out: Path,
         clusters_out: Path | None = None, threshold: float = 0.9, best: bool = False,
-        progress: Callable[[float, str], None] | None = None) -> RunResult:
+        progress: Callable[[float, str], None] | None = None, force: bool = False) -> RunResult:
+    """Resolve one file (deduplicate) or two (link) and write the pairs, and the clusters if asked.
+
+    The outputs are checked before any input is read (``core.outputs.check_outputs``) and written
+    together: both files, or, on any failure, neither.
+    """
+    outputs = [Output(out, PAIRS, "--out")]
+    if clusters_out is not None:
+        outputs.append(Output(clusters_out, CLUSTERS, "--clusters"))
+    try:
+        check_outputs(outputs, inputs, force)
+    except OutputError as exc:
+        raise InputError(str(exc)) from None
     if not 1 <= len(inputs) <= 2:
         raise InputError("give one --input to deduplicate, or two to link")
     if not fields:
@@ -133,7 +149,7 @@ def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Fiel
                           "probability": result.probability[keep].round(6)})
     for k, f in enumerate(fields):
         table[f.name] = result.bits[keep, k].round(3)
-    _write_atomically(out, table)
+    writers = [(out, _csv_writer(table))]
     n_clusters = 0
     if clusters_out is not None and result.clusters is not None:
         if len(frames) == 1:
@@ -144,6 +160,7 @@ def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Fiel
         # A cluster is named by its first member's id, so the file reads on its own.
         first = cl.groupby("cluster_id")["id"].transform("first")
         cl["cluster_id"] = first
-        _write_atomically(clusters_out, cl)
+        writers.append((clusters_out, _csv_writer(cl)))
         n_clusters = int(cl.cluster_id.nunique())
+    write_all(writers)
     return RunResult(len(table), n_clusters, result)
