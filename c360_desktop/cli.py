@@ -12,12 +12,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from c360_desktop import __version__
+from c360_desktop.core.demo import MAX_DEMO_CUSTOMERS
 from c360_desktop.core.progress import Cancelled, Progress
 from c360_desktop.core.settings import Settings, load_settings
 from c360_desktop.core.storage.cache import CacheError
@@ -30,14 +32,24 @@ class CliError(Exception):
     """A one-line message for the user; exits with EXIT_BAD_INPUT."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def _count(most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``most`` (1,000 and 1_000 are read as 1000)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", "").replace(",", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"{text!r} is too many; at most {most:,}")
+        return value
+
+    return parse
+
+
+MOST_RESULTS = 100_000  # any list the CLI prints (search hits, leads, nearby customers)
 
 
 def _date(text: str) -> date:
@@ -507,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo-data", help="build a demo cache of a believable Jamaican business",
                        description="Build a demo cache. Deterministic for a seed and as-of date.")
-    p.add_argument("--customers", type=_positive, default=20_000, help="how many (default 20000)")
+    p.add_argument("--customers", type=_count(MAX_DEMO_CUSTOMERS), default=20_000, help="how many (default 20000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", required=True, help="the cache file to write (must not exist)")
     p.add_argument("--as-of", type=_date, help="the dataset's 'today' (default: today)")
@@ -521,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     cache_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--limit", type=_positive, default=20, help="most results (default 20)")
+    p.add_argument("--limit", type=_count(MOST_RESULTS), default=20, help="most results (default 20)")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("sync", help="pull central changes into a cache",
@@ -540,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--territory", type=_parishes, help="parishes, e.g. JM-12,JM-11 (default: all)")
     p.add_argument("--band", type=lambda t: [b.strip() for b in t.split(",")], help="hot,warm,cold")
     p.add_argument("--sort", choices=("score", "value", "age", "last_contact", "name"), default="score")
-    p.add_argument("--limit", type=_positive, default=50, help="most leads (default 50)")
+    p.add_argument("--limit", type=_count(MOST_RESULTS), default=50, help="most leads (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON (with each score's explanation)")
     p.set_defaults(func=cmd_leads)
 
@@ -549,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lat", type=_latitude, required=True)
     p.add_argument("--lon", type=_longitude, required=True)
     p.add_argument("--radius-km", type=float, default=5.0, help="default 5")
-    p.add_argument("--limit", type=_positive, default=50, help="most customers (default 50)")
+    p.add_argument("--limit", type=_count(MOST_RESULTS), default=50, help="most customers (default 50)")
     p.add_argument("--url", help="ask the central PostgreSQL (PostGIS) instead of the cache; password from "
                                  "PGPASSWORD or the keyring")
     p.add_argument("--json", action="store_true", help="print JSON")

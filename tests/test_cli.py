@@ -34,12 +34,33 @@ def test_demo_data_search_and_show(tmp_path):
     (["demo-data", "--customers", "ten", "--out", "x.db"], "'ten' is not a whole number"),
     (["demo-data", "--customers", "5", "--out", "x.db", "--as-of", "yesterday"], "not a date"),
     (["frobnicate"], "invalid choice"),
+    (["demo-data", "--customers", "999999999999", "--out", "x.db"], "'999999999999' is too many; at most 5,000,000"),
+    (["search", "x", "--limit", "99999999999999999999"], "is too many; at most 100,000"),
+    (["leads", "--limit", "99999999999999999999"], "is too many; at most 100,000"),
 ])
 def test_bad_input_is_one_clear_line(args, message):
-    r = run(*args)
+    r = run(*args, timeout=30)
     assert r.returncode == 2
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["search", "x", "--cache", "{dir}"],
+    ["show", "someone", "--cache", "{dir}"],
+    ["leads", "--cache", "{dir}"],
+    ["demo-data", "--customers", "100", "--out", "{dir}"],
+    ["demo-data", "--force", "--customers", "100", "--out", "{dir}"],
+])
+def test_a_folder_where_a_file_belongs_is_one_line(tmp_path, args):
+    folder = tmp_path / "folder"
+    (folder / "keep.txt").parent.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    r = run(*[a.format(dir=folder) for a in args], timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "is a folder" in r.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
+    assert not list(tmp_path.glob("*.partial*"))
 
 
 def test_unknown_customer_and_foreign_file(demo_cache, tmp_path):

@@ -123,6 +123,8 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
     """Write the demo dataset to a new cache at ``out``. The cache is built beside it under a
     temporary name and moved into place at the end, so an interrupted build leaves nothing."""
     out = Path(out).expanduser().resolve()
+    if out.is_dir():
+        raise CacheError(f"{out} is a folder; give the path of the cache file to write (e.g. {out / 'demo.db'}).")
     if out.exists() and not overwrite:
         raise CacheError(f"{out} already exists; choose another path (or pass --force to replace it).")
     ensure_writable_dir(out.parent)

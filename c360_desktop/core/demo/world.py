@@ -12,6 +12,7 @@ import numpy as np
 import phonenumbers
 
 from c360_desktop.core import jamaica
+from c360_desktop.core.demo import MAX_DEMO_CUSTOMERS
 from c360_desktop.core.demo import reference as R
 from c360_desktop.core.ids import id_batch, stable_id
 
@@ -25,6 +26,10 @@ class DemoSpec:
     customers: int
     seed: int = 1
     as_of: date = field(default_factory=date.today)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.customers <= MAX_DEMO_CUSTOMERS:
+            raise ValueError(f"a demo has 1 to {MAX_DEMO_CUSTOMERS:,} customers, not {self.customers:,}")
 
 
 @dataclass(frozen=True)

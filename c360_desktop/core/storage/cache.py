@@ -206,6 +206,8 @@ def _upgrades(kind: str, rev: str | None) -> bool:
 
 def _inspect(path: Path) -> tuple[str, str | None]:
     """('new' | 'ours' | 'foreign', alembic revision) for a file, without changing it."""
+    if path.is_dir():
+        raise CacheError(f"{path} is a folder, not a cache file; give the path of a .db file.")
     if not path.exists() or path.stat().st_size == 0:
         return "new", None
     with path.open("rb") as fh:
