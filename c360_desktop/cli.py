@@ -227,7 +227,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from c360_desktop.core.identity.importing import ImportRefused, TableConnector, apply, plan
+    from c360_desktop.core.identity.importing import (
+        ImportRefused,
+        TableConnector,
+        import_file,
+        plan,
+    )
 
     path = Path(args.file)
     if args.map or args.id_column:
@@ -239,16 +244,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                 raise CliError(f"--map {spec!r}: write 'File column=field'")
             column, name = spec.split("=", 1)
             mapping[column.strip()] = name.strip()
-        connector = TableConnector(args.id_column, mapping, args.system or "spreadsheet")
+        connector = TableConnector(args.id_column, mapping)
     else:
         connector = _registry().for_file(path, args.connector)
     try:
-        checked = plan(path, connector)
+        checked = plan(path, connector, args.system)
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from None
     services = _open_services(args)
     try:
-        result = apply(services.cache, checked, services.settings.user_name, skip_bad_rows=args.skip_bad_rows)
+        result = import_file(services.cache, checked, services.settings.user_name,
+                             skip_bad_rows=args.skip_bad_rows, link=not args.no_link)
     except ImportRefused as exc:
         print(f"c360: {path.name}: {exc}", file=sys.stderr)
         if not checked.file_problems:
@@ -256,20 +262,34 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     finally:
         services.close()
-    print(f"{path.name} ({connector.NAME}): {result.inserted:,} new, {result.updated:,} updated, "
-          f"{result.unchanged:,} unchanged, {result.skipped:,} rows skipped", file=sys.stderr)
-    if result.record_ids and not args.no_link:
-        from c360_desktop.core.identity.linking import link_sources
-
-        services = _open_services(args)
-        try:
-            linked = link_sources(services.cache, services.settings.user_name, result.record_ids)
-        finally:
-            services.close()
-        print(f"linked {len(linked.linked):,} to existing customers, {len(linked.created):,} new customers "
-              f"({linked.queued:,} of them possibly duplicates: see the review queue)", file=sys.stderr)
+    print(f"{path.name} ({connector.NAME}, source system {checked.system}): {result.inserted:,} new, "
+          f"{result.updated:,} updated, {result.unchanged:,} unchanged, {result.skipped:,} rows skipped",
+          file=sys.stderr)
+    for row, ext, _old, _new in result.suspects:
+        print(f"  row {row}: record {ext!r} came back with another name, phone and e-mail: kept as a new "
+              "record, both customers sent to review", file=sys.stderr)
+    if result.links is not None:
+        _print_links(result.links)
+    elif args.no_link:
+        print("not linked yet: the next import links them, or run c360 link", file=sys.stderr)
     for problem in checked.problems if args.skip_bad_rows else ():
         print(f"  skipped {problem}", file=sys.stderr)
+    return 0
+
+
+def _print_links(links: Any) -> None:
+    print(f"linked {len(links.linked):,} to existing customers, {len(links.created):,} new customers "
+          f"({links.queued:,} of them possibly duplicates: see the review queue)", file=sys.stderr)
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from c360_desktop.core.identity.importing import link_pending
+
+    services = _open_services(args)
+    try:
+        _print_links(link_pending(services.cache, services.settings.user_name))
+    finally:
+        services.close()
     return 0
 
 
@@ -499,7 +519,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     cache = open_cache(path, create=True)
     started = time.perf_counter()
     try:
-        pushed, result = sync(cache, url, parishes=territory, full=args.full, progress=_stderr_progress())
+        pushed, result = sync(cache, url, parishes=territory, full=args.full, progress=_stderr_progress(),
+                              link_as=settings.user_name)
     except SyncError as exc:
         raise CliError(f"sync failed: {exc}") from None
     finally:
@@ -593,12 +614,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connector", help="which connector reads the file (default: the one that can)")
     p.add_argument("--id-column", help="with --map: the column of record ids")
     p.add_argument("--map", action="append", metavar="'FILE COLUMN=FIELD'", help="a column to import, and its name")
-    p.add_argument("--system", help="with --map: the source system's name (default spreadsheet)")
+    p.add_argument("--system", help="the source system the records belong to; files with the same system "
+                                    "update each other's records (default: connector:file-name)")
     p.add_argument("--skip-bad-rows", action="store_true", help="import the rows without problems")
     p.add_argument("--no-link", action="store_true",
                    help="do not link the records to customers (or make customers of them) yet")
     p.add_argument("--cache")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("link", help="link source records that have no customer yet",
+                       description="Links what an import with --no-link, or an interrupted one, left unlinked: "
+                                   "each record joins the customer it belongs to or becomes a new one.")
+    p.add_argument("--cache")
+    p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("train", help="train a model on the cache and score its customers",
                        description="Each run is recorded in the cache's model registry (c360 model list) "

@@ -110,7 +110,7 @@ class SyncController(QObject):
             return
         if self.running:
             return
-        cache = self._services.cache
+        cache, user = self._services.cache, self._services.settings.user_name
         for w in self._busy_widgets:
             w.show()
         if self.details is not None:
@@ -156,7 +156,7 @@ class SyncController(QObject):
             # SQLAlchemy and the database drivers load when a sync first runs, not at start-up.
             from c360_desktop.core.sync import sync
 
-            return sync(cache, profile.url, profile.territory, progress=p, tables=tables)
+            return sync(cache, profile.url, profile.territory, progress=p, tables=tables, link_as=user)
 
         self._handle = self._runner.run_mutation(work, done, failed, progressed, cancelled)
 

@@ -50,7 +50,7 @@ def test_a_quickbooks_iif_list_imports_with_lineage_and_again_changes_nothing(de
     assert (result.inserted, result.updated, result.unchanged) == (3, 0, 0)
     assert counts(cache) == (before[0] + 3, before[1] + 3)  # three records, three outbox entries
     fields, lineage = cache.reader().execute(
-        "SELECT fields, lineage FROM source_record WHERE system = 'quickbooks' AND external_id = 'Brown, Marcia'"
+        "SELECT fields, lineage FROM source_record WHERE system = 'quickbooks:customers' AND external_id = 'Brown, Marcia'"
     ).fetchone()
     fields, lineage = json.loads(fields), json.loads(lineage)
     assert fields["Bill to"] == "12 Hope Road, Kingston 6, St. Andrew" and fields["Tax ID"] == "123-456-789"

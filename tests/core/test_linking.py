@@ -45,7 +45,7 @@ def test_imported_records_join_their_customers_or_become_new_ones(demo_cache, tm
     # every imported record now belongs to a customer, with provenance for the golden values
     for rid in imported.record_ids:
         assert conn.execute("SELECT count(*) FROM identity_link WHERE source_record_id = ?", (rid,)).fetchone() == (1,)
-    assert conn.execute("SELECT count(*) FROM golden_value WHERE customer_id = ? AND system = 'quickbooks'",
+    assert conn.execute("SELECT count(*) FROM golden_value WHERE customer_id = ? AND system LIKE 'quickbooks:%'",
                         (result.created[0],)).fetchone()[0] >= 2
     queued = [(e, json.loads(p).get("customer_id")) for e, p in conn.execute(
         "SELECT entity, payload FROM outbox WHERE entity IN ('customer', 'identity_link') AND operation = 'insert'")]

@@ -168,7 +168,7 @@ def test_identity_work_syncs_imports_merges_and_review_decisions(tmp_path, centr
     decide(one, pair.id, "no_match", "analyst")
     pushed, _ = sync(one, central_url)
     assert pushed.applied >= 5 and not pushed.conflicts
-    assert central_row(central, "SELECT count(*) FROM source_record WHERE system = 'quickbooks' AND lineage IS NOT NULL "
+    assert central_row(central, "SELECT count(*) FROM source_record WHERE system = 'quickbooks:customers' AND lineage IS NOT NULL "
                                 "AND external_id = 'Brown, Marcia'") == (1,)
     assert central_row(central, "SELECT status, deleted_at IS NOT NULL FROM customer WHERE id = %s", b[0]) == \
         ("merged", True)

@@ -73,6 +73,16 @@ def test_a_quickbooks_list_goes_straight_to_the_check(qtbot, controller, tmp_pat
     qtbot.waitUntil(lambda: isinstance(controller.dialog, ReportDialog), timeout=10_000)
     report = controller.dialog
     assert "3 records, no problems found" in report.summary.text() and report.import_all.isVisible()
+    # The source system the records are filed under is shown, from the file, and can be named.
+    assert report.system.text() == "quickbooks:customers"
+    report.system.setText("quick books!")
+    report.import_all.click()
+    assert "use letters, digits" in report.system_problem.text() and report.isVisible()
+    report.system.setText("quickbooks:head-office")
+    save_screenshot(report, "import_report_system")
     report.import_all.click()
     qtbot.waitUntil(lambda: controller.last_result is not None, timeout=10_000)
     assert controller.last_result.inserted == 3
+    systems = controller.services.cache.reader().execute(
+        "SELECT DISTINCT system FROM source_record WHERE external_id = 'Brown, Marcia'").fetchall()
+    assert systems == [("quickbooks:head-office",)]

@@ -52,6 +52,29 @@ SYSTEM_FIELDS: dict[str, dict[str, str]] = {
                   "Parish": "parish"},
     "social": {"Display name": "display_name", "Location": "town"},
 }
+# Any other source (a spreadsheet, a CSV with a column mapping): its field names, compared
+# without case, as the import dialog and `c360 import --map` write them.
+FIELD_ALIASES: dict[str, str] = {
+    **{k: "display_name" for k in ("name", "full name", "customer", "customer name", "business name",
+                                   "company", "company name")},
+    **{k: "primary_phone" for k in ("phone", "telephone", "mobile", "cell", "phone number")},
+    **{k: "primary_email" for k in ("email", "e-mail", "email address")},
+    **{k: "_address" for k in ("address", "bill to")},
+    "street": "street", "town": "town", "city": "town", "parish": "parish",
+    **{k: "trn" for k in ("trn", "tax id")},
+}
+
+
+def system_kind(system: str) -> str:
+    """What kind of source a system is: ``quickbooks:head-office`` is a QuickBooks file."""
+    return system.partition(":")[0]
+
+
+def _field_map(system: str, fields: Mapping[str, Any]) -> dict[str, str]:
+    known = SYSTEM_FIELDS.get(system_kind(system))
+    if known is not None and system_kind(system) != "spreadsheet":
+        return known
+    return {key: FIELD_ALIASES[key.casefold().strip()] for key in fields if key.casefold().strip() in FIELD_ALIASES}
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,13 @@ def canonical(system: str, fields: Mapping[str, Any]) -> dict[str, str]:
     from c360_desktop.core.jamaica import parish_code
 
     out: dict[str, str] = {}
-    for key, target in SYSTEM_FIELDS.get(system, {}).items():
+    mapping = _field_map(system, fields)
+    if "display_name" not in mapping.values():  # a name in two columns
+        given = str(fields.get("Given name") or "").strip()
+        family = str(fields.get("Family name") or "").strip()
+        if given or family:
+            out["display_name"] = f"{given} {family}".strip()
+    for key, target in mapping.items():
         raw = fields.get(key)
         if raw is None or str(raw).strip() == "":
             continue
@@ -91,7 +120,7 @@ def canonical(system: str, fields: Mapping[str, Any]) -> dict[str, str]:
                 out["town"] = parts[1]
             if len(parts) >= 3 and parish_code(parts[-1]):
                 out["parish"] = parish_code(parts[-1]) or ""
-        elif target == "display_name" and system == "quickbooks" and text.count(",") == 1:
+        elif target == "display_name" and system_kind(system) == "quickbooks" and text.count(",") == 1:
             family, given = text.split(",")
             out[target] = f"{given.strip()} {family.strip()}"
         elif target == "primary_phone":
@@ -111,7 +140,12 @@ def survive(observations: Sequence[Observation], rules: Mapping[str, Sequence[st
             priority: Sequence[str] = DEFAULT_PRIORITY) -> dict[str, GoldenValue]:
     """The golden value of each field, by its rules tried in order, with its provenance."""
     rules = rules or DEFAULT_SURVIVORSHIP
-    rank = {system: k for k, system in enumerate(priority)}
+    # A named source (quickbooks:branch) ranks as itself if listed, else as its kind (quickbooks).
+    listed = {system: k for k, system in enumerate(priority)}
+
+    def rank(system: str) -> int:
+        return listed.get(system, listed.get(system_kind(system), len(listed)))
+
     out: dict[str, GoldenValue] = {}
     for field_name, field_rules in rules.items():
         bad = [r for r in field_rules if r not in RULES]
@@ -124,8 +158,8 @@ def survive(observations: Sequence[Observation], rules: Mapping[str, Sequence[st
         decided_by = field_rules[-1] if field_rules else "most_recent"
         for rule in field_rules:
             if rule == "source_priority":
-                best = min(rank.get(o.system, len(rank)) for o in candidates)
-                keep = [o for o in candidates if rank.get(o.system, len(rank)) == best]
+                best = min(rank(o.system) for o in candidates)
+                keep = [o for o in candidates if rank(o.system) == best]
             elif rule == "most_recent":
                 newest = max(o.seen_at for o in candidates)
                 keep = [o for o in candidates if o.seen_at == newest]

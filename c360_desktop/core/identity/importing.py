@@ -147,6 +147,7 @@ class TableConnector:
         self.id_column = id_column or self.ID_COLUMN
         self.mapping = dict(mapping or self.MAPPING)
         self.system = system or self.SYSTEM
+        self.named_system = system  # a source system the user named, used as it is
 
     def can_read(self, path: Path) -> bool:
         return path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
@@ -317,11 +318,55 @@ class ImportResult:
     skipped: int = 0
     record_ids: list[str] = field(default_factory=list)  # inserted or updated source records
     links: Any = None  # what linking them to customers did (linking.LinkResult), when it ran
+    # Rows whose id was known but whose name, phone and e-mail all changed: kept as a new record
+    # (external id ``id~2``) beside the old one, and the two customers sent to review.
+    suspects: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, id, old record, new record
+    reviews: int = 0  # suspect pairs queued for review
 
 
-def plan(path: Path, connector: Any) -> ImportPlan:
-    """Read and check a file; nothing is written."""
+IDENTITY_FIELDS = ("display_name", "primary_phone", "primary_email")
+MAX_SYSTEM = 30  # source_record.system's width
+
+
+def default_system(connector: Any, path: Path) -> str:
+    """The source system an import is filed under unless the user names one: the connector's
+    kind and the file's name (``quickbooks:customers``), so two files whose record ids collide
+    never update each other's records."""
+    named = getattr(connector, "named_system", None)
+    if named:
+        return check_system(named)
+    kind = str(getattr(connector, "system", None) or connector.SYSTEM)
+    stem = re.sub(r"[^a-z0-9]+", "-", path.stem.casefold()).strip("-") or "file"
+    return f"{kind}:{stem}"[:MAX_SYSTEM].rstrip("-")
+
+
+def check_system(system: str) -> str:
+    """A source system name as typed, or ValueError saying what is wrong with it."""
+    system = system.strip()
+    if not system:
+        raise ValueError("the source system needs a name (e.g. quickbooks:head-office)")
+    if len(system) > MAX_SYSTEM:
+        raise ValueError(f"source system {system!r} is longer than {MAX_SYSTEM} characters")
+    if any(not (c.isalnum() or c in "-_:.") for c in system):
+        raise ValueError(f"source system {system!r}: use letters, digits and - _ : . only")
+    return system
+
+
+def wholly_different(old: dict[str, Any], new: dict[str, Any], system: str) -> bool:
+    """Whether an update replaces a record's identity: every identity field the two versions
+    both have (name, phone, e-mail; at least two of them) differs."""
+    from c360_desktop.core.identity.golden import canonical
+
+    a, b = canonical(system, old), canonical(system, new)
+    shared = [f for f in IDENTITY_FIELDS if a.get(f) and b.get(f)]
+    return len(shared) >= 2 and all(a[f].casefold() != b[f].casefold() for f in shared)
+
+
+def plan(path: Path, connector: Any, system: str | None = None) -> ImportPlan:
+    """Read and check a file; nothing is written. ``system`` names the source the records
+    belong to (default: ``default_system``)."""
     path = Path(path)
+    system = check_system(system) if system else default_system(connector, path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     data = path.read_bytes()
@@ -347,7 +392,7 @@ def plan(path: Path, connector: Any) -> ImportPlan:
                                                  f"{', '.join(str(r) for r in rows if r != n)}"))
                 bad.add(n)
     problems.sort(key=lambda p: (p.row is not None, p.row or 0))
-    return ImportPlan(path, got.system, got.sheet, hashlib.sha256(data).hexdigest(), got.rows, problems, bad)
+    return ImportPlan(path, system, got.sheet, hashlib.sha256(data).hexdigest(), got.rows, problems, bad)
 
 
 def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = False) -> ImportResult:
@@ -384,6 +429,15 @@ def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = 
             if old == fields:
                 result.unchanged += 1
                 continue
+            if wholly_different(old, fields, import_plan.system):
+                new_rid, new_ext = _suspect_record(conn, import_plan.system, ext, fields, lineage, stamp, user)
+                if new_rid is not None:
+                    result.suspects.append((n, ext, rid, new_rid))
+                    result.record_ids.append(new_rid)
+                    result.inserted += 1
+                else:
+                    result.unchanged += 1  # this version was kept as a suspect before
+                continue
             conn.execute("UPDATE source_record SET fields = ?, lineage = ?, imported_at = ?, updated_by = ? WHERE id = ?",
                          (json.dumps(fields), json.dumps(lineage), stamp, user, rid))
             queue_change(conn, "source_record", rid, "update",
@@ -391,6 +445,79 @@ def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = 
                           "base": {"fields": old}, "updated_by": user}, base_row_version=version)
             result.updated += 1
     return result
+
+
+def _suspect_record(conn: Any, system: str, ext: str, fields: dict[str, Any], lineage: dict[str, Any],
+                    stamp: str, user: str) -> tuple[str | None, str]:
+    """Keep an update that looks like another person as a record of its own (``ext~2``, ``ext~3``
+    ...); (None, id) when a record with these very fields is already kept."""
+    from c360_desktop.core.profile import queue_change
+
+    k = 2
+    while True:
+        candidate = f"{ext}~{k}"
+        row = conn.execute("SELECT fields FROM source_record WHERE system = ? AND external_id = ?",
+                           (system, candidate)).fetchone()
+        if row is None:
+            break
+        if json.loads(row[0]) == fields:
+            return None, candidate
+        k += 1
+    rid = str(uuid.uuid4())
+    lineage = {**lineage, "suspect_of": ext}
+    conn.execute("INSERT INTO source_record (id, row_version, updated_at, updated_by, system, external_id, "
+                 "fields, lineage, imported_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                 (rid, stamp, user, system, candidate, json.dumps(fields), json.dumps(lineage), stamp))
+    queue_change(conn, "source_record", rid, "insert", {
+        "id": rid, "system": system, "external_id": candidate, "fields": fields, "lineage": lineage,
+        "imported_at": stamp, "updated_at": stamp, "updated_by": user})
+    return rid, candidate
+
+
+def import_file(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = False,
+                link: bool = True) -> ImportResult:
+    """Write a checked file's records, then link every source record that has no customer yet
+    (these, and any an earlier import left unlinked), and send suspect updates to review.
+
+    With ``link=False`` the records wait unlinked; the next import, or ``link_pending``, links them.
+    """
+    result = apply(cache, import_plan, user, skip_bad_rows)
+    if link:
+        result.links = link_pending(cache, user)
+        result.reviews = queue_suspects(cache, result.suspects)
+    return result
+
+
+def link_pending(cache: Any, user: str) -> Any:
+    """Link the source records imported on this desktop that have no customer yet (those an
+    import with ``link=False``, or one interrupted before linking, left behind). Records that
+    came unlinked from the centre are another desktop's to link, and are left alone."""
+    from c360_desktop.core.identity.linking import link_sources
+
+    ids = [r[0] for r in cache.reader().execute(
+        "SELECT DISTINCT o.entity_id FROM outbox o JOIN source_record s ON s.id = o.entity_id "
+        "WHERE o.entity = 'source_record' AND o.operation = 'insert' AND s.deleted_at IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM identity_link l WHERE l.source_record_id = s.id AND l.deleted_at IS NULL) ORDER BY 1")]
+    return link_sources(cache, user, ids)
+
+
+def queue_suspects(cache: Any, suspects: Sequence[tuple[int, str, str, str]]) -> int:
+    """Put each (old record's customer, suspect record's customer) pair in the review queue."""
+    from c360_desktop.core.identity.review import decision_value
+
+    queued = 0
+    with cache.writer() as w:
+        for _row, ext, old_rid, new_rid in suspects:
+            a, b = (w.execute("SELECT customer_id FROM identity_link WHERE source_record_id = ? AND deleted_at IS NULL",
+                              (rid,)).fetchone() for rid in (old_rid, new_rid))
+            if a is None or b is None or a[0] == b[0]:
+                continue
+            note = [{"field": "same source id", "bits": 0.0,
+                     "note": f"record {ext!r} came back with another name, phone and e-mail"}]
+            w.execute("INSERT INTO review_pair (customer_a, customer_b, probability, contributions, value, status) "
+                      "VALUES (?, ?, 0.5, ?, ?, 'pending')", (a[0], b[0], json.dumps(note), decision_value(0.5)))
+            queued += 1
+    return queued
 
 
 # ---- connectors as plugins ----------------------------------------------------------------------

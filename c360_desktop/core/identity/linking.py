@@ -35,7 +35,9 @@ class LinkResult:
 
 
 def _kind(system: str, fields: dict[str, str], name: str) -> str:
-    if system == "directory" or fields.get("Company") or fields.get("Business Name"):
+    from c360_desktop.core.identity.golden import system_kind
+
+    if system_kind(system) == "directory" or fields.get("Company") or fields.get("Business Name"):
         return "business"
     return "business" if any(w in name.casefold().split() or w in name.casefold() for w in BUSINESS_WORDS) \
         else "individual"

@@ -37,9 +37,10 @@ def password_for(url: str) -> str | None:
 
 def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
          progress: Progress | None = None, password: str | None = None,
-         tables: Sequence[str] | None = None) -> tuple[PushResult, PullResult]:
+         tables: Sequence[str] | None = None, link_as: str | None = None) -> tuple[PushResult, PullResult]:
     """Push local changes, then pull central ones (which brings back the new row versions);
-    ``tables`` limits the pull to those tables (after the first pull)."""
+    ``tables`` limits the pull to those tables (after the first pull). With ``link_as`` (a user
+    name), records imported here but left unlinked are linked first, so their links go out too."""
     from c360_desktop.core.sync.central import Central
     from c360_desktop.core.sync.pull import Puller
     from c360_desktop.core.sync.push import Pusher
@@ -52,6 +53,10 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     central = Central(url, password if password is not None else password_for(url))
     try:
         central.handshake()
+        if link_as is not None:
+            from c360_desktop.core.identity.importing import link_pending
+
+            link_pending(cache, link_as)
         pushed = Pusher(cache, central).push(progress)
         return pushed, Puller(cache, central, parishes).pull(progress, full=full, tables=tables)
     finally:

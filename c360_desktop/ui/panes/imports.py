@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from c360_desktop.core.identity.importing import ImportPlan, TableConnector, apply, plan, read_table
+from c360_desktop.core.identity.importing import (
+    MAX_SYSTEM,
+    ImportPlan,
+    TableConnector,
+    check_system,
+    import_file,
+    plan,
+    read_table,
+)
 from c360_desktop.core.settings import config_dir
 
 TARGETS = ("(leave out)", "Name", "Given name", "Family name", "Business Name", "Phone", "Email", "Street",
@@ -97,7 +105,7 @@ class MappingDialog(QDialog):
                 if combo.currentText() != TARGETS[0] and column != self.id_column.currentText()}
 
     def connector(self) -> TableConnector:
-        return TableConnector(self.id_column.currentText(), self.mapping(), self.system.text().strip() or "spreadsheet")
+        return TableConnector(self.id_column.currentText(), self.mapping(), self.system.text().strip() or None)
 
     def _accept(self) -> None:
         if not self.mapping():
@@ -140,6 +148,21 @@ class ReportDialog(QDialog):
                        f"imported unless you choose to import the {good:,} rows without problems.")
         self.summary = QLabel(summary)
         self.summary.setWordWrap(True)
+        self.checked = checked
+        # Records are filed under their source system: a file with the same system updates them,
+        # any other (even with the same record ids) cannot.
+        self.system = QLineEdit(checked.system)
+        self.system.setMaxLength(MAX_SYSTEM)
+        self.system.setToolTip("Files imported under the same source system update each other's records; "
+                               "give another export of the same system its name here.")
+        self.system_problem = QLabel()
+        self.system_problem.setStyleSheet("color: #b00020")
+        form = QFormLayout()
+        form.addRow("&Source system:", self.system)
+        hint = QLabel("Files under the same source system update each other's records.")
+        hint.setStyleSheet("color: palette(mid)")
+        form.addRow("", hint)
+        form.addRow("", self.system_problem)
         self.problems = QPlainTextEdit("\n".join(str(p) for p in checked.problems))
         self.problems.setReadOnly(True)
         self.problems.setVisible(bool(checked.problems))
@@ -151,11 +174,23 @@ class ReportDialog(QDialog):
         self.import_good.setVisible(bool(checked.problems) and not checked.file_problems and good > 0)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addLayout(form)
         layout.addWidget(self.problems, 1)
+        if not checked.problems:
+            layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.import_all.clicked.connect(lambda: (self.sig_import.emit(False), self.accept()))
-        self.import_good.clicked.connect(lambda: (self.sig_import.emit(True), self.accept()))
+        self.import_all.clicked.connect(lambda: self._chosen(False))
+        self.import_good.clicked.connect(lambda: self._chosen(True))
         self.buttons.rejected.connect(self.reject)
+
+    def _chosen(self, skip_bad_rows: bool) -> None:
+        try:
+            self.checked.system = check_system(self.system.text())
+        except ValueError as exc:
+            self.system_problem.setText(str(exc))
+            return
+        self.sig_import.emit(skip_bad_rows)
+        self.accept()
 
 
 def inspect(path: Path, connectors: list[Any]) -> tuple[str, Any]:
@@ -231,19 +266,17 @@ class ImportController:
         cache, user = self.services.cache, self.services.settings.user_name
 
         def work(_p: Any) -> Any:
-            from c360_desktop.core.identity.linking import link_sources
-
-            result = apply(cache, checked, user, skip_bad_rows)
-            result.links = link_sources(cache, user, result.record_ids) if result.record_ids else None
-            return result
+            return import_file(cache, checked, user, skip_bad_rows)
 
         def done(result: Any) -> None:
             self.last_result = result
             links = result.links
             linked = (f"; {len(links.linked):,} linked to customers, {len(links.created):,} new customers"
                       + (f", {links.queued:,} to review (F6)" if links.queued else "")) if links else ""
+            suspects = (f"; {len(result.suspects):,} came back as someone else (kept apart, sent to review)"
+                        if result.suspects else "")
             self.window.statusBar().showMessage(
-                f"{checked.path.name}: {result.inserted:,} new, {result.updated:,} updated, {result.unchanged:,} "
+                f"{checked.path.name} ({checked.system}){suspects}: {result.inserted:,} new, {result.updated:,} updated, {result.unchanged:,} "
                 f"unchanged, {result.skipped:,} rows skipped{linked}; queued for sync.", 20000)
 
         self.runner.run_mutation(work, done, lambda exc: QMessageBox.warning(self.window, "Not imported", str(exc)))
