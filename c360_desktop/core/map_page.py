@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from c360_desktop.core.private import make_private_dir, write_private
 from c360_desktop.core.territory import METRICS, TerritoryReport
 
 BANDS = ("hot", "warm", "cold", "no open lead")
@@ -194,7 +195,7 @@ def write_page(directory: Path, points: MapPoints, data: dict[str, Any]) -> Path
     from branca.element import MacroElement
     from jinja2 import Template
 
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     m = base_map()
     m.default_js += [("qwebchannel", "qrc:///qtwebchannel/qwebchannel.js"),
                      ("c360_points", "points.js"),
@@ -219,7 +220,7 @@ C360.init({{ this.map }}, {{ this.layer }}, {{ this.data }});
         {"key": points.key, "lat": points.lat, "lon": points.lon, "segment": points.segment,
          "band": points.band, "business": points.business}, separators=(",", ":")) + ";\n"
     tmp = directory / "points.js.tmp"
-    tmp.write_text(points_js, "utf-8")
+    write_private(tmp, points_js)
     tmp.replace(directory / "points.js")
     page = directory / "map.html"
     m.save(str(page))

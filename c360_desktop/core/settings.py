@@ -179,8 +179,10 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write atomically: the old file stays whole until the new one is complete."""
+    from c360_desktop.core.private import make_private_dir, write_private
+
     path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(settings.model_dump_json(indent=2), "utf-8")
+    write_private(tmp, settings.model_dump_json(indent=2))
     tmp.replace(path)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from c360_desktop.core.private import create_private, make_private_dir, tighten
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -263,6 +265,8 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"Could not upgrade {path} ({exc}). The original is unchanged.") from None
         log.info("upgraded cache %s from %s to %s (backup %s)", path, rev, head, backup)
+    for suffix in ("", "-wal", "-shm"):  # caches made before files were created private
+        tighten(Path(f"{path}{suffix}"))
     info = CacheInfo(path=path, revision=head, upgraded_from=rev if rev != head else None,
                      backup_path=backup)
     return Cache(path, info)
@@ -270,7 +274,7 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
 
 def ensure_writable_dir(folder: Path) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
         probe = folder / ".c360-write-test"
         probe.write_bytes(b"")
         probe.unlink()
@@ -283,6 +287,7 @@ def ensure_writable_dir(folder: Path) -> None:
 
 def _backup(path: Path, backup: Path) -> None:
     src = _connect(path, readonly=True)
+    create_private(backup)
     dst = sqlite3.connect(backup)
     try:
         src.backup(dst)
@@ -297,6 +302,7 @@ def _upgrade(path: Path, create: bool) -> None:
     target = path.with_name(path.name + ".building") if create else path
     if create:
         target.unlink(missing_ok=True)
+        create_private(target)  # SQLite gives the -wal and -shm files the same mode
     from alembic import command
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import StaticPool
