@@ -698,8 +698,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from c360_desktop.core.printable import PrintableStream
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Names and values from imported files reach the terminal: no escape sequence gets through
+    # (JSON output escapes them itself). Progress lines keep their carriage return.
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err, keep_cr=True)  # type: ignore[assignment]
+    try:
+        return _run(args)
+    finally:
+        if isinstance(sys.stdout, PrintableStream):
+            sys.stdout = out
+        sys.stderr = err
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except (CliError, CacheError, ValueError) as exc:

@@ -88,3 +88,41 @@ def test_demo_data_into_a_name_with_a_hash_writes_that_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["sales#3.db"]
     r = run("search", "a", "--cache", str(out), "--json", "--limit", "3")
     assert r.returncode == 0 and len(json.loads(r.stdout)) > 0, r.stderr
+
+
+def test_terminal_output_carries_no_escape_sequences(demo_cache, tmp_path):
+    """An imported name holding ESC[2J (clear screen) and an 8-bit CSI reaches the terminal as text."""
+    (tmp_path / "evil.csv").write_text("Ref,Name,Phone\nE1,\x1b[2J\x1b]0;pwned\x07Mallory \x9b31mQuist,876-555-0123\n")
+    r = run("import", str(tmp_path / "evil.csv"), "--id-column", "Ref", "--map", "Name=Name",
+            "--map", "Phone=Phone", "--cache", str(demo_cache))
+    assert r.returncode == 0, r.stderr
+    r = run("search", "Mallory", "--cache", str(demo_cache))
+    assert r.returncode == 0 and "Mallory" in r.stdout
+    assert not any(ch in r.stdout + r.stderr for ch in "\x1b\x07\x9b")
+    hits = json.loads(run("search", "Mallory", "--cache", str(demo_cache), "--json").stdout)
+    assert "\x1b[2J" in hits[0]["display_name"]  # the data is kept as it was; only the terminal is spared
+    r = run("show", hits[0]["customer_id"], "--cache", str(demo_cache))
+    assert r.returncode == 0 and "Mallory" in r.stdout and "\x1b" not in r.stdout
+
+
+def test_result_files_cannot_run_formulas_in_a_spreadsheet(tmp_path):
+    import csv
+
+    import pandas as pd
+
+    from c360_desktop.core.identity.files import _csv_writer
+
+    (tmp_path / "in.csv").write_text('id,name\n=1+2,Ann Brown\n"@SUM(A1)",Ann Brown\n-3,Bob Chin\n4,Cy Dunn\n')
+    r = run("resolve", "--input", str(tmp_path / "in.csv"), "--id-column", "id", "--field", "name:full_name",
+            "--out", str(tmp_path / "pairs.csv"), "--clusters", str(tmp_path / "clusters.csv"))
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "clusters.csv", newline="") as f:
+        clusters = list(csv.DictReader(f))
+    assert sorted(c["id"] for c in clusters) == ["'-3", "'=1+2", "'@SUM(A1)", "4"]
+    assert all(not c["cluster_id"].startswith(("=", "+", "-", "@")) for c in clusters)
+    # The pairs file's writer: text cells neutralised, numbers (negative evidence too) left as numbers.
+    frame = pd.DataFrame({"id_l": ["=cmd|' /C calc'!A0", "+1"], "id_r": ["\tx", "ok"],
+                          "probability": [0.95, 0.91], "name": [-1.5, 2.0]})
+    _csv_writer(frame)(tmp_path / "pairs2.csv")
+    assert (tmp_path / "pairs2.csv").read_text().splitlines() == [
+        "id_l,id_r,probability,name", "'=cmd|' /C calc'!A0,'\tx,0.95,-1.5", "'+1,ok,0.91,2"]
