@@ -233,8 +233,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         import_file,
         plan,
     )
+    from c360_desktop.core.tables import check_file
 
     path = Path(args.file)
+    settings, _problems = load_settings()
+    check_file(path, settings.import_max_mb)  # before a connector sniffs it: /dev/zero, a folder, a bomb
     if args.map or args.id_column:
         if not (args.map and args.id_column):
             raise CliError("a mapping needs both --id-column and at least one --map 'File column=field'")
@@ -247,10 +250,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         connector = TableConnector(args.id_column, mapping)
     else:
         connector = _registry().for_file(path, args.connector)
-    try:
-        checked = plan(path, connector, args.system)
-    except FileNotFoundError as exc:
-        raise CliError(str(exc)) from None
+    checked = plan(path, connector, args.system, max_mb=settings.import_max_mb)
     services = _open_services(args)
     try:
         result = import_file(services.cache, checked, services.settings.user_name,

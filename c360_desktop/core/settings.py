@@ -100,6 +100,8 @@ class Settings(BaseModel):
     retrain_every_days: int = Field(default=7, ge=0, le=365)
     drift_threshold: float = Field(default=0.25, gt=0.0, le=10.0)
     source_priority: list[str] = Field(default_factory=list)
+    # Imports refuse files over this size before reading them (core/tables.py check_file).
+    import_max_mb: int = Field(default=200, ge=1, le=4096)
 
     @field_validator("survivorship")
     @classmethod

@@ -8,7 +8,6 @@ moved into place, so a failed run never leaves half a file.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,17 @@ from c360_desktop.core.identity.engine import Field, Resolution, best_match, res
 from c360_desktop.core.identity.standardise import FIELD_TYPES
 from c360_desktop.core.outputs import Output, OutputError, OutputKind, check_outputs, write_all
 from c360_desktop.core.printable import safe_cell
+from c360_desktop.core.tables import (
+    EXCEL_SUFFIXES,
+    MAX_FILE_MB,
+    NOT_UTF8,
+    FileRefused,
+    Problem,
+    check_file,
+    decode,
+    excel_rows,
+    read_csv_rows,
+)
 
 
 class InputError(ValueError):
@@ -37,34 +47,37 @@ def parse_field(spec: str) -> Field:
     return Field(column, kind)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a CSV or Excel file")
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        try:
-            return pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
-            raise InputError(f"{path}: not a readable Excel workbook ({exc})") from None
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+def read_table(path: Path, max_mb: int = MAX_FILE_MB) -> pd.DataFrame:
+    """A CSV or Excel file as a frame of text columns, read as ``core.tables`` reads imports;
+    any row it cannot read faithfully stops the run with that row named."""
     try:
-        dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    import io
-
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
+        check_file(path, max_mb)
+    except FileRefused as exc:
+        raise InputError(str(exc)) from None
+    data = path.read_bytes()
+    problems: list[Problem] = []
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        _sheet, rows = excel_rows(data, problems)
+    else:
+        rows = read_csv_rows(decode(data, problems), problems)
+    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
+    header = [c.strip() for c in rows[0][1]] if rows else []
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    for n, r in rows[1:]:
+        if any(c.strip() for c in r[width:]):
+            problems.append(Problem(n, None, f"{len(r)} cells, but the header has {width}: "
+                                             "a value with the delimiter in it needs quotes"))
+    serious = [p for p in problems if p.message != NOT_UTF8]
+    if serious:
+        shown = "; ".join(str(p) for p in serious[:3])
+        more = f" (and {len(serious) - 3:,} more)" if len(serious) > 3 else ""
+        raise InputError(f"{path}: {shown}{more}")
+    if not header:
+        raise InputError(f"{path}: the file has no rows")
+    body = [(r + [""] * width)[:width] for _n, r in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype=object)
 
 
 def check_input(frame: pd.DataFrame, path: Path, id_column: str, fields: Sequence[Field]) -> None:

@@ -16,9 +16,7 @@ them into rows of named fields with an external id. The importer then
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 import uuid
@@ -29,17 +27,18 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from c360_desktop.core.identity.standardise import phone as std_phone
+from c360_desktop.core.tables import (
+    EXCEL_SUFFIXES,
+    MAX_FILE_MB,
+    FileRefused,
+    Problem,
+    check_file,
+    decode,
+    excel_rows,
+    read_csv_rows,
+)
 
-
-@dataclass(frozen=True)
-class Problem:
-    row: int | None  # 1-based row in the file (the header is row 1 in a table); None: the file
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        return f"{where}{f', column {self.column!r}' if self.column else ''}: {self.message}"
+__all__ = ["FileRefused", "Problem", "decode"]  # re-exported: connectors built on this module use them
 
 
 @dataclass
@@ -73,54 +72,19 @@ class ImportRefused(ValueError):
         super().__init__(f"nothing imported: {len(self.problems)} problem(s)\n{shown}{more}")
 
 
-def decode(data: bytes, problems: list[Problem]) -> str:
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.append(Problem(None, None, "this is not a text file (it has NUL bytes)"))
-        return ""
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(line, None, "text is not UTF-8 (read as Windows-1252): check accented letters, "
-                                            "or save the file as UTF-8"))
-        return data.decode("cp1252", errors="replace")
-
-
 def read_table(path: Path, data: bytes, problems: list[Problem], header_hint: str | None = None
                ) -> tuple[str | None, list[str], list[tuple[int, list[str]]]]:
     """(sheet, header, rows with their 1-based row numbers) from CSV or Excel. ``header_hint``:
     a column that must be in the header row (report exports have title lines above it)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
-            problems.append(Problem(None, None, f"not a readable Excel workbook ({exc})"))
-            return None, [], []
-        ws = wb.worksheets[0]
-        for rng in ws.merged_cells.ranges:
-            problems.append(Problem(rng.min_row, None, f"cells {rng.coord} are merged: unmerge them so each "
-                                                       "record has its own row and each field its own cell"))
-        raw = [(k + 1, ["" if v is None else str(v).strip() for v in row])
-               for k, row in enumerate(ws.iter_rows(values_only=True))]
-        sheet = ws.title
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        sheet, raw = excel_rows(data, problems)
     else:
-        text = decode(data, problems)
-        try:
-            dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
-            delimiter = dialect.delimiter
-        except csv.Error:
-            delimiter = ","
-        raw = [(k + 1, [c.strip() for c in row]) for k, row in enumerate(csv.reader(io.StringIO(text),
-                                                                                    delimiter=delimiter))]
-        sheet = None
+        sheet, raw = None, read_csv_rows(decode(data, problems), problems)
+    raw = [(n, [c.strip() for c in r]) for n, r in raw]
     raw = [(n, r) for n, r in raw if any(r)]
     if not raw:
-        problems.append(Problem(None, None, "the file has no rows"))
+        if not any(p.row is None for p in problems):
+            problems.append(Problem(None, None, "the file has no rows"))
         return sheet, [], []
     start = 0
     if header_hint:
@@ -129,6 +93,13 @@ def read_table(path: Path, data: bytes, problems: list[Problem], header_hint: st
                 start = k
                 break
     header = raw[start][1]
+    while header and not header[-1]:  # a trailing delimiter on the header line
+        header = header[:-1]
+    for n, r in raw[start + 1:]:
+        extra = [c for c in r[len(header):] if c]
+        if extra:
+            problems.append(Problem(n, None, f"{len(header) + len(extra)} cells, but the header has {len(header)}: "
+                                             "a value with the delimiter in it needs quotes"))
     return sheet, header, raw[start + 1:]
 
 
@@ -362,13 +333,13 @@ def wholly_different(old: dict[str, Any], new: dict[str, Any], system: str) -> b
     return len(shared) >= 2 and all(a[f].casefold() != b[f].casefold() for f in shared)
 
 
-def plan(path: Path, connector: Any, system: str | None = None) -> ImportPlan:
+def plan(path: Path, connector: Any, system: str | None = None, max_mb: int = MAX_FILE_MB) -> ImportPlan:
     """Read and check a file; nothing is written. ``system`` names the source the records
-    belong to (default: ``default_system``)."""
+    belong to (default: ``default_system``). A file ``tables.check_file`` refuses (a folder, a
+    device, over ``max_mb``, a zip bomb) raises FileRefused before any of it is read."""
     path = Path(path)
     system = check_system(system) if system else default_system(connector, path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+    check_file(path, max_mb)
     data = path.read_bytes()
     got = connector.read(path, data)
     problems = list(got.problems)

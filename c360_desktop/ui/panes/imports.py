@@ -42,6 +42,7 @@ from c360_desktop.core.identity.importing import (
     read_table,
 )
 from c360_desktop.core.settings import config_dir
+from c360_desktop.core.tables import MAX_FILE_MB, FileRefused, check_file
 
 TARGETS = ("(leave out)", "Name", "Given name", "Family name", "Business Name", "Phone", "Email", "Street",
            "Town", "Parish", "Date of birth", "Tax ID", "Category", "Note")
@@ -193,9 +194,14 @@ class ReportDialog(QDialog):
         self.accept()
 
 
-def inspect(path: Path, connectors: list[Any]) -> tuple[str, Any]:
+def inspect(path: Path, connectors: list[Any], max_mb: int = MAX_FILE_MB) -> tuple[str, Any]:
     """("known", connector) when exactly one connector knows the file; else ("map", header) to
-    ask what its columns are; ("error", message) when it has no columns. The file is read once."""
+    ask what its columns are; ("error", message) when it has no columns or is refused before
+    reading (``check_file``). The file is read once."""
+    try:
+        check_file(path, max_mb)
+    except FileRefused as exc:
+        return "error", str(exc)
     data = path.read_bytes()
     fitting = [c for c in connectors if c.can_read(path)]
 
@@ -246,7 +252,8 @@ class ImportController:
             else:
                 QMessageBox.warning(self.window, "Cannot import", what)
 
-        self.runner.run_query(lambda _p: inspect(path, connectors), found,
+        max_mb = self.services.settings.import_max_mb
+        self.runner.run_query(lambda _p: inspect(path, connectors, max_mb), found,
                               lambda exc: QMessageBox.warning(self.window, "Cannot import", str(exc)))
 
     def check(self, path: Path, connector: Any) -> None:
@@ -259,7 +266,8 @@ class ImportController:
             self.dialog = report
             report.open()
 
-        self.runner.run_query(lambda _p: plan(path, connector), shown,
+        max_mb = self.services.settings.import_max_mb
+        self.runner.run_query(lambda _p: plan(path, connector, max_mb=max_mb), shown,
                               lambda exc: QMessageBox.warning(self.window, "Cannot import", str(exc)))
 
     def run(self, checked: ImportPlan, skip_bad_rows: bool) -> None:
