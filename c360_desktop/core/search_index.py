@@ -34,12 +34,31 @@ SYNONYMS = {
 }
 STOP_WORDS = {"mr", "mrs", "ms", "miss", "dr", "rev", "and", "the", "of"}
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NON_WORD = re.compile(r"[\W_]+")
+# Scripts written without spaces between words: each character is a token of its own, so
+# 李小龙 is found by 李小龙, 小龙 or 李 (FTS5's unicode61 would keep the whole run as one token).
+_UNSPACED = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
+             (0x20000, 0x2FA1F))
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, punctuation to spaces."""
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
+    """Lower case, accents removed, punctuation to spaces; letters of other scripts (Arabic,
+    Chinese, Cyrillic...) kept, Chinese, Japanese and Korean split into characters. Latin letters
+    with no plain form (ø, ß) are dropped, as they always were, so indexes stay as they were."""
+    text = text or ""
+    if text.isascii():
+        return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
+    kept = []
+    for ch in unicodedata.normalize("NFC", text):  # composed: a Hangul syllable stays one character
+        if ch.isascii():
+            kept.append(ch)
+        elif any(lo <= ord(ch) <= hi for lo, hi in _UNSPACED):
+            kept.append(f" {ch} ")
+        else:
+            for part in unicodedata.normalize("NFKD", ch):  # é -> e + accent; ﬁ -> fi
+                if part.isascii() or (part.isalnum() and not unicodedata.name(part, "").startswith("LATIN")):
+                    kept.append(part)  # accents (Mn are not alphanumeric), symbols and ø are dropped
+    return _NON_WORD.sub(" ", "".join(kept).lower().replace("'", "")).strip()
 
 
 def canonical(word: str) -> str | None:
