@@ -166,7 +166,9 @@ class Launcher:
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window
         info = services.cache.info
-        if info.upgraded_from:
+        if info.wal_warning:
+            window.statusBar().showMessage(f"Warning: {info.wal_warning}", 60_000)
+        elif info.upgraded_from:
             window.statusBar().showMessage(
                 f"Cache upgraded from schema {info.upgraded_from}; the old file was kept as {info.backup_path}", 15000)
         window.show()

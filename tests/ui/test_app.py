@@ -232,3 +232,20 @@ def test_an_older_cache_shows_its_upgrade_then_opens(qtbot, launch, tmp_path):
     assert not dialog.isVisible() and rec.asked == []
     assert f"upgraded from schema {older}" in launcher.window.statusBar().currentMessage()
     assert Path(f"{path}.pre-{HEAD}.bak").exists()
+
+
+def test_a_cache_whose_log_lost_changes_says_so_in_the_status_bar(qtbot, launch, tmp_path):
+    from tests.core.test_wal_damage import crashed_copy
+
+    path = crashed_copy(tmp_path)
+    log_file = Path(f"{path}-wal")
+    data = bytearray(log_file.read_bytes())
+    page_size = int.from_bytes(data[8:12], "big")
+    data[32 + 24 + page_size + 24 + 50] ^= 0xFF  # the second frame's page
+    log_file.write_bytes(bytes(data))
+    start, _rec = launch
+    launcher = start(cache=str(path))
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=30_000)
+    message = launcher.window.statusBar().currentMessage()
+    assert message.startswith("Warning: ") and "recent change set(s) were lost from a damaged log file" in message
+    save_screenshot(launcher.window, "cache_wal_damaged")

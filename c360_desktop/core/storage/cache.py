@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ class CacheInfo:
     revision: str
     upgraded_from: str | None = None
     backup_path: Path | None = None
+    wal_warning: str | None = None  # committed changes a damaged WAL lost on opening (storage/wal.py)
 
 
 def _alembic_config() -> Any:
@@ -244,6 +246,7 @@ def _inspect(path: Path) -> tuple[str, str | None]:
 def open_cache(path: str | Path, create: bool = True) -> Cache:
     """Open (or create) a cache, upgrading an older one after backing it up."""
     path = Path(path).expanduser().resolve()
+    wal_warning = _check_wal(path)  # before anything opens the file and SQLite replays the log
     kind, rev = _inspect(path)
     revisions, head = REVISIONS, HEAD
     if kind == "new" and not create:
@@ -268,8 +271,24 @@ def open_cache(path: str | Path, create: bool = True) -> Cache:
     for suffix in ("", "-wal", "-shm"):  # caches made before files were created private
         tighten(Path(f"{path}{suffix}"))
     info = CacheInfo(path=path, revision=head, upgraded_from=rev if rev != head else None,
-                     backup_path=backup)
+                     backup_path=backup, wal_warning=wal_warning)
     return Cache(path, info)
+
+
+def _check_wal(path: Path) -> str | None:
+    if not Path(f"{path}-wal").exists():  # the usual case: the app closed cleanly
+        return None
+    from c360_desktop.core.storage import wal
+
+    try:
+        found = wal.check(path)
+    except (OSError, ValueError, struct.error):
+        log.warning("could not read the write-ahead log of %s", path, exc_info=True)
+        return None
+    if found is None or found.message is None:
+        return None
+    log.warning("%s: %s", path, found.message)
+    return found.short
 
 
 def ensure_writable_dir(folder: Path) -> None:
