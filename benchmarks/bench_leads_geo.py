@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import demo_cache, summary
-from c360_desktop.core.geo import haversine_km, near
-from c360_desktop.core.leads import LeadQueue
+from c360_desktop.core.geo.places import haversine_km, near
+from c360_desktop.core.leads.queue import LeadQueue
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import Settings
 
@@ -65,7 +65,7 @@ def bench_near(services: Services, queries: int, baseline_queries: int, radius: 
 def bench_queue(services: Services, runs: int) -> None:
     import json
 
-    from c360_desktop.core.leads import LeadFacts, band, next_best_action, rule_score
+    from c360_desktop.core.leads.queue import LeadFacts, band, next_best_action, rule_score
 
     conn = services.cache.reader()
     (n,) = conn.execute("SELECT count(*) FROM lead_rank").fetchone()

@@ -22,8 +22,8 @@ from collections import defaultdict
 
 from benchmarks.common import demo_cache, summary
 from c360_desktop.core.demo.variations import typo
-from c360_desktop.core.profile import ProfileService
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.profile.service import ProfileService
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 
 

@@ -3,7 +3,7 @@
 Each page is loaded in a real QWebEngineView (offscreen, software rendering, 1280 x 800), from
 local files only, in the same run:
 
-    ours            the app's page (core.map_page): folium map, parish layer, customers in a
+    ours            the app's page (core.geo.map_page): folium map, parish layer, customers in a
                     compact points.js drawn by c360_map.js (grid clusters on one canvas)
     fast-cluster    folium's own fast recipe: plugins.FastMarkerCluster (Leaflet.markercluster
                     fed from one JavaScript array)
@@ -39,9 +39,15 @@ from PySide6.QtWebEngineWidgets import QWebEngineView  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.common import demo_cache, pct  # noqa: E402
-from c360_desktop.core.map_page import base_map, leaflet_assets, load_points, page_data, write_page  # noqa: E402
+from c360_desktop.core.geo.map_page import (  # noqa: E402
+    base_map,
+    leaflet_assets,
+    load_points,
+    page_data,
+    write_page,
+)
+from c360_desktop.core.geo.territory import default_period, report  # noqa: E402
 from c360_desktop.core.storage.cache import open_cache  # noqa: E402
-from c360_desktop.core.territory import default_period, report  # noqa: E402
 
 # Appended to every page: says when the first frame after the load event is on screen, and pans.
 PROBE = """

@@ -122,7 +122,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from c360_desktop.core.profile import CustomerNotFound
+    from c360_desktop.core.profile.service import CustomerNotFound
 
     services = _open_services(args)
     try:
@@ -141,7 +141,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_leads(args: argparse.Namespace) -> int:
-    from c360_desktop.core.leads import LeadQueue
+    from c360_desktop.core.leads.queue import LeadQueue
 
     queue = LeadQueue(_open_services(args).cache.reader)
     leads = queue.query(parishes=args.territory, bands=args.band, sort=args.sort, limit=args.limit)
@@ -175,7 +175,7 @@ def _coordinate(text: str, low: float, high: float, what: str) -> float:
 
 
 def cmd_near(args: argparse.Namespace) -> int:
-    from c360_desktop.core.geo import near, near_central
+    from c360_desktop.core.geo.places import near, near_central
 
     if args.url:  # the central database (PostGIS): every customer, not only this cache's territory
         from c360_desktop.core.sync import SyncError, password_for

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from c360_desktop.core.profile import ProfileService
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.profile.service import ProfileService
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.settings import Settings
 from c360_desktop.core.storage.cache import Cache, open_cache
 
@@ -34,12 +34,12 @@ class Services:
 
             restore_indexes(cache)
         if cache.meta("places_at") is None:  # a cache from before customer places: place them once
-            from c360_desktop.core.geo import refresh_geo
+            from c360_desktop.core.geo.places import refresh_geo
 
             with cache.writer() as conn:
                 refresh_geo(conn)
         if cache.meta("lead_ranks_at") is None:  # a cache from before the lead queue: rank once
-            from c360_desktop.core.leads import refresh_lead_ranks
+            from c360_desktop.core.leads.queue import refresh_lead_ranks
 
             with cache.writer() as conn:
                 refresh_lead_ranks(conn)

@@ -34,7 +34,7 @@ def test_features_use_nothing_from_after_the_snapshot_date(demo_cache):
 
 
 def test_training_validates_on_a_later_period_and_scores_with_reasons(demo_cache):
-    from c360_desktop.core.profile import ProfileService
+    from c360_desktop.core.profile.service import ProfileService
 
     cache = open_cache(demo_cache)
     result = train_and_score(cache)

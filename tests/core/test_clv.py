@@ -108,7 +108,7 @@ def test_lifetime_values_on_the_cache_reach_the_360_view(demo_cache):
     import sqlite3
 
     from c360_desktop.cli import main
-    from c360_desktop.core.profile import ProfileService
+    from c360_desktop.core.profile.service import ProfileService
     from c360_desktop.core.storage.cache import open_cache
 
     assert main(["train", "clv", "--cache", str(demo_cache), "--json"]) == 0

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from c360_desktop.core.identity.importing import TableConnector, plan
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 from c360_desktop.core.tables import Problem, read_csv_rows
 

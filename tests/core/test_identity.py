@@ -239,7 +239,7 @@ def _state(cache, ids):
 
 def test_merge_moves_sources_keeps_provenance_and_unmerge_restores_exactly(demo_cache):
     from c360_desktop.core.identity.golden import RULES, ledger, merge, unmerge
-    from c360_desktop.core.search import CustomerSearch
+    from c360_desktop.core.search.service import CustomerSearch
     from c360_desktop.core.storage.cache import open_cache
 
     cache = open_cache(demo_cache)

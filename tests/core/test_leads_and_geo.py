@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from c360_desktop.core.geo import haversine_km, near
-from c360_desktop.core.leads import LeadFacts, LeadQueue, band, next_best_action, rule_score
+from c360_desktop.core.geo.places import haversine_km, near
+from c360_desktop.core.leads.queue import LeadFacts, LeadQueue, band, next_best_action, rule_score
 from c360_desktop.core.storage.cache import open_cache
 
 NOW = datetime(2026, 11, 27, 18, 0)
@@ -75,7 +75,7 @@ def test_the_demo_cache_ranks_every_open_lead(demo_cache):
 
 
 def test_ranking_the_whole_queue_again_keeps_its_sort_indexes_and_a_failure_keeps_the_old_ranks(demo_cache):
-    from c360_desktop.core.leads import refresh_lead_ranks
+    from c360_desktop.core.leads.queue import refresh_lead_ranks
 
     cache = open_cache(demo_cache)
     conn = cache.reader()
@@ -143,7 +143,7 @@ def test_cli_leads_and_near(demo_cache, capsys):
 def test_a_quick_action_records_one_activity_even_if_submitted_twice(demo_cache):
     import uuid
 
-    from c360_desktop.core.leads import log_activity
+    from c360_desktop.core.leads.queue import log_activity
 
     cache = open_cache(demo_cache)
     lead = cache.reader().execute("SELECT lead_id FROM lead_rank WHERE status = 'new' LIMIT 1").fetchone()[0]
@@ -164,7 +164,7 @@ def test_a_quick_action_records_one_activity_even_if_submitted_twice(demo_cache)
 
 
 def test_geocoding_takes_the_parish_from_the_address():
-    from c360_desktop.core.geocode import geocode
+    from c360_desktop.core.geo.geocode import geocode
 
     mandeville = geocode("Mandevile", "Manchester")  # a typo
     assert (mandeville.parish, mandeville.town, mandeville.precision) == ("JM-12", "Mandeville", "town")
@@ -184,7 +184,7 @@ def test_geocoding_takes_the_parish_from_the_address():
 def test_places_follow_the_customers_address(demo_cache, tmp_path):
     import shutil
 
-    from c360_desktop.core.geo import refresh_geo
+    from c360_desktop.core.geo.places import refresh_geo
 
     path = tmp_path / "copy.db"
     shutil.copy(demo_cache, path)

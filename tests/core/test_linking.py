@@ -7,7 +7,7 @@ import json
 
 from c360_desktop.core.identity.importing import QuickBooksIIF, apply, plan
 from c360_desktop.core.identity.linking import link_sources
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 
 

@@ -36,7 +36,7 @@ def test_lead_features_use_nothing_from_after_the_lead_was_opened(demo_cache):
 
 def test_lead_model_scores_open_leads_0_to_100_with_reasons_and_a_registered_version(demo_cache):
     from c360_desktop.core.analytics.lead_model import train_and_score
-    from c360_desktop.core.leads import LeadQueue, band
+    from c360_desktop.core.leads.queue import LeadQueue, band
 
     cache = open_cache(demo_cache)
     result = train_and_score(cache)

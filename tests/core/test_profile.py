@@ -5,7 +5,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from c360_desktop.core.profile import CustomerNotFound
+from c360_desktop.core.profile.service import CustomerNotFound
 
 
 def busiest(services):

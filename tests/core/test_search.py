@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from c360_desktop.core import search_index
 from c360_desktop.core.demo.variations import typo
+from c360_desktop.core.search import index as search_index
 
 
 def individuals(services, n, seed=0, max_namesakes=3):

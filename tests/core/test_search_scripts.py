@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from c360_desktop.core.search import CustomerSearch
-from c360_desktop.core.search_index import fold
+from c360_desktop.core.search.index import fold
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 
 C360 = str(Path(sys.executable).with_name("c360"))

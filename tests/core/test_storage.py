@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage import cache as cache_mod
 from c360_desktop.core.storage.cache import APPLICATION_ID, CacheError, open_cache
 from c360_desktop.core.storage.schema import Base

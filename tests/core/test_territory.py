@@ -9,11 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from c360_desktop.core.alerts.proximity import hot_leads_near, raise_proximity_alerts
-from c360_desktop.core.geo import haversine_km
-from c360_desktop.core.leads import Rebalance, assign_leads, expected_value_jmd, suggest_rebalance
-from c360_desktop.core.map_page import load_points, page_data, write_page
+from c360_desktop.core.geo.map_page import load_points, page_data, write_page
+from c360_desktop.core.geo.places import haversine_km
+from c360_desktop.core.geo.territory import Period, default_period, report
+from c360_desktop.core.leads.queue import (
+    Rebalance,
+    assign_leads,
+    expected_value_jmd,
+    suggest_rebalance,
+)
 from c360_desktop.core.storage.cache import open_cache
-from c360_desktop.core.territory import Period, default_period, report
 
 
 def test_parish_figures_add_up_to_what_the_rows_say(demo_cache):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from c360_desktop.core.search import CustomerSearch
+from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
 from c360_desktop.core.sync import SyncError, sync
 from tests.sync.helpers import fresh_index_definitions, index_definitions, table_digests
@@ -172,7 +172,7 @@ def test_near_in_postgis_agrees_with_the_cache(cache, central_url):
     R*Tree find the same customers at the same distances (PostGIS measures on the spheroid, the
     cache on a sphere: they differ by up to about 0.5%). The cache also places customers with no
     coordinates at their town (geocode.py), which the centre does not: those are left out here."""
-    from c360_desktop.core.geo import near, near_central
+    from c360_desktop.core.geo.places import near, near_central
 
     sync(cache, central_url)
     conn = cache.reader()

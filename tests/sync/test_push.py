@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from c360_desktop.core.profile import ProfileService
+from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.storage.cache import open_cache
 from c360_desktop.core.sync import sync
 from c360_desktop.core.sync.central import Central

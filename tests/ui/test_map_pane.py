@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtTest import QTest
 
-from c360_desktop.core.geo import haversine_km
+from c360_desktop.core.geo.places import haversine_km
 from c360_desktop.ui.panes.map.pane import LOCAL_SCHEMES, MapPane, parse_place
 from tests.conftest import save_screenshot
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from c360_desktop.core.alerts.pipeline import NewAlert
-from c360_desktop.core.profile import utc_now_text
+from c360_desktop.core.profile.service import utc_now_text
 from c360_desktop.core.storage.cache import Cache
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from c360_desktop.core.alerts.rules import Audience, Facts, RuleEngine, render_title
 from c360_desktop.core.events import BadEvent, Event, decode
-from c360_desktop.core.leads import latest_score_sql
+from c360_desktop.core.leads.queue import latest_score_sql
 from c360_desktop.core.storage.cache import Cache
 
 ALERT_NAMESPACE = uuid.UUID("6f0c3a51-8d0e-4c6a-9a55-3c360a1e7000")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from c360_desktop.core.alerts.pipeline import ALERT_NAMESPACE, NewAlert, store_alert
-from c360_desktop.core.geo import near
+from c360_desktop.core.geo.places import near
 from c360_desktop.core.storage.cache import Cache
 
 ALERT_TYPE = "proximity.hot_lead"

@@ -20,7 +20,7 @@ from c360_desktop.core.alerts.rules import (
     render_title,
 )
 from c360_desktop.core.events import BadEvent, Event, decode
-from c360_desktop.core.profile import queue_change, utc_now_text
+from c360_desktop.core.profile.service import queue_change, utc_now_text
 from c360_desktop.core.storage.cache import Cache
 
 

@@ -226,7 +226,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
     def then(w: sqlite3.Connection) -> None:
         registry.record(w, records[0])
         if rank_leads:
-            from c360_desktop.core.leads import refresh_lead_ranks
+            from c360_desktop.core.leads.queue import refresh_lead_ranks
 
             refresh_lead_ranks(w)  # next best actions use churn risk
 

@@ -117,7 +117,7 @@ def _rule_scores(frame: pd.DataFrame) -> np.ndarray:
     """The queue's rule score for each lead as it stood a week after it was opened."""
     from datetime import timedelta
 
-    from c360_desktop.core.leads import LeadFacts, rule_score
+    from c360_desktop.core.leads.queue import LeadFacts, rule_score
 
     out = []
     for row in frame.itertuples():
@@ -202,7 +202,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
          "reasons": final.reason_method(len(open_leads))}, metrics, report,
         registry.reference(open_leads[FEATURES] if len(open_leads) else closed[FEATURES]), digest, len(rows), round(time.perf_counter() - started, 2))
     from c360_desktop.core.analytics.scores import write_scores
-    from c360_desktop.core.leads import refresh_lead_ranks
+    from c360_desktop.core.leads.queue import refresh_lead_ranks
 
     def then(w: sqlite3.Connection) -> None:
         registry.record(w, record)

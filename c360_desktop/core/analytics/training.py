@@ -103,7 +103,7 @@ def train(cache: Any, task: str, progress: Progress | None = None,
             out[name] = _one(cache, name, part, cancelled, log, leads_follow=task == "all")
         except BaseException:
             if name == "leads" and "churn" in out:  # the queue was left for the lead model to rank
-                from c360_desktop.core.leads import refresh_lead_ranks
+                from c360_desktop.core.leads.queue import refresh_lead_ranks
 
                 with cache.writer() as w:
                     refresh_lead_ranks(w)

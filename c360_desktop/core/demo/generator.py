@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from c360_desktop.core import search_index
 from c360_desktop.core.demo import reference as R
 from c360_desktop.core.demo.chunk import CHUNK, Chunk
 from c360_desktop.core.demo.variations import slug
 from c360_desktop.core.demo.world import DemoSpec, Ids, World
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.search import index as search_index
 from c360_desktop.core.storage.cache import CacheError, ensure_writable_dir, open_cache
 
 __all__ = ["CHUNK", "DemoSpec", "build_demo_cache", "generate", "insert_rows"]
@@ -146,8 +146,8 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
                                 f"{spec.customers:,} customers ({rows:,} rows)")
             conn.execute("BEGIN")
             search_index.index_customers(conn, progress=_Scaled(progress, 0.85, 0.97))
-            from c360_desktop.core.geo import refresh_geo
-            from c360_desktop.core.leads import refresh_lead_ranks
+            from c360_desktop.core.geo.places import refresh_geo
+            from c360_desktop.core.leads.queue import refresh_lead_ranks
 
             refresh_geo(conn)
             refresh_lead_ranks(conn, now=datetime.combine(spec.as_of, datetime.min.time()).replace(hour=18))

@@ -225,9 +225,9 @@ def write_golden(conn: sqlite3.Connection, customer_id: str, golden: Mapping[str
 
 def refresh_derived(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> None:
     """Search index, summaries, places and lead ranks of these customers, after their rows changed."""
-    from c360_desktop.core import search_index
-    from c360_desktop.core.geo import refresh_geo
-    from c360_desktop.core.leads import refresh_lead_ranks_for_customers
+    from c360_desktop.core.geo.places import refresh_geo
+    from c360_desktop.core.leads.queue import refresh_lead_ranks_for_customers
+    from c360_desktop.core.search import index as search_index
     from c360_desktop.core.sync.pull import refresh_summaries
 
     ids = list(customer_ids)
@@ -241,7 +241,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
           rules: Mapping[str, Sequence[str]] | None = None, reason: str = "",
           priority: Sequence[str] = DEFAULT_PRIORITY) -> str:
     """Merge ``other_ids`` into ``target_id``; returns the ledger entry's id (for unmerge)."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     others = [o for o in dict.fromkeys(other_ids) if o != target_id]
     if not others:
@@ -294,7 +294,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
 
 def unmerge(cache: Any, ledger_id: str, user: str) -> list[str]:
     """Write back every row a merge changed, as it was; returns the customers restored."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     stamp = _now()
     with cache.writer() as conn:

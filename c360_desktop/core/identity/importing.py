@@ -368,7 +368,7 @@ def plan(path: Path, connector: Any, system: str | None = None, max_mb: int = MA
 
 def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = False) -> ImportResult:
     """Write the plan's records (all of them, or, when asked, those without problems)."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     if import_plan.file_problems or (import_plan.problems and not skip_bad_rows):
         raise ImportRefused(import_plan.problems)
@@ -422,7 +422,7 @@ def _suspect_record(conn: Any, system: str, ext: str, fields: dict[str, Any], li
                     stamp: str, user: str) -> tuple[str | None, str]:
     """Keep an update that looks like another person as a record of its own (``ext~2``, ``ext~3``
     ...); (None, id) when a record with these very fields is already kept."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     k = 2
     while True:

@@ -57,7 +57,7 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
         write_golden,
     )
     from c360_desktop.core.identity.review import decision_value
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     conn = cache.reader()
     sql = ("SELECT s.id, s.system, s.fields FROM source_record s WHERE s.deleted_at IS NULL AND NOT EXISTS "

@@ -53,7 +53,7 @@ def record_decision(conn: sqlite3.Connection, a: str, b: str, decision: str, pro
                     user: str, ledger_id: str | None = None) -> str:
     """An analyst's decision on a pair as an audit event, locally and in the outbox: it syncs, so
     other desktops neither ask again nor lose the label, and the model learns from it."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     event_id = str(uuid.uuid4())
     stamp = _now()

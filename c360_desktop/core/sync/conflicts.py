@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from c360_desktop.core.profile import ProfileService, utc_now_text
+from c360_desktop.core.profile.service import ProfileService, utc_now_text
 from c360_desktop.core.storage.cache import Cache
 
 

@@ -28,11 +28,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from c360_desktop.core import search_index
-from c360_desktop.core.geo import refresh_geo
-from c360_desktop.core.leads import refresh_lead_ranks, refresh_lead_ranks_for_customers
+from c360_desktop.core.geo.places import refresh_geo
+from c360_desktop.core.leads.queue import refresh_lead_ranks, refresh_lead_ranks_for_customers
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.search import index as search_index
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.storage.schema import SYNCED_TABLES
 from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_columns

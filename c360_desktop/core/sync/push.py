@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import column, insert, select, table, update
 
-from c360_desktop.core.profile import utc_now_text
+from c360_desktop.core.profile.service import utc_now_text
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.central import Central, Duplicate, SyncError, sync_columns

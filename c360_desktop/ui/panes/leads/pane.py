@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core import jamaica
-from c360_desktop.core.leads import (
+from c360_desktop.core.leads.queue import (
     UNASSIGNED,
     LeadQueue,
     QueuedLead,
@@ -78,7 +78,7 @@ class RebalanceDialog(QDialog):
     """Choose reps; see each one's workload now and after the suggested moves; apply them."""
 
     sig_apply = Signal(object)
-    """The user accepted this plan (core.leads.Rebalance)."""
+    """The user accepted this plan (core.leads.queue.Rebalance)."""
 
     def __init__(self, services: Services, reps: dict[str, str], parish: str | None,
                  parent: QWidget | None = None) -> None:

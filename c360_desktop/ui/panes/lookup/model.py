@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from c360_desktop.core.search import SearchHit
+from c360_desktop.core.search.service import SearchHit
 from c360_desktop.ui.format import format_jmd, format_phone, local_date, parish_name
 from c360_desktop.ui.widgets.table_model import Index, RowsTableModel
 

@@ -1,7 +1,7 @@
 """Map and territories pane: the folium map in a QWebEngineView, offline; territory analytics
 beside it; "near me" and "near this customer" with proximity alerts for hot leads.
 
-The page is built on a worker (core.map_page) into a private temporary folder and loaded from
+The page is built on a worker (core.geo.map_page) into a private temporary folder and loaded from
 there. A request interceptor lets the page load local files only (file:, qrc:, data:, blob:):
 nothing on the map needs the network, and anything that tried would be refused and recorded.
 """
@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core import jamaica
-from c360_desktop.core.geo import Nearby, near
-from c360_desktop.core.map_page import load_points, metrics_data, page_data, write_page
+from c360_desktop.core.geo.map_page import load_points, metrics_data, page_data, write_page
+from c360_desktop.core.geo.places import Nearby, near
+from c360_desktop.core.geo.territory import METRICS, TerritoryReport, default_period, report
 from c360_desktop.core.services import Services
-from c360_desktop.core.territory import METRICS, TerritoryReport, default_period, report
 from c360_desktop.ui.format import local_datetime
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskRunner
@@ -116,7 +116,7 @@ def parse_place(text: str) -> tuple[float, float, str] | str:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             return f"{text!r}: latitude must be -90..90 and longitude -180..180."
         return lat, lon, f"{lat:.5f}, {lon:.5f}"
-    from c360_desktop.core.geocode import geocode
+    from c360_desktop.core.geo.geocode import geocode
 
     name = re.sub(r"\s*\(.*\)\s*$", "", text)
     parish = re.search(r"\((.*)\)\s*$", text)

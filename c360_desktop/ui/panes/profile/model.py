@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from c360_desktop.core.profile import ProfileService, TimelineItem
+from c360_desktop.core.profile.service import ProfileService, TimelineItem
 from c360_desktop.ui.format import format_jmd, local_datetime
 from c360_desktop.ui.widgets.table_model import Index, RowsTableModel
 from c360_desktop.ui.workers import TaskRunner

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from c360_desktop.core import search_index
+from c360_desktop.core.search import index as search_index
 
 revision: str = "0013"
 down_revision: str | Sequence[str] | None = "0012"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from c360_desktop.core.jamaica import parishes
-from c360_desktop.core.leads import latest_score_sql
+from c360_desktop.core.leads.queue import latest_score_sql
 
 METRICS = {
     "sales": "Sales (JMD)",

@@ -38,7 +38,7 @@ def refresh_geo(conn: sqlite3.Connection, customer_ids: Sequence[str] | None = N
 
     Each distinct (town, parish) pair is geocoded once, so a million customers cost a few hundred
     look-ups and two set-based statements."""
-    from c360_desktop.core.geocode import geocode
+    from c360_desktop.core.geo.geocode import geocode
 
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS place_key (t TEXT, p TEXT, parish TEXT, town TEXT, "
                  "lat REAL, lon REAL, precision TEXT, PRIMARY KEY (t, p))")

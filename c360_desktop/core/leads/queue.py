@@ -272,7 +272,7 @@ def log_activity(cache: Any, lead_id: str, kind: str, outcome: str, note: str, u
     one activity. Returns False when this action was recorded already. The lead's last contact
     (and a new lead's status, to contacted) are updated and queued as an edit, and it is re-ranked.
     """
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"activity kind {kind!r}: choose {', '.join(ACTIVITY_KINDS)}")
@@ -397,7 +397,7 @@ def suggest_rebalance(conn: sqlite3.Connection, rep_ids: Sequence[str],
 def assign_leads(cache: Any, assignments: dict[str, str], user: str) -> int:
     """Give leads to reps (lead id -> rep id), locally and in the outbox, in one transaction.
     Returns how many leads changed hands (a lead already with that rep is left alone)."""
-    from c360_desktop.core.profile import queue_change
+    from c360_desktop.core.profile.service import queue_change
 
     changed = 0
     with cache.writer() as conn:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from c360_desktop.core.search_index import SYNONYMS, canonical, fold, name_tokens
+from c360_desktop.core.search.index import SYNONYMS, canonical, fold, name_tokens
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import InvalidValue, normalize_email
 

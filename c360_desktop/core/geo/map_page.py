@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from c360_desktop.core.geo.territory import METRICS, TerritoryReport
 from c360_desktop.core.private import make_private_dir, write_private
-from c360_desktop.core.territory import METRICS, TerritoryReport
 
 BANDS = ("hot", "warm", "cold", "no open lead")
 BAND_COLOURS = ("#d62728", "#f39c12", "#1f77b4", "#9e9e9e")

@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from c360_desktop.core import models as m
-from c360_desktop.core import search_index, validation
+from c360_desktop.core import validation
 from c360_desktop.core.analytics.reasons import worded
 from c360_desktop.core.ids import new_id
+from c360_desktop.core.search import index as search_index
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import cents_to_money
 

@@ -1,0 +1,1 @@
+"""The lead queue: ranking, filters, assignment and rebalancing (queue); LeadService for panes."""
