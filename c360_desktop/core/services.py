@@ -7,6 +7,7 @@ from pathlib import Path
 
 from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.search.service import CustomerSearch
+from c360_desktop.core.security import Role, User
 from c360_desktop.core.settings import Settings
 from c360_desktop.core.storage.cache import Cache, open_cache
 
@@ -17,6 +18,11 @@ class CacheStats:
     customers: int
     last_sync_at: str | None
     demo: bool
+
+
+def user_of(settings: Settings) -> User:
+    profile = settings.profile()
+    return User(settings.user_name, Role(settings.role), tuple(profile.territory) if profile else ())
 
 
 @dataclass
@@ -43,8 +49,13 @@ class Services:
 
             with cache.writer() as conn:
                 refresh_lead_ranks(conn)
-        return cls(cache=cache, search=CustomerSearch(cache), profiles=ProfileService(cache),
-                   settings=settings)
+        return cls(cache=cache, search=CustomerSearch(cache),
+                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings)
+
+    @property
+    def user(self) -> User:
+        """Who is working: name, role and territory (from the settings until sign-in exists)."""
+        return user_of(self.settings)
 
     def stats(self) -> CacheStats:
         conn = self.cache.reader()

@@ -77,7 +77,7 @@ class Settings(BaseModel):
     demo_customers: int = Field(default=20_000, ge=100, le=2_000_000)
     demo_seed: int = 1
     user_name: str = Field(default_factory=getpass.getuser, min_length=1)
-    role: Literal["manager", "analyst", "field_rep"] = "analyst"
+    role: Literal["manager", "analyst", "field_rep", "data_steward", "admin"] = "analyst"  # security.Role
     search_limit: int = Field(default=100, ge=10, le=1000)
     profiles: list[ConnectionProfile] = Field(default_factory=list)
     active_profile: str | None = None

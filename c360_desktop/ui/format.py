@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from c360_desktop.core import jamaica
-from c360_desktop.core.validation import format_jmd, format_phone, format_trn, mask_trn
+from c360_desktop.core.validation import format_jmd, format_phone, format_trn
 
 JAMAICA = timezone(timedelta(hours=-5), "America/Jamaica")  # no daylight saving
-__all__ = ["JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetime", "parish_name", "trn_for_role"]
+__all__ = ["JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetime", "parish_name", "trn_text"]
 
 
 def _as_utc(value: str | datetime) -> datetime:
@@ -28,8 +28,8 @@ def parish_name(code: str | None) -> str:
     return jamaica.parish_name(code) or "—"
 
 
-def trn_for_role(trn: str | None, role: str) -> str:
-    """Field reps see only the last three digits of a TRN."""
+def trn_text(trn: str | None) -> str:
+    """A TRN as 123-456-789; one the service masked (security.redact) as it came."""
     if not trn:
         return "—"
-    return mask_trn(trn) if role == "field_rep" else format_trn(trn)
+    return trn if "*" in trn else format_trn(trn)

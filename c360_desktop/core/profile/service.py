@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from c360_desktop.core import validation
 from c360_desktop.core.analytics.reasons import worded
 from c360_desktop.core.ids import new_id
 from c360_desktop.core.search import index as search_index
+from c360_desktop.core.security import User, redact
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import cents_to_money
 
@@ -62,8 +64,12 @@ def _when(text: str) -> datetime:
 
 
 class ProfileService:
-    def __init__(self, cache: Cache) -> None:
+    """The 360 view, as the current user may see it (``security.redact``); ``user`` says who
+    that is at each call (settings can change while the app runs); None: everything (tools)."""
+
+    def __init__(self, cache: Cache, user: Callable[[], User] | None = None) -> None:
         self._cache = cache
+        self._user = user
 
     def exists(self, customer_id: str) -> bool:
         return self._cache.reader().execute(
@@ -91,7 +97,7 @@ class ProfileService:
             segments += (m.CustomerSegment(
                 id=modelled[0], name=f"{modelled[4]} (R{modelled[1]} F{modelled[2]} M{modelled[3]})",
                 description=f"cluster: {modelled[5]}", method="rfm-model"),)
-        return m.UnifiedCustomerProfile(
+        profile = m.UnifiedCustomerProfile(
             id=row[0], kind=row[1], display_name=row[2], given_name=row[3], family_name=row[4],
             business_name=row[5], trn=row[6], date_of_birth=row[7], parish=row[8],
             rep_name=row[9], created_at=_dt(row[10]),
@@ -110,6 +116,7 @@ class ProfileService:
             open_leads=self._leads(conn, customer_id),
             notes=self.notes(customer_id),
         )
+        return profile if self._user is None else redact(profile, self._user())
 
     def _contacts(self, conn: sqlite3.Connection, cid: str) -> tuple[m.ContactPoint, ...]:
         return tuple(

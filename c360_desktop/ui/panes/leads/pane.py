@@ -39,6 +39,7 @@ from c360_desktop.core.leads.queue import (
     log_activity,
     suggest_rebalance,
 )
+from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import config_dir
 from c360_desktop.ui.format import format_jmd, local_datetime
@@ -192,9 +193,9 @@ class LeadsPane(QWidget):
         self.parish.addItem("All parishes", None)
         for p in jamaica.parishes():
             self.parish.addItem(p.address_name, p.code)
-        profile = services.settings.profile()
-        if services.settings.role == "field_rep" and profile is not None and len(profile.territory) == 1:
-            self.parish.setCurrentIndex(self.parish.findData(profile.territory[0]))  # my territory
+        user = services.user
+        if not can(user, Permission.VIEW_ALL_TERRITORIES) and len(user.territory) == 1:
+            self.parish.setCurrentIndex(self.parish.findData(user.territory[0]))  # my territory
         self.band = QComboBox()
         for label, value in (("All bands", None), ("Hot", ["hot"]), ("Hot and warm", ["hot", "warm"])):
             self.band.addItem(label, value)
@@ -262,7 +263,7 @@ class LeadsPane(QWidget):
             self.assign_button.menu().addAction(name, lambda r=rep_id: self.assign_selected(r))
         self.rebalance_button = QPushButton("Re&balance…")
         self.rebalance_button.setToolTip("Even the reps' workloads by expected value (value × score)")
-        manager = services.settings.role in ("manager", "analyst")
+        manager = can(services.user, Permission.ASSIGN_LEADS)
         for b in (self.assign_button, self.rebalance_button):
             b.setEnabled(manager)
             if not manager:

@@ -37,6 +37,7 @@ from c360_desktop.core import jamaica
 from c360_desktop.core.geo.map_page import load_points, metrics_data, page_data, write_page
 from c360_desktop.core.geo.places import Nearby, near
 from c360_desktop.core.geo.territory import METRICS, TerritoryReport, default_period, report
+from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import local_datetime
 from c360_desktop.ui.widgets.charts import LazyPlot
@@ -180,7 +181,7 @@ class MapPane(QWidget):
         self.alert_me = QCheckBox("Alert me to hot leads in range")
         self.alert_me.setToolTip("Raise an alert for each hot lead within the radius of where you are, "
                                  "once a day per lead")
-        self.alert_me.setChecked(services.settings.role == "field_rep")
+        self.alert_me.setChecked(not can(services.user, Permission.VIEW_ALL_TERRITORIES))  # out in the field
         self.status = QLabel("The map loads when this pane is first shown.")
         self.status.setWordWrap(True)
 

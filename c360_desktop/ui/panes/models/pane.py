@@ -32,6 +32,7 @@ from c360_desktop.core.analytics.training import (
     missing_libraries,
     train,
 )
+from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
@@ -209,7 +210,7 @@ class ModelsPane(QWidget):
         self.retrain_all_button.clicked.connect(lambda: self.retrain("all"))
         self.drift_button.clicked.connect(self.check_drift)
         self.cancel_button.clicked.connect(self.cancel)
-        allowed = services.settings.role in ("manager", "analyst")
+        allowed = can(services.user, Permission.TRAIN_MODELS)
         for b in (self.retrain_button, self.retrain_all_button):
             b.setEnabled(allowed)
             if not allowed:
@@ -443,7 +444,7 @@ class ModelsPane(QWidget):
     # ---- work ----
 
     def _busy(self, busy: bool, message: str = "") -> None:
-        allowed = self._services.settings.role in ("manager", "analyst")
+        allowed = can(self._services.user, Permission.TRAIN_MODELS)
         for b in (self.retrain_button, self.retrain_all_button):
             b.setEnabled(allowed and not busy)
         self.drift_button.setEnabled(not busy)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout
 
 from c360_desktop.core.models import ModelScore, UnifiedCustomerProfile
-from c360_desktop.ui.format import format_jmd, format_phone, local_date, parish_name, trn_for_role
+from c360_desktop.ui.format import format_jmd, format_phone, local_date, parish_name, trn_text
 
 SCORE_LABELS = {
     "churn": ("Churn risk", "no churn model has been trained on this cache yet"),
@@ -75,7 +75,7 @@ class HeaderCard(QFrame):
         layout.addLayout(grid)
         layout.addWidget(self.scores)
 
-    def show_profile(self, p: UnifiedCustomerProfile, role: str) -> None:
+    def show_profile(self, p: UnifiedCustomerProfile) -> None:
         self.title.setText(p.display_name)
         segment = " · ".join(
             f"{s.name}, {s.description}" if s.method == "rfm-model" else s.name for s in p.segments) or "no segment"
@@ -88,7 +88,7 @@ class HeaderCard(QFrame):
         values = {
             "Phone": ", ".join(phones) or "—",
             "E-mail": ", ".join(emails) or "—",
-            "TRN": trn_for_role(p.trn, role),
+            "TRN": trn_text(p.trn),
             "Address": f"{current.street}, {current.town}" if current else "—",
             "Parish": parish_name(p.parish),
             "Customer since": local_date(p.created_at),

@@ -93,7 +93,7 @@ class ProfilePane(QWidget):
         def done(profile: UnifiedCustomerProfile) -> None:
             if customer_id != self._customer:
                 return
-            self.header.show_profile(profile, self._services.settings.role)
+            self.header.show_profile(profile)
             self.sources.show_sources(profile)
             self.notes.show_notes(customer_id, profile.notes)
             self.timeline_model.set_customer(customer_id)
