@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from c360_desktop.core.analytics.service import ModelService
+from c360_desktop.core.geo.service import MapService
+from c360_desktop.core.identity.service import ReviewService
+from c360_desktop.core.leads.service import LeadService
 from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.security import Role, User
 from c360_desktop.core.settings import Settings
-from c360_desktop.core.storage.cache import Cache, open_cache
+from c360_desktop.core.storage.cache import HEAD, Cache, CacheError, open_cache, pending_upgrade
+
+__all__ = ["HEAD", "CacheError", "CacheStats", "Services", "pending_upgrade", "user_of"]  # the UI's door to storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +33,16 @@ def user_of(settings: Settings) -> User:
 
 @dataclass
 class Services:
+    """One object per open cache holding each feature's service; panes and the CLI use these."""
+
     cache: Cache
     search: CustomerSearch
     profiles: ProfileService
     settings: Settings
+    leads: LeadService
+    maps: MapService
+    models: ModelService
+    review: ReviewService
 
     @classmethod
     def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:
@@ -50,7 +62,9 @@ class Services:
             with cache.writer() as conn:
                 refresh_lead_ranks(conn)
         return cls(cache=cache, search=CustomerSearch(cache),
-                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings)
+                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings,
+                   leads=LeadService(cache), maps=MapService(cache), models=ModelService(cache),
+                   review=ReviewService(cache))
 
     @property
     def user(self) -> User:

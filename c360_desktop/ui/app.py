@@ -17,9 +17,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 
 from c360_desktop import __version__
-from c360_desktop.core.services import Services
+from c360_desktop.core.services import HEAD, CacheError, Services, pending_upgrade
 from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
-from c360_desktop.core.storage.cache import HEAD, CacheError, pending_upgrade
 from c360_desktop.plugin_api import load_plugins
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.sync.pull import PullResult
     from c360_desktop.core.sync.push import PushResult
 
-__all__ = ["SyncError", "account_for", "password_for", "sync"]
+__all__ = ["SyncError", "account_for", "password_for", "sync", "check_connection"]
 
 
 def account_for(url: str) -> str:
@@ -59,5 +59,25 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
             link_pending(cache, link_as)
         pushed = Pusher(cache, central).push(progress)
         return pushed, Puller(cache, central, parishes).pull(progress, full=full, tables=tables)
+    finally:
+        central.close()
+
+
+def check_connection(url: str, password: str | None) -> str:
+    """Server version and round trip, or a SyncError with a one-line reason."""
+    import time
+
+    from sqlalchemy import text
+
+    from c360_desktop.core.sync.central import Central
+
+    central = Central(url, password)
+    try:
+        started = time.perf_counter()
+        central.handshake()
+        ms = (time.perf_counter() - started) * 1000
+        rows = central.run(text("SELECT version()"))
+        central.rollback()
+        return f"Connected: {str(rows[0][0]).split(',')[0]}; round trip {ms:.0f} ms"
     finally:
         central.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,24 +19,9 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core import secrets
 from c360_desktop.core.settings import ConnectionProfile, Settings, save_settings
-from c360_desktop.core.sync import account_for
-from c360_desktop.core.sync.central import Central
+from c360_desktop.core.sync import account_for, check_connection
 from c360_desktop.core.sync.errors import SyncError
 from c360_desktop.ui.workers import TaskRunner
-
-
-def test_connection(url: str, password: str | None) -> str:
-    """Server version and round trip, or a SyncError with a one-line reason."""
-    central = Central(url, password)
-    try:
-        started = time.perf_counter()
-        central.handshake()
-        ms = (time.perf_counter() - started) * 1000
-        rows = central.run(__import__("sqlalchemy").text("SELECT version()"))
-        central.rollback()
-        return f"Connected: {str(rows[0][0]).split(',')[0]}; round trip {ms:.0f} ms"
-    finally:
-        central.close()
 
 
 class ConnectionsDialog(QDialog):
@@ -186,7 +169,7 @@ class ConnectionsDialog(QDialog):
             kafka_password = self.kafka_password.text() or secrets.get_password(profile.kafka_account)
 
         def work(_p: object) -> str:
-            lines = [test_connection(profile.url, password)]
+            lines = [check_connection(profile.url, password)]
             if profile.kafka_bootstrap:
                 from c360_desktop.core.alerts.listener import KafkaConfig, probe_kafka
 

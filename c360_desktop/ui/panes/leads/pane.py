@@ -32,12 +32,10 @@ from PySide6.QtWidgets import (
 from c360_desktop.core import jamaica
 from c360_desktop.core.leads.queue import (
     UNASSIGNED,
-    LeadQueue,
     QueuedLead,
     Rebalance,
     assign_leads,
     log_activity,
-    suggest_rebalance,
 )
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
@@ -88,8 +86,7 @@ class RebalanceDialog(QDialog):
         self.resize(860, 560)
         self._services, self._parish = services, parish
         self.plan: Rebalance | None = None
-        territory = {rep_id: code for rep_id, code in services.cache.reader().execute(
-            "SELECT r.id, t.code FROM sales_rep r LEFT JOIN territory t ON t.id = r.territory_id")}
+        territory = services.leads.rep_parishes()
         self.rep_list = QListWidget()
         for rep_id, name in reps.items():
             code = territory.get(rep_id)
@@ -143,7 +140,7 @@ class RebalanceDialog(QDialog):
             self.loads.setRowCount(0)
             self.moves.setRowCount(0)
             return
-        plan = suggest_rebalance(self._services.cache.reader(), reps, [self._parish] if self._parish else None)
+        plan = self._services.leads.suggest_rebalance(reps, [self._parish] if self._parish else None)
         self.plan = plan
         names = {self.rep_list.item(i).data(Qt.ItemDataRole.UserRole): self.rep_list.item(i).text()
                  for i in range(self.rep_list.count())}
@@ -185,7 +182,7 @@ class LeadsPane(QWidget):
     def __init__(self, services: Services, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services, self._runner = services, runner
-        self.queue = LeadQueue(services.cache.reader)
+        self.queue = services.leads.queue()
         self.leads: list[QueuedLead] = []
         self._generation = 0
         self._notice = ""  # said once, with the next refreshed summary
@@ -206,8 +203,7 @@ class LeadsPane(QWidget):
         self.age = QComboBox()
         for label, value in (("Any age", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90)):
             self.age.addItem(label, value)
-        self.reps = dict(services.cache.reader().execute(
-            "SELECT id, name FROM sales_rep WHERE deleted_at IS NULL ORDER BY name").fetchall())
+        self.reps = services.leads.reps()
         self.rep = QComboBox()
         self.rep.addItem("All reps", None)
         self.rep.addItem("Unassigned", UNASSIGNED)
@@ -215,8 +211,7 @@ class LeadsPane(QWidget):
             self.rep.addItem(name, rep_id)
         self.source = QComboBox()
         self.source.addItem("Any source", None)
-        for (src,) in services.cache.reader().execute(
-                "SELECT DISTINCT source FROM lead_rank WHERE source IS NOT NULL ORDER BY source"):
+        for src in services.leads.sources():
             self.source.addItem(src.capitalize(), [src])
         self.sort = QComboBox()
         for label, value in (("By score", "score"), ("By value", "value"), ("Oldest first", "age"),
@@ -389,8 +384,7 @@ class LeadsPane(QWidget):
         if lead is None:
             self.summary.setText("Choose a lead first.")
             return None
-        contact = self._services.cache.reader().execute(
-            "SELECT primary_phone, primary_email FROM customer WHERE id = ?", (lead.customer_id,)).fetchone()
+        contact = self._services.leads.contact(lead.customer_id)
         if kind == "call" and contact and contact[0]:
             QDesktopServices.openUrl(QUrl(f"tel:{contact[0]}"))
         elif kind == "email" and contact and contact[1]:

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core import jamaica
-from c360_desktop.core.geo.map_page import load_points, metrics_data, page_data, write_page
-from c360_desktop.core.geo.places import Nearby, near
-from c360_desktop.core.geo.territory import METRICS, TerritoryReport, default_period, report
+from c360_desktop.core.geo.map_page import metrics_data, page_data, write_page
+from c360_desktop.core.geo.places import Nearby
+from c360_desktop.core.geo.territory import METRICS, TerritoryReport
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import local_datetime
@@ -298,7 +298,7 @@ class MapPane(QWidget):
         self._ready = False
         self._make_view()
         self._generation += 1
-        generation, cache, folder = self._generation, self._services.cache, self._dir.path()
+        generation, maps, folder = self._generation, self._services.maps, self._dir.path()
         from pathlib import Path
 
         metric, colour_by = self.metric_box.currentData(), self.colour_box.currentData()
@@ -308,7 +308,7 @@ class MapPane(QWidget):
         # is usable while they are added up, and its colours follow.
         def build(progress: Any) -> tuple[Any, int]:
             progress.update(0.1, "Reading customer positions")
-            points = load_points(cache.reader())
+            points = maps.points()
             progress.update(0.6, "Writing the map")
             page = write_page(Path(folder) / f"g{generation}", points, page_data(None, points.segments, metric,
                                                                                   colour_by))
@@ -361,13 +361,12 @@ class MapPane(QWidget):
     def refresh_analytics(self) -> None:
         """The parish and rep figures for the chosen period: tables, chart and the parish colours
         (the page itself stays)."""
-        cache, days = self._services.cache, int(self.period_box.currentData())
+        maps, days = self._services.maps, int(self.period_box.currentData())
         self._analytics += 1
         ticket = self._analytics
 
         def build(_p: Any) -> TerritoryReport:
-            conn = cache.reader()
-            return report(conn, default_period(conn, days))
+            return maps.territory_report(days)
 
         def done(rep: TerritoryReport) -> None:
             if ticket == self._analytics:
@@ -485,23 +484,21 @@ class MapPane(QWidget):
         self.near_point(c.latitude(), c.longitude(), "my position")
 
     def near_customer(self, customer_id: str) -> None:
-        row = self._services.cache.reader().execute(
-            "SELECT c.display_name, p.lat, p.lon FROM customer c JOIN customer_place p ON p.customer_id = c.id "
-            "WHERE c.id = ?", (customer_id,)).fetchone()
-        if row is None or row[1] is None:
+        row = self._services.maps.place_of(customer_id)
+        if row is None:
             self.say("This customer has no position (no town or parish on their address).")
             return
         self.place.setEditText(f"{row[1]:.5f}, {row[2]:.5f}")
         self.near_point(row[1], row[2], f"near {row[0]}")
 
     def near_point(self, lat: float, lon: float, label: str) -> None:
-        cache, radius = self._services.cache, self.radius.value()
+        cache, maps, radius = self._services.cache, self._services.maps, self.radius.value()
         alert = self.alert_me.isChecked()
         profile = self._services.settings.profile()
         territories = tuple(profile.territory) if profile is not None else ()
 
         def work(_p: Any) -> tuple[list[Nearby], list[Any]]:
-            found = near(cache.reader(), lat, lon, radius, limit=NEAR_LIMIT)
+            found = maps.near(lat, lon, radius, limit=NEAR_LIMIT)
             raised: list[Any] = []
             if alert:
                 from c360_desktop.core.alerts.proximity import raise_proximity_alerts
@@ -541,21 +538,17 @@ class MapPane(QWidget):
             self.sig_customer_requested.emit(self._listed_ids[row])
 
     def _open_key(self, key: int) -> None:
-        row = self._services.cache.reader().execute("SELECT id FROM customer WHERE search_key = ?", (key,)).fetchone()
-        if row is None:
+        customer_id = self._services.maps.customer_by_key(key)
+        if customer_id is None:
             self.say("That customer is no longer in the cache.")
             return
-        self.sig_customer_requested.emit(row[0])
+        self.sig_customer_requested.emit(customer_id)
 
     def _list_keys(self, keys: list[int]) -> None:
         if not keys:
             return
-        marks = ",".join("?" * len(keys))
-        rows = self._services.cache.reader().execute(
-            f"SELECT c.id, c.display_name, (SELECT max(score) FROM lead_rank r WHERE r.customer_id = c.id), "
-            "(SELECT max(occurred_at) FROM sales_activity a WHERE a.customer_id = c.id AND a.deleted_at IS NULL) "
-            f"FROM customer c WHERE c.search_key IN ({marks}) ORDER BY c.display_name", keys).fetchall()
-        self._show_nearby([Nearby(cid, name, 0.0, 0.0, -1.0, score, contact) for cid, name, score, contact in rows])
+        rows = self._services.maps.at_keys(keys)
+        self._show_nearby(rows)
         self.tabs.setCurrentIndex(2)
         self.say(f"{len(rows):,} customers at this spot (placed by town or sharing an address); "
                  "double-click one to open them.")

@@ -27,7 +27,6 @@ from c360_desktop.core.analytics import registry
 from c360_desktop.core.analytics.training import (
     MODEL_OF,
     check_drift,
-    due,
     install_hint,
     missing_libraries,
     train,
@@ -241,7 +240,7 @@ class ModelsPane(QWidget):
         name = self.model.currentData()
         self.version.blockSignals(True)
         self.version.clear()
-        for version, trained_at in registry.listing(self._services.cache.reader(), name):
+        for version, trained_at in self._services.models.versions(name):
             self.version.addItem(f"{version} · {trained_at[:16]}", version)
         self.version.blockSignals(False)
         self._show_version()
@@ -253,7 +252,7 @@ class ModelsPane(QWidget):
 
     def _show_version(self) -> None:
         chosen = self.version.currentData()
-        self._current = v = registry.get(self._services.cache.reader(), chosen) if chosen else None
+        self._current = v = self._services.models.version(chosen) if chosen else None
         if v is None:
             label = self.model.currentText()
             missing = missing_libraries(TASK_OF[self.model.currentData()])
@@ -302,7 +301,7 @@ class ModelsPane(QWidget):
                                     + sum(self.metrics.rowHeight(r) for r in range(min(rows, 7))))
 
     def _drift_chart(self, plot: LazyPlot, v: registry.ModelVersion) -> None:
-        history = registry.drift_history(self._services.cache.reader(), v.version)
+        history = self._services.models.drift_history(v.version)
         threshold = self._services.settings.drift_threshold
         if not history:
             item = _titled(plot, "Drift: not checked yet (Check drift)", "population stability index", "")
@@ -476,7 +475,7 @@ class ModelsPane(QWidget):
 
     def retrain_if_due(self) -> TaskHandle | None:
         """The schedule: retrain (in the background) the models older than the setting allows."""
-        stale = due(self._services.cache.reader(), self._services.settings.retrain_every_days)
+        stale = self._services.models.due(self._services.settings.retrain_every_days)
         if not stale or self.task is not None:
             return None
         return self.retrain("all" if len(stale) > 1 else stale[0])

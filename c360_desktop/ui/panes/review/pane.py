@@ -24,9 +24,6 @@ from c360_desktop.core.identity.review import (
     ReviewPair,
     build_queue,
     decide,
-    pending,
-    remaining,
-    side_by_side,
     undo_last,
 )
 from c360_desktop.core.services import Services
@@ -105,10 +102,7 @@ class ReviewPane(QWidget):
     # ---- loading ----
 
     def refresh(self) -> None:
-        conn = self._services.cache.reader()
-        left = remaining(conn)
-        nxt = pending(conn, 1)
-        self.pair = nxt[0] if nxt else None
+        self.pair, left = self._services.review.next_pair()
         self.counter.setText(f"{left:,} pair{'s' if left != 1 else ''} left")
         for key in ("match", "no_match", "skip"):
             self.buttons[key].setEnabled(self.pair is not None and not self._busy)
@@ -122,7 +116,7 @@ class ReviewPane(QWidget):
         p = self.pair
         self.probability.setText(f"Match probability {100 * p.probability:.0f}%")
         try:
-            rows = side_by_side(conn, p.customer_a, p.customer_b)
+            rows = self._services.review.side_by_side(p.customer_a, p.customer_b)
         except KeyError as exc:
             self.probability.setText(str(exc))
             return

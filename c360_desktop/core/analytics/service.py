@@ -1,0 +1,27 @@
+"""ModelService: what the model dashboard asks of the cache's model registry."""
+
+from __future__ import annotations
+
+from c360_desktop.core.analytics import registry
+from c360_desktop.core.storage.cache import Cache
+
+
+class ModelService:
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    def versions(self, model: str) -> list[tuple[str, str]]:
+        """(version, trained_at) of a model, newest first."""
+        return registry.listing(self._cache.reader(), model)
+
+    def version(self, version: str) -> registry.ModelVersion:
+        return registry.get(self._cache.reader(), version)
+
+    def drift_history(self, version: str) -> list[tuple[str, dict[str, float]]]:
+        return registry.drift_history(self._cache.reader(), version)
+
+    def due(self, every_days: int) -> list[str]:
+        """The models older than ``every_days`` (training.due)."""
+        from c360_desktop.core.analytics.training import due
+
+        return due(self._cache.reader(), every_days)

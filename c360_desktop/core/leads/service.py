@@ -1,0 +1,40 @@
+"""LeadService: what the lead-queue pane asks of the cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from c360_desktop.core.leads.queue import LeadQueue, Rebalance, suggest_rebalance
+from c360_desktop.core.storage.cache import Cache
+
+
+class LeadService:
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    def queue(self) -> LeadQueue:
+        return LeadQueue(self._cache.reader)
+
+    def reps(self) -> dict[str, str]:
+        """Active sales reps by id, in name order."""
+        return dict(self._cache.reader().execute(
+            "SELECT id, name FROM sales_rep WHERE deleted_at IS NULL ORDER BY name").fetchall())
+
+    def rep_parishes(self) -> dict[str, str | None]:
+        """Each rep's territory (a parish code), if any."""
+        return dict(self._cache.reader().execute(
+            "SELECT r.id, t.code FROM sales_rep r LEFT JOIN territory t ON t.id = r.territory_id").fetchall())
+
+    def sources(self) -> list[str]:
+        """The lead sources present in the queue."""
+        return [r[0] for r in self._cache.reader().execute(
+            "SELECT DISTINCT source FROM lead_rank WHERE source IS NOT NULL ORDER BY source")]
+
+    def contact(self, customer_id: str) -> tuple[str | None, str | None]:
+        """A customer's (phone, e-mail), for a call or e-mail from the queue."""
+        row = self._cache.reader().execute(
+            "SELECT primary_phone, primary_email FROM customer WHERE id = ?", (customer_id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def suggest_rebalance(self, rep_ids: Sequence[str], parishes: Sequence[str] | None) -> Rebalance:
+        return suggest_rebalance(self._cache.reader(), rep_ids, parishes)
