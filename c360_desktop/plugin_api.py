@@ -21,7 +21,7 @@ ENTRY_POINT_GROUP = "c360_desktop.plugins"
 
 
 class PluginContext(Protocol):
-    """What the host offers a plugin. ``capabilities`` says what this host can do ("ui", "cli")."""
+    """What the host offers a plugin. ``capabilities`` says what this host can do ("ui", "connectors")."""
 
     capabilities: frozenset[str]
     services: Any  # c360_desktop.core.services.Services

@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             print(f"central schema at revision {admin.init(args.url, password)}")
         elif args.command == "seed":
-            from c360_desktop.cli import _stderr_progress
+            from c360_desktop.cli.common import stderr_progress
 
-            rows = admin.seed(args.url, args.customers, args.seed, password, _stderr_progress(), args.as_of)
+            rows = admin.seed(args.url, args.customers, args.seed, password, stderr_progress(), args.as_of)
             print(f"seeded {rows:,} rows")
         else:
             st = admin.status(args.url, password)
