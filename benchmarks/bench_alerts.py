@@ -149,7 +149,7 @@ def _pane_setup(cache_path: Path, bootstrap: str, rules: list[AlertRule], fetch_
     from c360_desktop.core.alerts.store import AlertStore
     from c360_desktop.core.services import Services
     from c360_desktop.core.settings import ConnectionProfile, Settings
-    from c360_desktop.ui.alerts_controller import AlertsController
+    from c360_desktop.ui.controllers.alerts import AlertsController
     from c360_desktop.ui.main_window import MainWindow
     from c360_desktop.ui.panes.alerts.pane import AlertsPane
     from c360_desktop.ui.workers import TaskRunner

@@ -20,9 +20,9 @@ from c360_desktop import __version__
 from c360_desktop.core.services import HEAD, CacheError, Services, pending_upgrade
 from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
 from c360_desktop.plugin_api import load_plugins
+from c360_desktop.ui.controllers.sync import SyncController
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost
-from c360_desktop.ui.sync_controller import SyncController
 from c360_desktop.ui.workers import TaskRunner, collect_garbage_on_gui_thread
 
 log = logging.getLogger(__name__)
@@ -145,22 +145,26 @@ class Launcher:
             if not report.loaded:
                 window.statusBar().showMessage(f"Plugin {report.name} skipped: {report.reason}", 15000)
         self.sync = SyncController(window, services, self.runner)
-        conflicts = self.host.panes.get("conflicts_pane")
-        if conflicts is not None:
-            self.sync.sig_sync_finished.connect(lambda _ok: conflicts.refresh())
+        panes = list(self.host.panes.values())
+        # Panes are connected by what they declare (a signal they emit, a slot they offer), never
+        # by name: a plugin's pane that declares the same takes part the same way.
+        for pane in panes:
+            if hasattr(pane, "on_sync_finished"):
+                self.sync.sig_sync_finished.connect(pane.on_sync_finished)
         self.sync.sig_sync_finished.connect(lambda _ok: self.refresh_stats())
-        from c360_desktop.ui.alerts_controller import AlertsController
+        from c360_desktop.ui.controllers.alerts import AlertsController
 
         if self.alerts is not None:
             self.alerts.stop()
-        self.alerts = AlertsController(window, services, self.runner, self.host.panes.get("alerts_pane"), self.sync)
-        from c360_desktop.ui.panes.imports import ImportController
+        alerts_view = next((p for p in panes if hasattr(p, "add_live")), None)  # shows live alerts
+        self.alerts = AlertsController(window, services, self.runner, alerts_view, self.sync)
+        from c360_desktop.ui.controllers.imports import ImportController
 
         self.imports = ImportController(window, services, self.runner, self.host.connectors)
         window.sig_import_requested.connect(self.imports.choose)
-        map_pane = self.host.panes.get("map_pane")
-        if map_pane is not None:
-            map_pane.sig_alerts_raised.connect(self.alerts.show_local)
+        for pane in panes:
+            if hasattr(pane, "sig_alerts_raised"):
+                pane.sig_alerts_raised.connect(self.alerts.show_local)
         window.restore_layout()
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window
@@ -177,9 +181,9 @@ class Launcher:
             old_window.close()
         if old_services is not None:
             old_services.close()
-        lookup = self.host.panes.get("lookup_pane")
-        if lookup is not None:
-            lookup.focus_search()
+        first = next((p for p in panes if hasattr(p, "focus_on_start")), None)
+        if first is not None:
+            first.focus_on_start()
         if old_window is None:
             import gc
 

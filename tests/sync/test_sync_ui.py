@@ -200,7 +200,7 @@ def test_connections_dialog_takes_kafka_and_tests_it(qtbot, keyring_memory, pg):
 
 def test_central_changes_announced_on_kafka_are_pulled_without_waiting(qtbot, app_for, central_url, central,
                                                                       monkeypatch):
-    from c360_desktop.ui.alerts_controller import AlertsController
+    from c360_desktop.ui.controllers.alerts import AlertsController
     from server_sync.devbroker import DevKafka
     from server_sync.kafka import ChangePublisher, kafka_init
 

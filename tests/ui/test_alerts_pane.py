@@ -41,7 +41,7 @@ def _window(tmp_path, demo_cache, bootstrap=None):
 
 
 def test_live_alerts_reach_the_pane_and_can_be_handled(qtbot, tmp_path, demo_cache, runner, kafka):
-    from c360_desktop.ui.alerts_controller import AlertsController
+    from c360_desktop.ui.controllers.alerts import AlertsController
 
     services, window = _window(tmp_path, demo_cache, kafka.bootstrap)
     pane = AlertsPane(services, runner)
@@ -93,7 +93,7 @@ def test_live_alerts_reach_the_pane_and_can_be_handled(qtbot, tmp_path, demo_cac
 
 
 def test_without_kafka_the_status_says_so(qtbot, tmp_path, demo_cache, runner):
-    from c360_desktop.ui.alerts_controller import AlertsController
+    from c360_desktop.ui.controllers.alerts import AlertsController
 
     services, window = _window(tmp_path, demo_cache)
     pane = AlertsPane(services, runner)

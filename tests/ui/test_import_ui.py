@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from c360_desktop.core.identity.importing import ConnectorRegistry
+from c360_desktop.ui.controllers.imports import ImportController, MappingDialog, ReportDialog
 from c360_desktop.ui.main_window import MainWindow
-from c360_desktop.ui.panes.imports import ImportController, MappingDialog, ReportDialog
 from tests.conftest import save_screenshot
 
 pytestmark = pytest.mark.ui

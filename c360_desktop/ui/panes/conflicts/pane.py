@@ -55,6 +55,10 @@ class ConflictsPane(QWidget):
         self.table.doubleClicked.connect(self._open)
         self.refresh()
 
+    def on_sync_finished(self, _ok: bool) -> None:
+        """A sync ended: it may have brought conflicts (connected by the composition root)."""
+        self.refresh()
+
     def refresh(self) -> None:
         self._runner.run_query(lambda _p: self._inbox.open(), self._show)
 

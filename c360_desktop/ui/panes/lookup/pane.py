@@ -69,6 +69,10 @@ class LookupPane(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(660, 600)
 
+    def focus_on_start(self) -> None:
+        """The window has opened: the search box takes the keyboard (Ctrl+K later)."""
+        self.focus_search()
+
     def focus_search(self) -> None:
         self.window().activateWindow()
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
