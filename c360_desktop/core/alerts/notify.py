@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from c360_desktop.core.alerts.pipeline import NewAlert
-from c360_desktop.core.profile.service import utc_now_text
 from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.timestamps import db_now
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -85,7 +85,7 @@ class EmailNotifier:
             try:
                 with self.cache.writer() as conn:
                     conn.execute("UPDATE alert_local SET emailed_at = ?, email_error = ? WHERE alert_id = ?",
-                                 (None if error else utc_now_text(), error, item.id))
+                                 (None if error else db_now(), error, item.id))
             except Exception:
                 log.exception("could not record the e-mail outcome of alert %s", item.id)
 

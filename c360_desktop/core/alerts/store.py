@@ -20,8 +20,9 @@ from c360_desktop.core.alerts.rules import (
     render_title,
 )
 from c360_desktop.core.events import BadEvent, Event, decode
-from c360_desktop.core.profile.service import queue_change, utc_now_text
+from c360_desktop.core.profile.service import queue_change
 from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.timestamps import db_now
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class AlertStore:
 
     def save_rules(self, rules: Sequence[AlertRule]) -> None:
         """Replace the rule set (all or nothing)."""
-        now = utc_now_text()
+        now = db_now()
         with self.cache.writer() as conn:
             conn.execute("DELETE FROM alert_rule")
             conn.executemany(
@@ -103,7 +104,7 @@ class AlertStore:
         if not show_done:
             where.append("a.acknowledged_at IS NULL")
             where.append("(a.snoozed_until IS NULL OR a.snoozed_until <= ?)")
-            params.append(utc_now_text())
+            params.append(db_now())
         if text:
             where.append("(a.title LIKE ? OR c.display_name LIKE ?)")
             params += [f"%{text}%", f"%{text}%"]
@@ -118,7 +119,7 @@ class AlertStore:
         return int(n)
 
     def mark_read(self, alert_ids: Sequence[str]) -> None:
-        now = utc_now_text()
+        now = db_now()
         with self.cache.writer() as conn:
             for a in alert_ids:
                 conn.execute("INSERT INTO alert_local (alert_id, rule_ids, reasons, topic, partition, \"offset\", "
@@ -127,7 +128,7 @@ class AlertStore:
                              (a, now, now))
 
     def acknowledge(self, alert_ids: Sequence[str], user: str) -> int:
-        return self._change(alert_ids, user, {"acknowledged_at": utc_now_text()})
+        return self._change(alert_ids, user, {"acknowledged_at": db_now()})
 
     def snooze(self, alert_ids: Sequence[str], until: datetime, user: str) -> int:
         return self._change(alert_ids, user, {"snoozed_until": until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")})

@@ -19,7 +19,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 
 from c360_desktop.core.analytics.contacts import CHANNELS, WINDOW_DAYS, ContactLog
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date, day_number
+from c360_desktop.core.timestamps import db_now
 
 HORIZON_DAYS = 180
 
@@ -206,7 +207,7 @@ def train_and_score(cache: Any, today: date | None = None, seed: int = 7,
         {"params": final.params, "features": final.prepared.features, "window": [str(valid_at), str(end)],
          "rows": len(valid_x), "seed": seed}, sort_keys=True))
     version = registry.version_id("churn", digest)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     customers, records = now_x.index.tolist(), []
 
     def chunks() -> Iterator[list[tuple[str, float, str]]]:  # each written while the next is scored

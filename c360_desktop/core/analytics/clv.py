@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date
+from c360_desktop.core.timestamps import db_now
 
 UNITS = {"week": 7.0, "day": 1.0}
 
@@ -356,7 +357,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
     year customers first bought). The version, its metrics and cohort table go to the registry."""
     import json
     import time
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from c360_desktop.core.analytics import registry
     from c360_desktop.core.progress import checkpoints
@@ -425,7 +426,7 @@ def score_cache(cache: Any, today: date | None = None, months: int = 12,
               "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v}, "months": months, "chosen": chosen}
     digest = registry.content_hash(json.dumps({**params, "end": str(end)}, sort_keys=True))
     version = registry.version_id("clv", digest)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     report = {"kind": "clv", "cohorts": cohorts.round(2).to_dict(orient="records"), "holdout_weeks": HOLDOUT_WEEKS,
               "validation_parameters": {"bgnbd": [hbg.r, hbg.alpha, hbg.a, hbg.b], "gamma_gamma": [hgg.p, hgg.q, hgg.v]}}
     from c360_desktop.core.analytics.scores import CHUNK_ROWS, write_scores

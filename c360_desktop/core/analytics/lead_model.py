@@ -21,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import pandas as pd
 from c360_desktop.core.analytics.contacts import COMPLAINT
 from c360_desktop.core.analytics.purchases import PurchaseLog
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
+from c360_desktop.core.timestamps import db_now
 
 MIN_CLOSED = 40
 
@@ -181,7 +182,7 @@ def train_and_score(cache: Any, seed: int = 7, progress: Callable[[float, str], 
     final = fit(closed[FEATURES], y, seed, families=False, params=model.params)  # as validated, on all of them
     step(0.75, "Scoring: the open leads")
     open_leads = features(conn, OPEN_LEAD_STATUSES, log)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     digest = registry.content_hash(final.content(), json.dumps(
         {"params": final.params, "features": FEATURES, "rows": len(closed), "seed": seed,
          "window": [closed.created_at.min(), closed.created_at.max()]}, sort_keys=True))

@@ -18,7 +18,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_date
+from c360_desktop.core.timestamps import db_now
 
 TOTAL = "All Jamaica"
 
@@ -116,7 +117,7 @@ def train(cache: Any, horizon: int = 12, backtest: int = 12, parish_backtest: in
     metrics = series_out[TOTAL]["backtest"]
     digest = registry.content_hash(json.dumps(series_out, sort_keys=True))
     version = registry.version_id("forecast", digest)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     record = registry.ModelVersion(
         version, "forecast", stamp, table.index[0].date().isoformat(), table.index[-1].date().isoformat(),
         len(table), ["monthly sales", "public holidays on trading days", "trading days"],

@@ -18,13 +18,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from c360_desktop.core.analytics.purchases import PurchaseLog, day_number
+from c360_desktop.core.timestamps import db_now
 
 # (name, recency scores, frequency-and-monetary scores): the first that fits wins
 RFM_GRID = [
@@ -159,7 +160,7 @@ def train_and_assign(cache: Any, seed: int = 7, progress: Callable[[float, str],
     rfm_counts = pd.Series(names).value_counts().to_dict()
     digest = registry.content_hash(json.dumps(km, sort_keys=True), json.dumps(cuts, sort_keys=True))
     version = registry.version_id("segments", digest)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     overall = {c: round(float(frame[c].median()), 1) for c in frame.columns}
     report = {"kind": "segments", "rfm": {k: int(v) for k, v in rfm_counts.items()}, "clusters": clusters,
               "overall_median": overall, "terciles": cuts}

@@ -22,11 +22,11 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from c360_desktop.core.identity.standardise import email as std_email
 from c360_desktop.core.identity.standardise import phone as std_phone
+from c360_desktop.core.timestamps import db_now
 
 RULES = ("source_priority", "most_recent", "most_frequent", "most_complete")
 GOLDEN_FIELDS = ("display_name", "primary_phone", "primary_email", "street", "town", "parish", "trn")
@@ -197,10 +197,6 @@ _SNAPSHOT_TABLES = ("customer", "identity_link", "golden_value")
 _BOOKKEEPING = ("row_version", "updated_at", "updated_by")
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _rows(conn: sqlite3.Connection, table: str, column: str, ids: Sequence[str]) -> list[dict[str, Any]]:
     marks = ",".join("?" * len(ids))
     cur = conn.execute(f"SELECT * FROM {table} WHERE {column} IN ({marks}) ORDER BY rowid", list(ids))
@@ -247,7 +243,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
     if not others:
         raise ValueError("choose at least one other customer to merge into this one")
     everyone = [target_id, *others]
-    stamp = _now()
+    stamp = db_now()
     ledger_id = str(uuid.uuid4())
     with cache.writer() as conn:
         found = {r[0] for r in conn.execute(
@@ -296,7 +292,7 @@ def unmerge(cache: Any, ledger_id: str, user: str) -> list[str]:
     """Write back every row a merge changed, as it was; returns the customers restored."""
     from c360_desktop.core.profile.service import queue_change
 
-    stamp = _now()
+    stamp = db_now()
     with cache.writer() as conn:
         row = conn.execute("SELECT action, customer_ids, snapshot, undone_at FROM merge_ledger WHERE id = ?",
                            (ledger_id,)).fetchone()

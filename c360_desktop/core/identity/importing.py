@@ -22,7 +22,6 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -37,6 +36,7 @@ from c360_desktop.core.tables import (
     excel_rows,
     read_csv_rows,
 )
+from c360_desktop.core.timestamps import db_now
 
 __all__ = ["FileRefused", "Problem", "decode"]  # re-exported: connectors built on this module use them
 
@@ -373,7 +373,7 @@ def apply(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: bool = 
     if import_plan.file_problems or (import_plan.problems and not skip_bad_rows):
         raise ImportRefused(import_plan.problems)
     result = ImportResult()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     with cache.writer() as conn:
         for n, ext, fields in import_plan.rows:
             if n in import_plan.bad_rows:

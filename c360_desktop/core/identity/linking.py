@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from c360_desktop.core.timestamps import db_now
 
 COLUMNS = (("display_name", "full_name"), ("primary_phone", "phone"), ("primary_email", "email"),
            ("street", "street"), ("town", "locality"), ("parish", "region"), ("trn", "id_number"))
@@ -85,7 +86,7 @@ def link_sources(cache: Any, user: str, source_ids: list[str] | None = None, low
         for k in best_match(r.i, r.j, r.probability).tolist():
             best[int(r.j[k])] = (int(r.i[k]), float(r.probability[k]), r.contributions(k))
     ids = customers["id"].tolist()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    stamp = db_now()
     touched: set[str] = set()
     with cache.writer() as w:
         for n, (rid, system, raw) in enumerate(records):

@@ -21,8 +21,9 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+from c360_desktop.core.timestamps import db_now
 
 # (column, field type); the engine (numpy, pandas, rapidfuzz) loads only when a queue is built,
 # so the pane costs start-up nothing.
@@ -42,10 +43,6 @@ class ReviewPair:
     value: float
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 REVIEW_ACTION = "identity_review"
 
 
@@ -56,7 +53,7 @@ def record_decision(conn: sqlite3.Connection, a: str, b: str, decision: str, pro
     from c360_desktop.core.profile.service import queue_change
 
     event_id = str(uuid.uuid4())
-    stamp = _now()
+    stamp = db_now()
     details = {"customer_a": a, "customer_b": b, "decision": decision, "probability": probability,
                "ledger_id": ledger_id}
     conn.execute("INSERT INTO audit_event (id, row_version, updated_at, updated_by, actor, action, entity, entity_id, "
@@ -168,12 +165,12 @@ def decide(cache: Any, pair_id: int, decision: str, user: str, settings: Any = N
         entry = merge(cache, a, [b], user, rules=rules, reason=f"review pair {pair_id}", priority=priority)
     with cache.writer() as conn:
         if decision == "skip":
-            conn.execute("UPDATE review_pair SET skipped_at = ? WHERE id = ?", (_now(), pair_id))
+            conn.execute("UPDATE review_pair SET skipped_at = ? WHERE id = ?", (db_now(), pair_id))
         else:
             probability = conn.execute("SELECT probability FROM review_pair WHERE id = ?", (pair_id,)).fetchone()[0]
             record_decision(conn, a, b, decision, probability, user, entry)
             conn.execute("UPDATE review_pair SET status = ?, decided_by = ?, decided_at = ?, ledger_id = ? "
-                         "WHERE id = ?", (decision, user, _now(), entry, pair_id))
+                         "WHERE id = ?", (decision, user, db_now(), entry, pair_id))
             if decision == "match":  # other pairs with the retired customer now concern the survivor
                 conn.execute("DELETE FROM review_pair WHERE status = 'pending' AND (customer_a = ? OR customer_b = ?)",
                              (b, b))

@@ -23,6 +23,7 @@ from c360_desktop.core.ids import new_id
 from c360_desktop.core.search import index as search_index
 from c360_desktop.core.security import User, redact
 from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.timestamps import db_now
 from c360_desktop.core.validation import cents_to_money
 
 OPEN_LEAD_STATUSES = m.OPEN_LEAD_STATUSES
@@ -48,10 +49,6 @@ class TimelineItem:
     def cursor(self) -> tuple[str, str]:
         """Pass as ``before`` to fetch the page after this item."""
         return (self.occurred_at, self.id)
-
-
-def utc_now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -230,7 +227,7 @@ class ProfileService:
     def add_note(self, customer_id: str, body: str, author: str) -> m.Note:
         """Save a note locally and queue it for sync, in one transaction."""
         body = body.strip()
-        now = utc_now_text()
+        now = db_now()
         note = m.Note(id=new_id(), customer_id=customer_id, body=body,
                       created_at=datetime.fromisoformat(now), author=author)
         with self._cache.writer() as conn:
@@ -297,5 +294,5 @@ def queue_change(conn: sqlite3.Connection, entity: str, entity_id: str, operatio
     conn.execute(
         "INSERT INTO outbox (idempotency_key, entity, entity_id, operation, payload, base_row_version, "
         "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-        (key, entity, entity_id, operation, json.dumps(payload), base_row_version, utc_now_text()))
+        (key, entity, entity_id, operation, json.dumps(payload), base_row_version, db_now()))
     return key

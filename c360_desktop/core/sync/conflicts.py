@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from c360_desktop.core.profile.service import ProfileService, utc_now_text
+from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.timestamps import db_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +54,4 @@ class ConflictInbox:
     def _resolve(self, seq: int, how: str) -> None:
         with self._cache.writer() as conn:
             conn.execute("UPDATE sync_conflict SET resolved_at = ?, resolution = ? WHERE seq = ? "
-                         "AND resolved_at IS NULL", (utc_now_text(), how, seq))
+                         "AND resolved_at IS NULL", (db_now(), how, seq))

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import column, insert, select, table, update
 
-from c360_desktop.core.profile.service import utc_now_text
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.central import Central, Duplicate, SyncError, sync_columns
+from c360_desktop.core.timestamps import db_now
 
 _RETRIES = 3
 
@@ -73,9 +73,9 @@ class Pusher:
                         "outbox_key, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
                         "sync_conflict WHERE outbox_key = ? AND field = ?)",
                         (entity, entity_id, c["field"], json.dumps(c["base"]), json.dumps(c["mine"]),
-                         json.dumps(c["theirs"]), c["row_version"], key, utc_now_text(), key, c["field"]))
+                         json.dumps(c["theirs"]), c["row_version"], key, db_now(), key, c["field"]))
                 conn.execute("UPDATE outbox SET pushed_at = ?, attempts = attempts + 1, last_error = NULL "
-                             "WHERE seq = ?", (utc_now_text(), seq))
+                             "WHERE seq = ?", (db_now(), seq))
             result.conflicts += [(entity, entity_id, c["field"]) for c in conflicts]
             if outcome == "duplicate":
                 result.already_applied += 1
