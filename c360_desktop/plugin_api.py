@@ -18,6 +18,20 @@ log = logging.getLogger(__name__)
 
 API_VERSION = 1
 ENTRY_POINT_GROUP = "c360_desktop.plugins"
+# What a source connector builds on (the importer's reading and checking, the standardisers),
+# loaded on first use so that discovering plugins stays cheap.
+_IMPORTING = "c360_desktop.core.identity.importing"
+CONNECTOR_KIT = {"Problem": _IMPORTING, "SourceRows": _IMPORTING, "TableConnector": _IMPORTING,
+                 "decode": _IMPORTING, "read_table": _IMPORTING,
+                 "date_value": "c360_desktop.core.identity.standardise"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in CONNECTOR_KIT:
+        import importlib
+
+        return getattr(importlib.import_module(CONNECTOR_KIT[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PluginContext(Protocol):

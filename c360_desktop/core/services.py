@@ -78,5 +78,11 @@ class Services:
                           last_sync_at=self.cache.meta("last_sync_at"),
                           demo=self.cache.meta("demo_seed") is not None)
 
+    def source_systems(self) -> list[tuple[str, int]]:
+        """Each source system in the cache and how many live records it holds, largest first."""
+        return self.cache.reader().execute(
+            "SELECT system, count(*) FROM source_record WHERE deleted_at IS NULL GROUP BY system "
+            "ORDER BY count(*) DESC, system").fetchall()
+
     def close(self) -> None:
         self.cache.close()

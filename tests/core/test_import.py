@@ -9,14 +9,13 @@ import pytest
 
 from c360_desktop.core.identity.importing import (
     ConnectorRegistry,
-    DirectoryConnector,
     ImportRefused,
-    QuickBooksContactList,
-    QuickBooksIIF,
     apply,
     plan,
 )
 from c360_desktop.core.storage.cache import open_cache
+from plugins.directory import DirectoryConnector
+from plugins.quickbooks import QuickBooksContactList, QuickBooksIIF
 
 IIF = (
     "!CUST\tNAME\tBADDR1\tBADDR2\tBADDR3\tPHONE1\tEMAIL\tTAXID\tCOMPANYNAME\n"
@@ -141,7 +140,7 @@ def test_cli_import(demo_cache, tmp_path, capsys):
 
 
 def test_a_quickbooks_sales_by_customer_detail_report(tmp_path):
-    from c360_desktop.core.identity.importing import QuickBooksSalesDetail
+    from plugins.quickbooks import QuickBooksSalesDetail
 
     report = (
         "Sales by Customer Detail\n"

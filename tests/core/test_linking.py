@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
-from c360_desktop.core.identity.importing import QuickBooksIIF, apply, plan
+from c360_desktop.core.identity.importing import apply, plan
 from c360_desktop.core.identity.linking import link_sources
 from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.storage.cache import open_cache
+from plugins.quickbooks import QuickBooksIIF
 
 
 def iif_line(name, street, town, parish, phone, email):

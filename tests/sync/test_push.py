@@ -150,8 +150,9 @@ def test_identity_work_syncs_imports_merges_and_review_decisions(tmp_path, centr
     PostgreSQL; a second desktop pulls them: the merged customer is retired there too and the
     decided pair is not asked again."""
     from c360_desktop.core.identity.golden import merge
-    from c360_desktop.core.identity.importing import QuickBooksIIF, apply, plan
+    from c360_desktop.core.identity.importing import apply, plan
     from c360_desktop.core.identity.review import build_queue, decide, pending
+    from plugins.quickbooks import QuickBooksIIF
     from tests.core.test_import import IIF
 
     one = open_cache(tmp_path / "one.db")

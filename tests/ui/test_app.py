@@ -9,44 +9,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton
 
 from c360_desktop.core.settings import Settings, data_dir, save_settings
-from c360_desktop.ui import app as app_mod
 from tests.conftest import save_screenshot
 
 pytestmark = pytest.mark.ui
-
-
-class Recorder:
-    def __init__(self):
-        self.asked: list[str] = []
-        self.quit_code: int | None = None
-
-
-@pytest.fixture
-def launch(qtbot, monkeypatch):
-    """Start the app as main() does; dialogs answer 'quit' and quitting is recorded."""
-    rec = Recorder()
-    launchers = []
-
-    def ask(self, text):
-        rec.asked.append(text)
-        return app_mod.CHOICE_QUIT
-
-    monkeypatch.setattr(app_mod.Launcher, "ask", ask)
-    monkeypatch.setattr(app_mod.Launcher, "quit", lambda self, code, message=None: setattr(rec, "quit_code", code))
-
-    def start(settings=None, cache=None):
-        launcher = app_mod.Launcher(QApplication.instance(), settings or Settings(user_name="tester"), cache)
-        launchers.append(launcher)
-        launcher.start()
-        return launcher
-
-    yield start, rec
-    for launcher in launchers:
-        if launcher.window is not None:
-            launcher.window.close()
-        launcher.runner.wait()
-        if launcher.services is not None:
-            launcher.services.close()
 
 
 def sha(path):
