@@ -19,9 +19,8 @@ from c360_desktop.cli.common import (
 
 
 def cmd_leads(args: argparse.Namespace) -> int:
-    from c360_desktop.core.leads.queue import LeadQueue
 
-    queue = LeadQueue(open_services(args).cache.reader)
+    queue = open_services(args).leads.queue()
     leads = queue.query(parishes=args.territory, bands=args.band, sort=args.sort, limit=args.limit)
     if args.json:
         print_json([{**asdict(r), "explanation": queue.explain(r.lead_id)} for r in leads])
@@ -53,7 +52,7 @@ def _coordinate(text: str, low: float, high: float, what: str) -> float:
 
 
 def cmd_near(args: argparse.Namespace) -> int:
-    from c360_desktop.core.geo.places import near, near_central
+    from c360_desktop.core.geo.places import near_central
 
     if args.url:  # the central database (PostGIS): every customer, not only this cache's territory
         from c360_desktop.core.sync import SyncError, password_for
@@ -64,7 +63,7 @@ def cmd_near(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
     else:
         services = open_services(args)
-        found = near(services.cache.reader(), args.lat, args.lon, args.radius_km, limit=args.limit)
+        found = services.maps.near(args.lat, args.lon, args.radius_km, limit=args.limit)
     if args.json:
         print_json([asdict(n) for n in found])
     else:

@@ -66,11 +66,10 @@ def _print_training(task: str, r: dict[str, Any]) -> None:
 
 
 def cmd_model_list(args: argparse.Namespace) -> int:
-    from c360_desktop.core.analytics import registry
 
     services = open_services(args)
     try:
-        found = registry.versions(services.cache.reader(), args.name)
+        found = services.models.recorded(args.name)
     finally:
         services.close()
     rows = [{"version": v.version, "model": v.model, "trained_at": v.trained_at, "data_from": v.data_from,

@@ -10,6 +10,10 @@ class ModelService:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
 
+    def recorded(self, model: str | None = None) -> list[registry.ModelVersion]:
+        """Every recorded version (of one model, or all), newest first."""
+        return registry.versions(self._cache.reader(), model)
+
     def versions(self, model: str) -> list[tuple[str, str]]:
         """(version, trained_at) of a model, newest first."""
         return registry.listing(self._cache.reader(), model)

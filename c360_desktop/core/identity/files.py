@@ -20,15 +20,11 @@ from c360_desktop.core.identity.standardise import FIELD_TYPES
 from c360_desktop.core.outputs import Output, OutputError, OutputKind, check_outputs, write_all
 from c360_desktop.core.printable import safe_cell
 from c360_desktop.core.tables import (
-    EXCEL_SUFFIXES,
     MAX_FILE_MB,
     NOT_UTF8,
     FileRefused,
     Problem,
     check_file,
-    decode,
-    excel_rows,
-    read_csv_rows,
 )
 
 
@@ -48,35 +44,23 @@ def parse_field(spec: str) -> Field:
 
 
 def read_table(path: Path, max_mb: int = MAX_FILE_MB) -> pd.DataFrame:
-    """A CSV or Excel file as a frame of text columns, read as ``core.tables`` reads imports;
-    any row it cannot read faithfully stops the run with that row named."""
+    """A CSV or Excel file as a frame of text columns, read by the importer's reader
+    (``importing.read_table``); any row it cannot read faithfully stops the run, named."""
+    from c360_desktop.core.identity.importing import read_table as read_rows
+
     try:
         check_file(path, max_mb)
     except FileRefused as exc:
         raise InputError(str(exc)) from None
-    data = path.read_bytes()
     problems: list[Problem] = []
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        _sheet, rows = excel_rows(data, problems)
-    else:
-        rows = read_csv_rows(decode(data, problems), problems)
-    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
-    header = [c.strip() for c in rows[0][1]] if rows else []
-    while header and not header[-1]:
-        header.pop()
-    width = len(header)
-    for n, r in rows[1:]:
-        if any(c.strip() for c in r[width:]):
-            problems.append(Problem(n, None, f"{len(r)} cells, but the header has {width}: "
-                                             "a value with the delimiter in it needs quotes"))
+    _sheet, header, rows = read_rows(path, path.read_bytes(), problems)
     serious = [p for p in problems if p.message != NOT_UTF8]
     if serious:
         shown = "; ".join(str(p) for p in serious[:3])
         more = f" (and {len(serious) - 3:,} more)" if len(serious) > 3 else ""
         raise InputError(f"{path}: {shown}{more}")
-    if not header:
-        raise InputError(f"{path}: the file has no rows")
-    body = [(r + [""] * width)[:width] for _n, r in rows[1:]]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for _n, r in rows]
     return pd.DataFrame(body, columns=header, dtype=object)
 
 
