@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from c360_desktop.core.analytics.service import ModelService
-from c360_desktop.core.geo.service import MapService
-from c360_desktop.core.identity.service import ReviewService
-from c360_desktop.core.leads.service import LeadService
 from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.security import Role, User
@@ -26,6 +24,13 @@ class CacheStats:
     demo: bool
 
 
+if TYPE_CHECKING:
+    from c360_desktop.core.analytics.service import ModelService
+    from c360_desktop.core.geo.service import MapService
+    from c360_desktop.core.identity.service import ReviewService
+    from c360_desktop.core.leads.service import LeadService
+
+
 def user_of(settings: Settings) -> User:
     profile = settings.profile()
     return User(settings.user_name, Role(settings.role), tuple(profile.territory) if profile else ())
@@ -39,10 +44,32 @@ class Services:
     search: CustomerSearch
     profiles: ProfileService
     settings: Settings
-    leads: LeadService
-    maps: MapService
-    models: ModelService
-    review: ReviewService
+
+    # The feature services load their modules (numpy, pandas, folium...) on first use, not at
+    # start-up: the window must not wait for the map's or the models' imports.
+    @cached_property
+    def leads(self) -> LeadService:
+        from c360_desktop.core.leads.service import LeadService
+
+        return LeadService(self.cache)
+
+    @cached_property
+    def maps(self) -> MapService:
+        from c360_desktop.core.geo.service import MapService
+
+        return MapService(self.cache)
+
+    @cached_property
+    def models(self) -> ModelService:
+        from c360_desktop.core.analytics.service import ModelService
+
+        return ModelService(self.cache)
+
+    @cached_property
+    def review(self) -> ReviewService:
+        from c360_desktop.core.identity.service import ReviewService
+
+        return ReviewService(self.cache)
 
     @classmethod
     def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:
@@ -62,9 +89,7 @@ class Services:
             with cache.writer() as conn:
                 refresh_lead_ranks(conn)
         return cls(cache=cache, search=CustomerSearch(cache),
-                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings,
-                   leads=LeadService(cache), maps=MapService(cache), models=ModelService(cache),
-                   review=ReviewService(cache))
+                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings)
 
     @property
     def user(self) -> User:
