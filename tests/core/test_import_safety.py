@@ -141,3 +141,27 @@ def test_an_import_killed_before_linking_is_finished_by_running_it_again(demo_ca
     assert "2 new customers" in again.stderr
     assert rows(demo_cache, "SELECT count(*) FROM customer WHERE display_name IN "
                             "('Quenton Abernathy-Zulu', 'Shanice Oyelaran-Brooks')") == [(2,)]
+
+
+def test_a_suspect_stored_by_a_killed_import_still_goes_to_review(demo_cache, tmp_path):
+    """Killed (SIGKILL) after the suspect record is stored, before linking: the next run of the
+    import links it and queues the pair, once."""
+    path = tmp_path / "crm.csv"
+    args = ["import", str(path), "--id-column", "Ref", "--map", "Name=Name", "--map", "Phone=Phone",
+            "--map", "Email=Email", "--system", "crm", "--cache", str(demo_cache)]
+    path.write_text("Ref,Name,Phone,Email\n7,Desmond Achterberg,876-555-0301,des@example.com\n")
+    assert c360(*args).returncode == 0
+    path.write_text("Ref,Name,Phone,Email\n7,Philippa Nakashima,876-555-0399,pn@example.org\n")
+    code = ("import os, signal, sys\n"
+            "import c360_desktop.core.identity.linking as linking\n"
+            "linking.link_sources = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+            "from c360_desktop.cli import main\n"
+            f"sys.exit(main({json.dumps(args)}))\n")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=180).returncode == -9
+    assert rows(demo_cache, "SELECT external_id FROM source_record WHERE system = 'crm' ORDER BY 1") == [("7",), ("7~2",)]
+    queued = ("SELECT count(*) FROM review_pair WHERE status = 'pending' AND contributions LIKE '%same source id%'")
+    assert rows(demo_cache, queued) == [(0,)]
+    again = c360(*args)
+    assert again.returncode == 0, again.stderr
+    assert rows(demo_cache, queued) == [(1,)]
+    assert c360(*args).returncode == 0 and rows(demo_cache, queued) == [(1,)]  # not queued twice

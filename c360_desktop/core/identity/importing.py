@@ -337,8 +337,9 @@ def import_file(cache: Any, import_plan: ImportPlan, user: str, skip_bad_rows: b
     """
     result = apply(cache, import_plan, user, skip_bad_rows)
     if link:
-        result.links = link_pending(cache, user)
-        result.reviews = queue_suspects(cache, result.suspects)
+        before = _pending_reviews(cache)
+        result.links = link_pending(cache, user)  # which also queues the suspects (queue_suspects)
+        result.reviews = _pending_reviews(cache) - before
     return result
 
 
@@ -352,24 +353,42 @@ def link_pending(cache: Any, user: str) -> Any:
         "SELECT DISTINCT o.entity_id FROM outbox o JOIN source_record s ON s.id = o.entity_id "
         "WHERE o.entity = 'source_record' AND o.operation = 'insert' AND s.deleted_at IS NULL AND NOT EXISTS "
         "(SELECT 1 FROM identity_link l WHERE l.source_record_id = s.id AND l.deleted_at IS NULL) ORDER BY 1")]
-    return link_sources(cache, user, ids)
+    linked = link_sources(cache, user, ids)
+    queue_suspects(cache)
+    return linked
 
 
-def queue_suspects(cache: Any, suspects: Sequence[tuple[int, str, str, str]]) -> int:
-    """Put each (old record's customer, suspect record's customer) pair in the review queue."""
+def _pending_reviews(cache: Any) -> int:
+    return int(cache.reader().execute("SELECT count(*) FROM review_pair WHERE status = 'pending'").fetchone()[0])
+
+
+def queue_suspects(cache: Any) -> int:
+    """Put each suspect record imported here (kept apart as ``id~2``: see ``apply``) in the review
+    queue with the customer of the record it claimed to update, unless that pair is queued or
+    decided already. Read from the records themselves, so a suspect an interrupted import stored
+    is queued by the next one."""
     from c360_desktop.core.identity.review import decision_value
 
+    link = ("(SELECT customer_id FROM identity_link l WHERE l.source_record_id = {} AND l.deleted_at IS NULL "
+            "LIMIT 1)")
+    rows = cache.reader().execute(
+        f"SELECT json_extract(s.lineage, '$.suspect_of'), {link.format('o.id')}, {link.format('s.id')} "
+        "FROM source_record s JOIN source_record o ON o.system = s.system "
+        "AND o.external_id = json_extract(s.lineage, '$.suspect_of') "
+        "WHERE json_extract(s.lineage, '$.suspect_of') IS NOT NULL AND s.deleted_at IS NULL AND EXISTS "
+        "(SELECT 1 FROM outbox x WHERE x.entity = 'source_record' AND x.operation = 'insert' "
+        "AND x.entity_id = s.id) ORDER BY s.id").fetchall()
     queued = 0
     with cache.writer() as w:
-        for _row, ext, old_rid, new_rid in suspects:
-            a, b = (w.execute("SELECT customer_id FROM identity_link WHERE source_record_id = ? AND deleted_at IS NULL",
-                              (rid,)).fetchone() for rid in (old_rid, new_rid))
-            if a is None or b is None or a[0] == b[0]:
+        for ext, a, b in rows:
+            if a is None or b is None or a == b or w.execute(
+                    "SELECT 1 FROM review_pair WHERE (customer_a = ? AND customer_b = ?) OR "
+                    "(customer_a = ? AND customer_b = ?)", (a, b, b, a)).fetchone():
                 continue
             note = [{"field": "same source id", "bits": 0.0,
                      "note": f"record {ext!r} came back with another name, phone and e-mail"}]
             w.execute("INSERT INTO review_pair (customer_a, customer_b, probability, contributions, value, status) "
-                      "VALUES (?, ?, 0.5, ?, ?, 'pending')", (a[0], b[0], json.dumps(note), decision_value(0.5)))
+                      "VALUES (?, ?, 0.5, ?, ?, 'pending')", (a, b, json.dumps(note), decision_value(0.5)))
             queued += 1
     return queued
 
