@@ -230,8 +230,8 @@ def _formula_rows(data: bytes, title: str) -> Iterator[tuple[Any, ...]] | None:
     import openpyxl
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        if not any(b"<f>" in zf.read(m) or b"<f " in zf.read(m) for m in zf.namelist()
-                   if m.startswith("xl/worksheets/") and m.endswith(".xml")):
+        sheets = (zf.read(m) for m in zf.namelist() if m.startswith("xl/worksheets/") and m.endswith(".xml"))
+        if not any(b"<f>" in xml or b"<f " in xml for xml in sheets):
             return None
     ws = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)[title]
     return ws.iter_rows(values_only=True)
