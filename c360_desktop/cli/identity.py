@@ -25,7 +25,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         progress = stderr_progress()
         result = run([Path(p) for p in args.input], args.id_column, fields, Path(args.out),
                      Path(args.clusters) if args.clusters else None, args.threshold, args.best_match,
-                     progress=progress.update, force=args.force)
+                     progress=progress, force=args.force)
     except InputError as exc:
         raise CliError(str(exc)) from None
     r = result.resolution

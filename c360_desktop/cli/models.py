@@ -18,12 +18,12 @@ from c360_desktop.cli.common import (
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from c360_desktop.core.analytics.training import missing_libraries, train
+    from c360_desktop.core.analytics.training import missing_libraries
 
     need_analytics(*missing_libraries(args.model))
     services = open_services(args)
     try:
-        results = train(services.cache, args.model, progress=stderr_progress().update)
+        results = services.models.train(args.model, stderr_progress())
     except ValueError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -88,12 +88,10 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 def cmd_model_drift(args: argparse.Namespace) -> int:
     from c360_desktop.core.analytics.registry import DRIFT_THRESHOLD
-    from c360_desktop.core.analytics.training import check_drift
-
     threshold = DRIFT_THRESHOLD if args.threshold is None else args.threshold
     services = open_services(args)
     try:
-        found = check_drift(services.cache, threshold)
+        found = services.models.check_drift(threshold)
     finally:
         services.close()
     if args.json:

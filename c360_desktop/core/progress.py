@@ -43,6 +43,17 @@ class Progress:
             self._callback(self.fraction, message)
 
 
+def step_of(progress: Progress | None) -> Step:
+    """The plain step reporter inside long work that was handed a ``Progress`` (or none): each
+    step reports, and raises ``Cancelled`` once the work was cancelled."""
+    return progress.update if progress is not None else (lambda _f, _m: None)
+
+
+def cancel_check(progress: Progress | None) -> Callable[[], bool]:
+    """Whether the work handed ``progress`` was cancelled, for loops between reports."""
+    return (lambda: progress.cancelled) if progress is not None else (lambda: False)
+
+
 def checkpoints(progress: Step | None, cancelled: Callable[[], bool] | None, what: str) -> Step:
     """A step reporter for long work told progress and cancel as plain callables: each step
     first stops the work (``Cancelled``, saying ``what`` stays as it was) if it was cancelled."""

@@ -272,7 +272,7 @@ def test_a_cancel_while_scoring_keeps_the_previous_scores(demo_cache, task):
     """Scores are written while they are computed: a cancel after the first chunk has gone to
     the cache still rolls it back, and the previous version's scores stay live."""
     from c360_desktop.core.analytics.training import train
-    from c360_desktop.core.progress import Cancelled
+    from c360_desktop.core.progress import Cancelled, Progress
 
     cache = open_cache(demo_cache)
     model = "churn" if task == "churn" else "clv"
@@ -288,9 +288,15 @@ def test_a_cancel_while_scoring_keeps_the_previous_scores(demo_cache, task):
         w.execute('UPDATE "transaction" SET total_cents = total_cents + 1 WHERE id IN '
                   '(SELECT id FROM "transaction" ORDER BY occurred_at DESC LIMIT 50)')
     messages = []
+
+    def seen(_fraction, message):
+        messages.append(message)
+        if message.startswith(f"{task}: Scored"):
+            progress.cancel()  # the user presses Cancel once the first chunk is in
+
+    progress = Progress(seen)
     with pytest.raises(Cancelled, match="stay"):
-        train(cache, task, lambda f, m: messages.append(m),
-              cancelled=lambda: any(m.startswith(f"{task}: Scored") for m in messages))
+        train(cache, task, progress)
     assert any(m.startswith(f"{task}: Scored") for m in messages)  # it was cancelled after a chunk was written
     assert live() == before
     versions = cache.reader().execute("SELECT count(*) FROM model_version WHERE model = ?", (model,)).fetchone()[0]

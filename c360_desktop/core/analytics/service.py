@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from c360_desktop.core.analytics import registry
+from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 
 
@@ -29,3 +32,21 @@ class ModelService:
         from c360_desktop.core.analytics.training import due
 
         return due(self._cache.reader(), every_days)
+
+    def missing_libraries(self, task: str) -> list[str]:
+        """The modules retraining ``task`` needs that are not installed."""
+        from c360_desktop.core.analytics.training import missing_libraries
+
+        return missing_libraries(task)
+
+    def train(self, task: str, progress: Progress | None = None) -> dict[str, Any]:
+        """Retrain ``task`` (or "all") and rescore; each task's summary by name (training.train)."""
+        from c360_desktop.core.analytics.training import train
+
+        return train(self._cache, task, progress)
+
+    def check_drift(self, threshold: float | None = None) -> list[dict[str, Any]]:
+        """Each current model's drift against its training data (training.check_drift)."""
+        from c360_desktop.core.analytics.training import check_drift
+
+        return check_drift(self._cache, threshold)

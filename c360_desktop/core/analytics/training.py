@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from c360_desktop.core.progress import Progress, Step
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -24,7 +26,6 @@ MODEL_OF = {"churn": "churn", "clv": "clv", "leads": "lead", "forecast": "foreca
 NEEDS = {"churn": ("sklearn", "xgboost"), "leads": ("sklearn", "xgboost"), "clv": ("scipy", "sklearn", "xgboost"),
          "forecast": ("statsmodels",), "segments": ("sklearn",)}
 
-Progress = Callable[[float, str], None]
 
 
 PACKAGE_OF = {"sklearn": "scikit-learn"}  # import name -> the name pip knows
@@ -43,7 +44,7 @@ def install_hint(modules: list[str]) -> str:
     return f"{', '.join(PACKAGE_OF.get(m, m) for m in modules)} (pip install 'c360-desktop[analytics]')"
 
 
-def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool] | None,
+def _one(cache: Any, task: str, progress: Step, cancelled: Callable[[], bool] | None,
          log: PurchaseLog | None, leads_follow: bool = False) -> dict[str, Any]:
     if task == "churn":
         from c360_desktop.core.analytics.churn import train_and_score
@@ -75,15 +76,16 @@ def _one(cache: Any, task: str, progress: Progress, cancelled: Callable[[], bool
     raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
 
 
-def train(cache: Any, task: str, progress: Progress | None = None,
-          cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
+def train(cache: Any, task: str, progress: Progress | None = None) -> dict[str, Any]:
     """Train ``task`` (or every task for "all", lead scores after churn so next best actions see
     the new risk; the cache's purchases are read once for all of them). Returns each task's
-    summary by name."""
+    summary by name. ``progress`` reports, and a cancel stops the work at its next step with
+    the previous scores kept."""
     from c360_desktop.core.analytics.purchases import PurchaseLog
-    from c360_desktop.core.progress import Cancelled
+    from c360_desktop.core.progress import Cancelled, cancel_check, step_of
 
-    say = progress or (lambda _f, _m: None)
+    say = step_of(progress)
+    cancelled = cancel_check(progress)
     tasks = TASKS if task == "all" else (task,)
     if task != "all" and task not in TASKS:
         raise ValueError(f"unknown model {task!r}: choose {', '.join(TASKS)} or all")
@@ -93,7 +95,7 @@ def train(cache: Any, task: str, progress: Progress | None = None,
         say(0.0, "Reading the purchases")
         log = PurchaseLog.read(cache.reader())
     for k, name in enumerate(tasks):
-        if cancelled and cancelled():
+        if cancelled():
             raise Cancelled(f"training cancelled before {name}; finished: {', '.join(out) or 'none'}")
 
         def part(fraction: float, message: str, k: int = k, name: str = name) -> None:

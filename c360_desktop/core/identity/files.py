@@ -19,6 +19,7 @@ from c360_desktop.core.identity.engine import Field, Resolution, best_match, res
 from c360_desktop.core.identity.standardise import FIELD_TYPES
 from c360_desktop.core.outputs import Output, OutputError, OutputKind, check_outputs, write_all
 from c360_desktop.core.printable import safe_cell
+from c360_desktop.core.progress import Progress, step_of
 from c360_desktop.core.tables import (
     MAX_FILE_MB,
     NOT_UTF8,
@@ -107,7 +108,7 @@ def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
 
 def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Field], out: Path,
         clusters_out: Path | None = None, threshold: float = 0.9, best: bool = False,
-        progress: Callable[[float, str], None] | None = None, force: bool = False) -> RunResult:
+        progress: Progress | None = None, force: bool = False) -> RunResult:
     """Resolve one file (deduplicate) or two (link) and write the pairs, and the clusters if asked.
 
     The outputs are checked before any input is read (``core.outputs.check_outputs``) and written
@@ -140,7 +141,7 @@ def run(inputs: Sequence[Path], id_columns: Sequence[str], fields: Sequence[Fiel
         check_input(frame, path, id_col, fields)
         frames.append(frame)
     result = resolve(frames[0], frames[1] if len(frames) == 2 else None, fields, threshold=threshold,
-                     progress=progress, with_clusters=clusters_out is not None)
+                     progress=step_of(progress), with_clusters=clusters_out is not None)
     keep = np.flatnonzero(result.probability >= threshold)
     if best:
         chosen = best_match(result.i[keep], result.j[keep], result.probability[keep])

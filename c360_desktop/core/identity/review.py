@@ -19,10 +19,10 @@ import json
 import math
 import sqlite3
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from c360_desktop.core.progress import Progress, step_of
 from c360_desktop.core.timestamps import db_now
 
 # (column, field type); the engine (numpy, pandas, rapidfuzz) loads only when a queue is built,
@@ -89,7 +89,7 @@ def decision_value(probability: float, spend_cents: float = 0.0) -> float:
 
 
 def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
-                progress: Callable[[float, str], None] | None = None) -> int:
+                progress: Progress | None = None) -> int:
     """Resolve the customers and refill the queue with the uncertain pairs not yet decided."""
     import numpy as np
     import pandas as pd
@@ -108,7 +108,7 @@ def build_queue(cache: Any, low: float = 0.2, high: float = 0.9,
     index = {cid: k for k, cid in enumerate(frame["id"])}
     labels = {(min(index[a], index[b]), max(index[a], index[b])): v for (a, b), v in decided.items()
               if a in index and b in index}
-    result = resolve(frame, None, fields, threshold=high, progress=progress, with_clusters=False,
+    result = resolve(frame, None, fields, threshold=high, progress=step_of(progress), with_clusters=False,
                      labels=labels or None)
     pick = np.flatnonzero((result.probability >= low) & (result.probability < high))
     ids = frame["id"].to_numpy()

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from c360_desktop.core.identity.review import ReviewPair, pending, remaining, side_by_side
+from typing import Any
+
+from c360_desktop.core.identity.review import (
+    ReviewPair,
+    build_queue,
+    decide,
+    pending,
+    remaining,
+    side_by_side,
+    undo_last,
+)
+from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 
 
@@ -19,3 +30,15 @@ class ReviewService:
     def side_by_side(self, a: str, b: str) -> list[tuple[str, str, str]]:
         """The two customers' fields in rows, for comparing (KeyError: one is gone)."""
         return side_by_side(self._cache.reader(), a, b)
+
+    def build_queue(self, progress: Progress | None = None) -> int:
+        """Resolve the customers and refill the queue with undecided uncertain pairs; how many."""
+        return build_queue(self._cache, progress=progress)
+
+    def decide(self, pair_id: int, decision: str, user: str, settings: Any = None) -> str | None:
+        """Record a match / no-match / skip; a match merges the two (returns the ledger id)."""
+        return decide(self._cache, pair_id, decision, user, settings)
+
+    def undo_last(self, user: str) -> int | None:
+        """Take back the latest decision; returns its pair id."""
+        return undo_last(self._cache, user)

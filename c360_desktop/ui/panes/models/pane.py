@@ -24,13 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core.analytics import registry
-from c360_desktop.core.analytics.training import (
-    MODEL_OF,
-    check_drift,
-    install_hint,
-    missing_libraries,
-    train,
-)
+from c360_desktop.core.analytics.training import MODEL_OF, install_hint
+from c360_desktop.core.progress import Progress
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
@@ -255,7 +250,7 @@ class ModelsPane(QWidget):
         self._current = v = self._services.models.version(chosen) if chosen else None
         if v is None:
             label = self.model.currentText()
-            missing = missing_libraries(TASK_OF[self.model.currentData()])
+            missing = self._services.models.missing_libraries(TASK_OF[self.model.currentData()])
             self.summary.setText("")
             self.metrics.setRowCount(0)
             self.empty.setText(f"No {label.lower()} model has been trained on this cache yet. "
@@ -456,17 +451,17 @@ class ModelsPane(QWidget):
     def retrain(self, task: str) -> TaskHandle | None:
         if self.task is not None:
             return None
-        missing = missing_libraries(task)
+        missing = self._services.models.missing_libraries(task)
         if missing:
             self.status.setText(f"Retraining needs {install_hint(missing)}.")
             return None
-        cache = self._services.cache
+        models = self._services.models
         threshold = self._services.settings.drift_threshold
 
-        def work(progress: Any) -> dict[str, Any]:
-            result = train(cache, task, progress.update, lambda: progress.cancelled)
+        def work(progress: Progress) -> dict[str, Any]:
+            result = models.train(task, progress)
             progress.update(1.0, "Checking drift")
-            check_drift(cache, threshold)
+            models.check_drift(threshold)
             return result
 
         self._busy(True, f"Retraining {'every model' if task == 'all' else task}…")
@@ -483,9 +478,9 @@ class ModelsPane(QWidget):
     def check_drift(self) -> TaskHandle | None:
         if self.task is not None:
             return None
-        cache, threshold = self._services.cache, self._services.settings.drift_threshold
+        models, threshold = self._services.models, self._services.settings.drift_threshold
         self._busy(True, "Checking drift…")
-        self.task = self._runner.run_mutation(lambda _p: check_drift(cache, threshold), self._drift_checked,
+        self.task = self._runner.run_mutation(lambda _p: models.check_drift(threshold), self._drift_checked,
                                               self._failed, self._progressed, self._cancelled)
         return self.task
 

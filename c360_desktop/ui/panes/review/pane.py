@@ -20,12 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from c360_desktop.core.identity.review import (
-    ReviewPair,
-    build_queue,
-    decide,
-    undo_last,
-)
+from c360_desktop.core.identity.review import ReviewPair
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskRunner
@@ -185,15 +180,15 @@ class ReviewPane(QWidget):
     def act(self, action: str) -> None:
         if self._busy:
             return
-        cache, user, settings = self._services.cache, self._services.settings.user_name, self._services.settings
+        review, user, settings = self._services.review, self._services.settings.user_name, self._services.settings
         pair_id = self.pair.id if self.pair is not None else None
         if action != "undo" and pair_id is None:
             return
 
         def work(_p: Any) -> Any:
             if action == "undo":
-                return undo_last(cache, user)
-            return decide(cache, pair_id, action, user, settings)  # type: ignore[arg-type]
+                return review.undo_last(user)
+            return review.decide(pair_id, action, user, settings)  # type: ignore[arg-type]
 
         self._busy = True
         for b in self.buttons.values():
@@ -214,7 +209,7 @@ class ReviewPane(QWidget):
         self._runner.run_mutation(work, done, failed)
 
     def build(self) -> None:
-        cache = self._services.cache
+        review = self._services.review
         self.build_button.setEnabled(False)
 
         def done(count: int) -> None:
@@ -228,7 +223,7 @@ class ReviewPane(QWidget):
             self.build_button.setEnabled(True)
             self.probability.setText(f"Could not compare the customers: {exc}")
 
-        self._runner.run_query(lambda p: build_queue(cache, progress=p.update), done, failed,
+        self._runner.run_query(lambda p: review.build_queue(p), done, failed,
                                on_progress=lambda f, m: self.counter.setText(f"{m}… {100 * f:.0f}%"))
 
     def _open_side(self, column: int) -> None:
