@@ -65,6 +65,7 @@ def test_managers_filter_by_rep_and_source_choose_columns_assign_and_rebalance(q
 
     pane.rep.setCurrentIndex(pane.rep.findData(rep_a))
     qtbot.waitUntil(lambda: pane.leads and all(r.rep_id == rep_a for r in pane.leads), timeout=10_000)
+    qtbot.waitUntil(lambda: pane.source.count() > 1, timeout=10_000)  # listed in the background
     pane.source.setCurrentIndex(1)
     source = pane.source.currentData()[0]
     qtbot.waitUntil(lambda: all(r.source == source for r in pane.leads), timeout=10_000)

@@ -211,8 +211,10 @@ class LeadsPane(QWidget):
             self.rep.addItem(name, rep_id)
         self.source = QComboBox()
         self.source.addItem("Any source", None)
-        for src in services.leads.sources():
-            self.source.addItem(src.capitalize(), [src])
+        # The sources present take a scan of the queue (0.1 s on a million customers): listed
+        # in the background once the pane is up.
+        leads = services.leads
+        runner.run_query(lambda _p: leads.sources(), self._list_sources)
         self.sort = QComboBox()
         for label, value in (("By score", "score"), ("By value", "value"), ("Oldest first", "age"),
                              ("Longest untouched", "last_contact"), ("By name", "name")):
@@ -278,6 +280,11 @@ class LeadsPane(QWidget):
         self.explain_button.clicked.connect(self.explain)
         self.table.doubleClicked.connect(self._open)
         self.refresh()
+
+    def _list_sources(self, sources: list[str]) -> None:
+        for src in sources:
+            if self.source.findData([src]) < 0:
+                self.source.addItem(src.capitalize(), [src])
 
     def refresh(self) -> None:
         parish = self.parish.currentData()
