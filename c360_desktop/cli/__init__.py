@@ -13,12 +13,12 @@ import os
 import sys
 
 from c360_desktop import __version__
-from c360_desktop.cli import demo, identity, leads, lookup, models, sync
+from c360_desktop.cli import demo, identity, leads, lookup, models, reports, sync
 from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.geo.service import MapService
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
+    from c360_desktop.core.reports.service import ReportService
 
 
 def user_of(settings: Settings) -> User:
@@ -64,6 +65,12 @@ class Services:
         from c360_desktop.core.analytics.service import ModelService
 
         return ModelService(self.cache)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        from c360_desktop.core.reports.service import ReportService
+
+        return ReportService(self.cache, lambda: self.user)
 
     @cached_property
     def review(self) -> ReviewService:

@@ -1,0 +1,96 @@
+"""Reports on the command line: ``c360 report query`` and ``c360 kpi``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from c360_desktop.cli.common import CliError, cache_arg, date_type, open_services, print_json
+
+
+def _where(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--where {text!r}: write DIMENSION=VALUE, e.g. parish='St Ann'")
+    dim, value = text.split("=", 1)
+    return dim.strip(), value.strip()
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def cmd_report_query(args: argparse.Namespace) -> int:
+    from c360_desktop.core.outputs import OutputError
+    from c360_desktop.core.reports.query import ReportQuery
+    from c360_desktop.core.reports.semantic import ReportError
+
+    q = ReportQuery(tuple(m for spec in args.measure for m in _names(spec)),
+                    tuple(d for spec in args.by or [] for d in _names(spec)), args.start, args.end,
+                    tuple(args.where or ()), args.compare)
+    if args.format != "json" and not args.out:
+        raise CliError(f"--format {args.format} needs --out FILE")
+    services = open_services(args)
+    try:
+        result = services.reports.query(q)
+        if args.out:
+            info = services.reports.export(result, Path(args.out), args.format, args.force)
+            print(f"{info.rows:,} rows written to {args.out} ({info.title}; {info.filters}; data as of "
+                  f"{info.data_as_of})", file=sys.stderr)
+        else:
+            from c360_desktop.core.reports.export import _records
+
+            print_json({"columns": list(result.frame.columns), "rows": _records(result.frame)})
+    except (ReportError, OutputError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.kpi import kpis
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        tiles = kpis(services.reports, args.role or services.user.role.value, args.as_of)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    if args.json:
+        print_json([t.as_dict() for t in tiles])
+        return 0
+    for t in tiles:
+        change = "" if t.change is None else f"  {t.change:+.1%} against {t.against}"
+        print(f"{t.label:<24} {t.text:>18}{change}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    from c360_desktop.core.reports.semantic import DIMENSIONS, MEASURES
+
+    report = sub.add_parser("report", help="reports: measures by dimensions, exported as CSV, Excel or JSON")
+    rsub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    p = rsub.add_parser("query", help="one report: --measure revenue --by parish,month --from ... --to ...",
+                        description=f"Measures: {', '.join(MEASURES)}. Dimensions: {', '.join(DIMENSIONS)}.")
+    cache_arg(p)
+    p.add_argument("--measure", action="append", required=True, help="a measure, or several with commas")
+    p.add_argument("--by", action="append", help="dimensions to split by (commas or repeated)")
+    p.add_argument("--from", dest="start", type=date_type, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="end", type=date_type, help="last day, included")
+    p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
+    p.add_argument("--compare", choices=("previous", "last_year"), help="beside the previous period or last year")
+    p.add_argument("--format", choices=("csv", "xlsx", "json"), default="json")
+    p.add_argument("--out", help="file to write (JSON without --out prints to the terminal)")
+    p.add_argument("--force", action="store_true", help="replace an existing file that is not an earlier report")
+    p.set_defaults(func=cmd_report_query)
+
+    p = sub.add_parser("kpi", help="the dashboard's key figures for a role (month to date against last year)")
+    cache_arg(p)
+    p.add_argument("--role", choices=("manager", "analyst", "field_rep"), help="default: your role")
+    p.add_argument("--as-of", type=date_type, help="the day the figures run to (default: the data's last day)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kpi)

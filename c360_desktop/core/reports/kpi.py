@@ -1,0 +1,76 @@
+"""The dashboard's key figures per role: month to date against the same days last year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from c360_desktop.core.reports.query import ReportQuery
+from c360_desktop.core.reports.semantic import ReportError, measure
+
+if TYPE_CHECKING:
+    from c360_desktop.core.reports.service import ReportService
+
+# Which measures each role's dashboard shows first (a user may change theirs in the pane).
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "manager": ("revenue", "orders", "customers", "new_customers", "average_order_value", "pipeline_value",
+                "win_rate", "campaign_spend"),
+    "analyst": ("revenue", "customers", "new_customers", "revenue_per_customer", "conversion_rate", "cpa"),
+    "field_rep": ("revenue", "orders", "customers", "pipeline_value", "win_rate"),
+}
+ROLE_LAYOUT = {"manager": "manager", "analyst": "analyst", "field_rep": "field_rep", "data_steward": "analyst",
+               "admin": "manager"}
+
+
+@dataclass(frozen=True)
+class Tile:
+    measure: str
+    label: str
+    unit: str
+    value: float | None
+    previous: float | None
+    change: float | None  # (value - previous) / previous
+    against: str
+    period: tuple[str, str]
+
+    @property
+    def text(self) -> str:
+        from c360_desktop.core.reports.formatting import figure
+
+        return figure(self.value, self.unit)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"measure": self.measure, "label": self.label, "unit": self.unit, "value": self.value,
+                "previous": self.previous, "change": self.change, "against": self.against,
+                "from": self.period[0], "to": self.period[1]}
+
+
+def last_day(reports: ReportService) -> date:
+    """The last day with a sale in the cache (the dashboard's 'today' for a demo or an old cache)."""
+    q = reports.query(ReportQuery(("orders",), ("day",)))
+    days = q.frame["Day"].dropna()
+    return date.fromisoformat(str(days.iloc[-1])) if len(days) else date.today()
+
+
+def kpis(reports: ReportService, role: str, as_of: date | None = None,
+         measures: tuple[str, ...] | None = None) -> list[Tile]:
+    """The role's tiles: each measure month to date, against the same days last year."""
+    if role not in ROLE_LAYOUT:
+        raise ReportError(f"unknown role {role!r}; choose from {', '.join(ROLE_LAYOUT)}")
+    names = measures or LAYOUTS[ROLE_LAYOUT[role]]
+    end = as_of or last_day(reports)
+    start = end.replace(day=1)
+    result = reports.query(ReportQuery(tuple(names), (), start, end, compare="last_year"))
+    row = result.frame.iloc[0]
+    tiles = []
+    for name in names:
+        m = measure(name)
+
+        def num(key: str) -> float | None:
+            v = row[key]
+            return None if v is None or v != v else float(v)
+
+        tiles.append(Tile(name, m.label, m.unit, num(m.label), num(m.label + " last year"),
+                          num(m.label + " change"), "the same days last year", (start.isoformat(), end.isoformat())))
+    return tiles

@@ -1,0 +1,223 @@
+"""A report query: measures by dimensions over a date range with filters, compiled to
+parameterised SQL over the cache (one statement per fact, joined on the dimensions), with an
+optional comparison with the previous period or the same period last year."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Literal
+
+import pandas as pd
+
+from c360_desktop.core import jamaica
+from c360_desktop.core.reports.semantic import (
+    BUCKET_SQL,
+    FACTS,
+    Fact,
+    Measure,
+    ReportError,
+    base_measures,
+    dimension,
+    measure,
+)
+
+Compare = Literal["previous", "last_year"]
+MOST_MEASURES, MOST_DIMENSIONS = 8, 4
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    measures: tuple[str, ...]
+    by: tuple[str, ...] = ()
+    start: date | None = None  # inclusive
+    end: date | None = None  # inclusive
+    where: tuple[tuple[str, str], ...] = ()  # (dimension, value): rows where the dimension is the value
+    compare: Compare | None = None
+    # Parishes (codes) the user may see: customer data outside them is left out (None: all).
+    # Campaign spend, which belongs to no parish, is not restricted.
+    scope: tuple[str, ...] | None = None
+
+    def check(self) -> None:
+        """Raise ReportError naming what is wrong (unknown names, a split a measure's data lacks)."""
+        if not self.measures:
+            raise ReportError("choose at least one measure")
+        if len(self.measures) > MOST_MEASURES or len(self.by) > MOST_DIMENSIONS:
+            raise ReportError(f"at most {MOST_MEASURES} measures by {MOST_DIMENSIONS} dimensions")
+        if len(set(self.by)) != len(self.by):
+            raise ReportError("each dimension once, please")
+        if sum(dimension(d).time for d in self.by) > 1:
+            raise ReportError("split by one time dimension at most (day, week, month, quarter or year)")
+        if self.start and self.end and self.start > self.end:
+            raise ReportError(f"the period starts ({self.start}) after it ends ({self.end})")
+        if self.compare and not (self.start and self.end):
+            raise ReportError("a comparison needs the period's start and end")
+        for name in self.measures:
+            for m in base_measures(name):
+                assert m.fact is not None
+                for d in (*self.by, *(w for w, _ in self.where)):
+                    if m.fact not in dimension(d).exprs:
+                        raise ReportError(f"{name} cannot be split or filtered by {d}: "
+                                          f"its data ({m.fact}) has no {d}")
+
+
+@dataclass
+class ReportResult:
+    query: ReportQuery
+    frame: pd.DataFrame  # one column per dimension (labels), then each measure (and comparisons)
+    units: dict[str, str] = field(default_factory=dict)  # column -> jmd | count | ratio | pct
+
+
+def _filter_value(dim: str, value: str) -> str:
+    if dim == "parish":
+        code = jamaica.parish_code(value)
+        if code is None:
+            raise ReportError(f"parish={value!r}: not a Jamaican parish")
+        return code
+    return value
+
+
+def _bucket(expr_time: str, dim: str) -> str:
+    return BUCKET_SQL[dim].format(T=expr_time)
+
+
+def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery) -> tuple[str, list[object]]:
+    table = FACTS[fact]
+    dims = [dimension(d).exprs[fact] for d in q.by]
+    params: list[object] = []
+    where = [table.live]
+    if q.start:
+        where.append(f"{table.time} >= ?")
+        params.append(q.start.isoformat())
+    if q.end:
+        where.append(f"{table.time} < ?")
+        params.append((q.end + timedelta(days=1)).isoformat())
+    if q.scope is not None and fact in ("sale", "lead"):
+        where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "0")
+        params.extend(q.scope)
+    for d, value in q.where:
+        where.append(f"{dimension(d).exprs[fact]} = ?")
+        params.append(_filter_value(d, value))
+    source = table.source
+    aggs = []
+    for m in measures:
+        sql = m.sql
+        if m.needs_first_purchase:
+            source += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
+                       "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
+            time_dims = [d for d in q.by if dimension(d).time]
+            cond = []
+            if time_dims:
+                cond.append(f"{_bucket('fp.first_at', time_dims[0])} = {_bucket('t.occurred_at', time_dims[0])}")
+            if q.start:
+                cond.append("fp.first_at >= ?")
+            if q.end:
+                cond.append("fp.first_at < ?")
+            sql = sql.format(first_in_bucket=" AND ".join(cond) or "1")
+            # the CASE's parameters come before the WHERE's in the statement's text
+            params = ([q.start.isoformat()] if q.start else []) + (
+                [(q.end + timedelta(days=1)).isoformat()] if q.end else []) + params
+        aggs.append(f"{sql} AS m_{m.name}")
+    select = [f"{e} AS d{i}" for i, e in enumerate(dims)] + aggs
+    group = f" GROUP BY {', '.join(f'd{i}' for i in range(len(dims)))}" if dims else ""
+    return f"SELECT {', '.join(select)} {source} WHERE {' AND '.join(where)}{group}", params
+
+
+def run_query(conn: sqlite3.Connection, q: ReportQuery) -> ReportResult:
+    """The report's figures (and comparison columns when asked)."""
+    q.check()
+    frame = _figures(conn, q)
+    units: dict[str, str] = {measure(name).label: measure(name).unit for name in q.measures}
+    if q.compare:
+        assert q.start and q.end
+        frame, extra = _compared(conn, q, frame)
+        units.update(extra)
+    return ReportResult(q, frame, units)
+
+
+def _figures(conn: sqlite3.Connection, q: ReportQuery) -> pd.DataFrame:
+    needed: dict[Fact, dict[str, Measure]] = {}
+    for name in q.measures:
+        for m in base_measures(name):
+            assert m.fact is not None
+            needed.setdefault(m.fact, {})[m.name] = m
+    keys = [f"d{i}" for i in range(len(q.by))]
+    merged: pd.DataFrame | None = None
+    for fact, ms in needed.items():
+        sql, params = _fact_sql(fact, list(ms.values()), q)
+        part = pd.DataFrame(conn.execute(sql, params).fetchall(),
+                            columns=[*keys, *(f"m_{n}" for n in ms)])
+        if not keys:
+            part = part.apply(pd.to_numeric).fillna(0)
+        merged = part if merged is None else (merged.merge(part, on=keys, how="outer") if keys
+                                              else pd.concat([merged, part], axis=1))
+    assert merged is not None
+    out = pd.DataFrame({dimension(d).label: merged[k] for d, k in zip(q.by, keys, strict=True)})
+    for name in q.measures:
+        m = measure(name)
+        if m.ratio:
+            num, den = merged[f"m_{m.ratio[0]}"].astype(float), merged[f"m_{m.ratio[1]}"].astype(float)
+            out[m.label] = (num / den.where(den != 0)).astype(float)
+        else:
+            out[m.label] = merged[f"m_{name}"].fillna(0)
+    if "parish" in q.by:
+        by_code = jamaica.parish_by_code()
+        col = dimension("parish").label
+        out[col] = out[col].map(lambda c: by_code[c].address_name if c in by_code else c)
+    if keys:
+        out = out.sort_values([dimension(d).label for d in q.by], na_position="last", kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _shift(q: ReportQuery) -> tuple[date, date]:
+    assert q.start and q.end
+    if q.compare == "last_year":
+        return _year_back(q.start), _year_back(q.end)
+    days = (q.end - q.start).days + 1
+    return q.start - timedelta(days=days), q.start - timedelta(days=1)
+
+
+def _year_back(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def _year_on(label: str, dim: str) -> str:
+    if dim == "year":
+        return str(int(label) + 1)
+    if dim == "week":
+        return (date.fromisoformat(label) + timedelta(weeks=52)).isoformat()
+    return f"{int(label[:4]) + 1}{label[4:]}"
+
+
+def _compared(conn: sqlite3.Connection, q: ReportQuery, now: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    start, end = _shift(q)
+    before = _figures(conn, replace(q, start=start, end=end, compare=None))
+    labels = [dimension(d).label for d in q.by]
+    time_dims = [d for d in q.by if dimension(d).time]
+    if time_dims:
+        col = dimension(time_dims[0]).label
+        if q.compare == "last_year":
+            before[col] = before[col].map(lambda v: _year_on(str(v), time_dims[0]))
+        else:  # the previous period's buckets, in order, beside this period's
+            position = {v: i for i, v in enumerate(sorted(before[col].dropna().unique()))}
+            mine = sorted(now[col].dropna().unique())
+            before[col] = before[col].map(lambda v: mine[position[v]] if position.get(v, 10**9) < len(mine) else None)
+            before = before[before[col].notna()]
+    names = [measure(n).label for n in q.measures]
+    suffix = " last year" if q.compare == "last_year" else " previous"
+    before = before.rename(columns={n: n + suffix for n in names})
+    out = now.merge(before, on=labels, how="left") if labels else pd.concat([now, before], axis=1)
+    units: dict[str, str] = {}
+    for name in q.measures:
+        label = measure(name).label
+        out[label + suffix] = out[label + suffix].astype(float)
+        base = out[label + suffix]
+        out[label + " change"] = (out[label] - base) / base.where(base != 0)
+        units[label + suffix] = measure(name).unit
+        units[label + " change"] = "pct"
+    columns = labels + [c for n in names for c in (n, n + suffix, n + " change")]
+    return out[columns], units

@@ -1,0 +1,156 @@
+"""The semantic layer: every measure and dimension a report can use, defined once, as data.
+
+A measure belongs to one *fact* (the sales lines, the leads, the campaign spend) and is an SQL
+aggregate over that fact's rows, or a ratio of two other measures. A dimension is an SQL
+expression per fact it can split; a measure cannot be split by a dimension its fact lacks (the
+campaign spend has no parish), and the query says so. The expressions here are fixed text
+written by us: user input only ever reaches a query as a bound parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Fact = Literal["sale", "lead", "spend"]
+Unit = Literal["jmd", "count", "ratio"]
+
+
+@dataclass(frozen=True)
+class FactTable:
+    name: Fact
+    source: str  # FROM ... JOIN ...: the rows one measure aggregates
+    time: str  # the column that dates a row (ISO text)
+    live: str  # the rows that count (not deleted)
+
+
+FACTS: dict[Fact, FactTable] = {
+    "sale": FactTable(
+        "sale",
+        'FROM "transaction" t JOIN customer c ON c.id = t.customer_id '
+        "LEFT JOIN product p ON p.id = t.product_id LEFT JOIN sales_rep r ON r.id = t.rep_id "
+        "LEFT JOIN territory tr ON tr.id = r.territory_id LEFT JOIN segment sg ON sg.id = c.segment_id "
+        "LEFT JOIN marketing_campaign mc ON mc.id = t.campaign_id",
+        "t.occurred_at", "t.deleted_at IS NULL"),
+    "lead": FactTable(
+        "lead",
+        "FROM lead l JOIN customer c ON c.id = l.customer_id LEFT JOIN sales_rep r ON r.id = l.rep_id "
+        "LEFT JOIN territory tr ON tr.id = r.territory_id LEFT JOIN segment sg ON sg.id = c.segment_id "
+        "LEFT JOIN marketing_campaign mc ON mc.id = l.campaign_id",
+        "l.created_at", "l.deleted_at IS NULL"),
+    "spend": FactTable(
+        "spend",
+        "FROM campaign_spend cs JOIN marketing_campaign mc ON mc.id = cs.campaign_id",
+        "cs.spend_date", "cs.deleted_at IS NULL"),
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    label: str
+    unit: Unit
+    formula: str  # for people: what the figure means
+    fact: Fact | None = None  # None: a ratio of two other measures
+    sql: str = ""  # the aggregate over the fact's rows
+    ratio: tuple[str, str] | None = None  # (numerator, denominator) measure names
+    additive: bool = False  # sums across the rows of any split (explain-change may decompose it)
+    needs_first_purchase: bool = False
+
+
+OPEN_LEAD = "l.status IN ('new', 'contacted', 'qualified')"
+
+MEASURES: dict[str, Measure] = {m.name: m for m in (
+    Measure("revenue", "Revenue", "jmd", "sum of the sales lines' amount before GCT, in JMD",
+            "sale", "SUM(t.amount_cents) / 100.0", additive=True),
+    Measure("orders", "Orders", "count", "number of sales lines", "sale", "COUNT(*)", additive=True),
+    Measure("customers", "Customers", "count", "distinct customers who bought", "sale",
+            "COUNT(DISTINCT t.customer_id)"),
+    Measure("new_customers", "New customers", "count",
+            "distinct buyers whose first purchase ever falls in the same period (or time bucket)", "sale",
+            "COUNT(DISTINCT CASE WHEN {first_in_bucket} THEN t.customer_id END)", needs_first_purchase=True),
+    Measure("average_order_value", "Average order value", "jmd", "revenue / orders",
+            ratio=("revenue", "orders")),
+    Measure("revenue_per_customer", "Revenue per customer", "jmd", "revenue / customers",
+            ratio=("revenue", "customers")),
+    Measure("leads", "Leads", "count", "leads created in the period", "lead", "COUNT(*)", additive=True),
+    Measure("conversions", "Conversions", "count", "leads created in the period that are won", "lead",
+            "SUM(l.status = 'won')", additive=True),
+    Measure("closed_leads", "Closed leads", "count", "leads created in the period that are won or lost",
+            "lead", "SUM(l.status IN ('won', 'lost'))", additive=True),
+    Measure("conversion_rate", "Conversion rate", "ratio", "conversions / leads", ratio=("conversions", "leads")),
+    Measure("win_rate", "Win rate", "ratio", "won / (won + lost), of the leads created in the period",
+            ratio=("conversions", "closed_leads")),
+    Measure("pipeline_value", "Pipeline value", "jmd",
+            "estimated value of the open leads (new, contacted, qualified) created in the period", "lead",
+            f"COALESCE(SUM(CASE WHEN {OPEN_LEAD} THEN l.estimated_value_cents END), 0) / 100.0", additive=True),
+    Measure("campaign_spend", "Campaign spend", "jmd", "sum of campaign spend dated in the period", "spend",
+            "SUM(cs.amount_cents) / 100.0", additive=True),
+    Measure("cpa", "Cost per acquisition", "jmd", "campaign_spend / conversions",
+            ratio=("campaign_spend", "conversions")),
+)}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    label: str
+    exprs: dict[Fact, str] = field(default_factory=dict)  # per fact that has it
+    time: bool = False
+
+
+def _time(fmt: str) -> dict[Fact, str]:
+    return {f: fmt.format(T=FACTS[f].time) for f in FACTS}
+
+
+# Buckets as sortable text: day 2026-03-01, week (its Monday) 2026-02-23, month 2026-03,
+# quarter 2026-Q1, year 2026.
+BUCKET_SQL = {
+    "day": "substr({T}, 1, 10)",
+    "week": "date(substr({T}, 1, 10), '-6 days', 'weekday 1')",
+    "month": "substr({T}, 1, 7)",
+    "quarter": "substr({T}, 1, 4) || '-Q' || ((CAST(substr({T}, 6, 2) AS INTEGER) + 2) / 3)",
+    "year": "substr({T}, 1, 4)",
+}
+
+_CUSTOMER: tuple[Fact, ...] = ("sale", "lead")
+
+DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
+    *(Dimension(name, name.capitalize(), _time(sql), time=True) for name, sql in BUCKET_SQL.items()),
+    Dimension("parish", "Parish", {f: "c.parish" for f in _CUSTOMER}),
+    Dimension("town", "Town", {f: "c.town" for f in _CUSTOMER}),
+    Dimension("segment", "Segment", {f: "sg.name" for f in _CUSTOMER}),
+    Dimension("kind", "Customer kind", {f: "c.kind" for f in _CUSTOMER}),
+    Dimension("product", "Product", {"sale": "p.name"}),
+    Dimension("category", "Category", {"sale": "p.category"}),
+    Dimension("rep", "Rep", {f: "r.name" for f in _CUSTOMER}),
+    Dimension("territory", "Territory", {f: "tr.name" for f in _CUSTOMER}),
+    Dimension("channel", "Channel", {"sale": "t.channel", "lead": "mc.channel", "spend": "cs.channel"}),
+    Dimension("campaign", "Campaign", {"sale": "mc.name", "lead": "mc.name", "spend": "mc.name"}),
+)}
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked; the message names what is wrong."""
+
+
+def measure(name: str) -> Measure:
+    try:
+        return MEASURES[name]
+    except KeyError:
+        raise ReportError(f"unknown measure {name!r}; choose from {', '.join(MEASURES)}") from None
+
+
+def dimension(name: str) -> Dimension:
+    try:
+        return DIMENSIONS[name]
+    except KeyError:
+        raise ReportError(f"unknown dimension {name!r}; choose from {', '.join(DIMENSIONS)}") from None
+
+
+def base_measures(name: str) -> list[Measure]:
+    """The fact measures a measure is computed from (itself, or a ratio's two parts)."""
+    m = measure(name)
+    if m.ratio is None:
+        return [m]
+    return [measure(m.ratio[0]), measure(m.ratio[1])]
