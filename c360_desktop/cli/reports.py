@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from c360_desktop.cli.common import CliError, cache_arg, date_type, open_services, print_json
+from c360_desktop.cli.common import (
+    CliError,
+    cache_arg,
+    date_type,
+    open_services,
+    print_json,
+    stderr_progress,
+)
 
 
 def _where(text: str) -> tuple[str, str]:
@@ -33,7 +40,7 @@ def cmd_report_query(args: argparse.Namespace) -> int:
         raise CliError(f"--format {args.format} needs --out FILE")
     services = open_services(args)
     try:
-        result = services.reports.query(q)
+        result = services.reports.query(q, stderr_progress())
         if args.out:
             info = services.reports.export(result, Path(args.out), args.format, args.force)
             print(f"{info.rows:,} rows written to {args.out} ({info.title}; {info.filters}; data as of "
@@ -55,6 +62,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
     services = open_services(args)
     try:
+        services.reports.prepare(stderr_progress())
         tiles = kpis(services.reports, args.role or services.user.role.value, args.as_of)
     except ReportError as exc:
         raise CliError(str(exc)) from None

@@ -117,4 +117,6 @@ class Services:
             "ORDER BY count(*) DESC, system").fetchall()
 
     def close(self) -> None:
+        if "reports" in self.__dict__:  # opened (cached_property): its columnar copy too
+            self.reports.close()
         self.cache.close()

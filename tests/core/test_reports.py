@@ -33,14 +33,37 @@ def raw(demo_cache):
     return _raw(demo_cache)
 
 
+@pytest.fixture(params=["sqlite", "duckdb"])
+def run(request, demo_cache):
+    """A report from the cache itself, or from its columnar copy (both must give the same figures)."""
+    if request.param == "sqlite":
+        conn = sqlite3.connect(demo_cache)
+        yield lambda q: run_query(conn, q)
+        conn.close()
+        return
+    from c360_desktop.core.reports.columnar import ColumnarCopy
+    from c360_desktop.core.storage.cache import open_cache
+
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+
+    def query(q):
+        with copy.cursor() as cur:
+            return run_query(cur, q, "duckdb")
+
+    yield query
+    copy.close()
+    cache.close()
+
+
 def _in(frame: pd.DataFrame, column: str, start: date, end: date) -> pd.DataFrame:
     day = frame[column].str[:10]
     return frame[(day >= start.isoformat()) & (day <= end.isoformat())]
 
 
-def test_revenue_orders_customers_by_parish_and_month_match_pandas_to_the_cent(demo_cache, raw):
-    conn = sqlite3.connect(demo_cache)
-    got = run_query(conn, ReportQuery(("revenue", "orders", "customers"), ("parish", "month"), *H1)).frame
+def test_revenue_orders_customers_by_parish_and_month_match_pandas_to_the_cent(run, raw):
+    got = run(ReportQuery(("revenue", "orders", "customers"), ("parish", "month"), *H1)).frame
     tx = _in(raw["transaction"], "occurred_at", *H1).merge(
         raw["customer"][["id", "parish"]].rename(columns={"id": "customer_id"}), on="customer_id")
     tx["month"] = tx["occurred_at"].str[:7]
@@ -56,9 +79,8 @@ def test_revenue_orders_customers_by_parish_and_month_match_pandas_to_the_cent(d
     assert merged["Customers"].tolist() == merged["customers"].tolist()
 
 
-def test_new_customers_are_first_purchases_in_the_month(demo_cache, raw):
-    conn = sqlite3.connect(demo_cache)
-    got = run_query(conn, ReportQuery(("new_customers",), ("month",), *H1)).frame
+def test_new_customers_are_first_purchases_in_the_month(run, raw):
+    got = run(ReportQuery(("new_customers",), ("month",), *H1)).frame
     tx = raw["transaction"]
     first = tx.groupby("customer_id")["occurred_at"].min().str[:10]
     first = first[(first >= H1[0].isoformat()) & (first <= H1[1].isoformat())]
@@ -67,10 +89,9 @@ def test_new_customers_are_first_purchases_in_the_month(demo_cache, raw):
     assert want.sum() > 0
 
 
-def test_lead_measures_by_rep_match_pandas(demo_cache, raw):
-    conn = sqlite3.connect(demo_cache)
+def test_lead_measures_by_rep_match_pandas(run, raw):
     year = (date(2026, 1, 1), date(2026, 12, 31))
-    got = run_query(conn, ReportQuery(("leads", "conversions", "conversion_rate", "win_rate", "pipeline_value"),
+    got = run(ReportQuery(("leads", "conversions", "conversion_rate", "win_rate", "pipeline_value"),
                                       ("rep",), *year)).frame
     leads = _in(raw["lead"], "created_at", *year).merge(
         raw["sales_rep"][["id", "name"]].rename(columns={"id": "rep_id"}), on="rep_id", how="left")
@@ -85,10 +106,9 @@ def test_lead_measures_by_rep_match_pandas(demo_cache, raw):
     assert got["Leads"].sum() == len(leads) > 0
 
 
-def test_campaign_spend_and_cpa_by_channel_and_quarter(demo_cache, raw):
-    conn = sqlite3.connect(demo_cache)
+def test_campaign_spend_and_cpa_by_channel_and_quarter(run, raw):
     year = (date(2025, 1, 1), date(2025, 12, 31))
-    got = run_query(conn, ReportQuery(("campaign_spend",), ("channel", "quarter"), *year)).frame
+    got = run(ReportQuery(("campaign_spend",), ("channel", "quarter"), *year)).frame
     spend = _in(raw["campaign_spend"], "spend_date", *year).copy()
     spend["quarter"] = spend["spend_date"].str[:4] + "-Q" + ((spend["spend_date"].str[5:7].astype(int) + 2) // 3).astype(str)
     want = spend.groupby(["channel", "quarter"])["amount_cents"].sum()
@@ -97,17 +117,16 @@ def test_campaign_spend_and_cpa_by_channel_and_quarter(demo_cache, raw):
         assert round(row["Campaign spend"] * 100) == want[(row["Channel"], row["Quarter"])]
 
 
-def test_comparisons_are_the_same_report_over_the_shifted_period(demo_cache):
-    conn = sqlite3.connect(demo_cache)
-    got = run_query(conn, ReportQuery(("revenue", "customers"), ("month",), *H1, compare="last_year")).frame
-    last = run_query(conn, ReportQuery(("revenue", "customers"), ("month",), date(2025, 1, 1), date(2025, 6, 30))).frame
+def test_comparisons_are_the_same_report_over_the_shifted_period(run):
+    got = run(ReportQuery(("revenue", "customers"), ("month",), *H1, compare="last_year")).frame
+    last = run(ReportQuery(("revenue", "customers"), ("month",), date(2025, 1, 1), date(2025, 6, 30))).frame
     assert got["Revenue last year"].tolist() == last["Revenue"].tolist()
     assert got["Customers last year"].tolist() == last["Customers"].tolist()
     assert got["Revenue change"].tolist() == pytest.approx(
         ((got["Revenue"] - last["Revenue"]) / last["Revenue"]).tolist())
     october = (date(2026, 10, 1), date(2026, 10, 31))
-    prev = run_query(conn, ReportQuery(("orders",), ("parish",), *october, compare="previous")).frame
-    sept = run_query(conn, ReportQuery(("orders",), ("parish",), date(2026, 8, 31), date(2026, 9, 30))).frame
+    prev = run(ReportQuery(("orders",), ("parish",), *october, compare="previous")).frame
+    sept = run(ReportQuery(("orders",), ("parish",), date(2026, 8, 31), date(2026, 9, 30))).frame
     assert dict(zip(prev["Parish"], prev["Orders previous"], strict=True)) == dict(
         zip(sept["Parish"], sept["Orders"].astype(float), strict=True))
 
@@ -142,10 +161,10 @@ def test_bad_reports_say_what_is_wrong(demo_cache, q, message):
     assert message in str(info.value)
 
 
-def test_user_text_never_reaches_the_sql(demo_cache):
+def test_user_text_never_reaches_the_sql(run, demo_cache):
     conn = sqlite3.connect(demo_cache)
     evil = "x' OR 1=1; DROP TABLE customer; --"
-    frame = run_query(conn, ReportQuery(("revenue", "orders"), (), None, None, (("town", evil),))).frame
+    frame = run(ReportQuery(("revenue", "orders"), (), None, None, (("town", evil),))).frame
     assert frame["Orders"].iloc[0] == 0
     assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] > 0
 

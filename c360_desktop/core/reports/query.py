@@ -4,23 +4,23 @@ optional comparison with the previous period or the same period last year."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.reports.semantic import (
-    BUCKET_SQL,
     FACTS,
+    Dialect,
     Fact,
     Measure,
     ReportError,
     base_measures,
     dimension,
     measure,
+    time_expr,
 )
 
 Compare = Literal["previous", "last_year"]
@@ -78,13 +78,13 @@ def _filter_value(dim: str, value: str) -> str:
     return value
 
 
-def _bucket(expr_time: str, dim: str) -> str:
-    return BUCKET_SQL[dim].format(T=expr_time)
-
-
-def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery) -> tuple[str, list[object]]:
+def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect) -> tuple[str, list[object]]:
     table = FACTS[fact]
-    dims = [dimension(d).exprs[fact] for d in q.by]
+
+    def _bucket(column: str, dim: str) -> str:
+        return time_expr(dim, column, dialect)
+
+    dims = [_bucket(dimension(d).exprs[fact], d) if dimension(d).time else dimension(d).exprs[fact] for d in q.by]
     params: list[object] = []
     where = [table.live]
     if q.start:
@@ -94,10 +94,11 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery) -> tuple[str,
         where.append(f"{table.time} < ?")
         params.append((q.end + timedelta(days=1)).isoformat())
     if q.scope is not None and fact in ("sale", "lead"):
-        where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "0")
+        where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
     for d, value in q.where:
-        where.append(f"{dimension(d).exprs[fact]} = ?")
+        expr = _bucket(dimension(d).exprs[fact], d) if dimension(d).time else dimension(d).exprs[fact]
+        where.append(f"{expr} = ?")
         params.append(_filter_value(d, value))
     source = table.source
     aggs = []
@@ -114,7 +115,7 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery) -> tuple[str,
                 cond.append("fp.first_at >= ?")
             if q.end:
                 cond.append("fp.first_at < ?")
-            sql = sql.format(first_in_bucket=" AND ".join(cond) or "1")
+            sql = sql.format(first_in_bucket=" AND ".join(cond) or "1 = 1")
             # the CASE's parameters come before the WHERE's in the statement's text
             params = ([q.start.isoformat()] if q.start else []) + (
                 [(q.end + timedelta(days=1)).isoformat()] if q.end else []) + params
@@ -124,19 +125,20 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery) -> tuple[str,
     return f"SELECT {', '.join(select)} {source} WHERE {' AND '.join(where)}{group}", params
 
 
-def run_query(conn: sqlite3.Connection, q: ReportQuery) -> ReportResult:
-    """The report's figures (and comparison columns when asked)."""
+def run_query(conn: Any, q: ReportQuery, dialect: Dialect = "sqlite") -> ReportResult:
+    """The report's figures (and comparison columns when asked), from the cache (an sqlite3
+    connection) or its columnar copy (a DuckDB cursor, ``dialect="duckdb"``)."""
     q.check()
-    frame = _figures(conn, q)
+    frame = _figures(conn, q, dialect)
     units: dict[str, str] = {measure(name).label: measure(name).unit for name in q.measures}
     if q.compare:
         assert q.start and q.end
-        frame, extra = _compared(conn, q, frame)
+        frame, extra = _compared(conn, q, frame, dialect)
         units.update(extra)
     return ReportResult(q, frame, units)
 
 
-def _figures(conn: sqlite3.Connection, q: ReportQuery) -> pd.DataFrame:
+def _figures(conn: Any, q: ReportQuery, dialect: Dialect) -> pd.DataFrame:
     needed: dict[Fact, dict[str, Measure]] = {}
     for name in q.measures:
         for m in base_measures(name):
@@ -145,9 +147,11 @@ def _figures(conn: sqlite3.Connection, q: ReportQuery) -> pd.DataFrame:
     keys = [f"d{i}" for i in range(len(q.by))]
     merged: pd.DataFrame | None = None
     for fact, ms in needed.items():
-        sql, params = _fact_sql(fact, list(ms.values()), q)
+        sql, params = _fact_sql(fact, list(ms.values()), q, dialect)
         part = pd.DataFrame(conn.execute(sql, params).fetchall(),
                             columns=[*keys, *(f"m_{n}" for n in ms)])
+        for n in ms:
+            part[f"m_{n}"] = pd.to_numeric(part[f"m_{n}"])
         if not keys:
             part = part.apply(pd.to_numeric).fillna(0)
         merged = part if merged is None else (merged.merge(part, on=keys, how="outer") if keys
@@ -193,9 +197,9 @@ def _year_on(label: str, dim: str) -> str:
     return f"{int(label[:4]) + 1}{label[4:]}"
 
 
-def _compared(conn: sqlite3.Connection, q: ReportQuery, now: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+def _compared(conn: Any, q: ReportQuery, now: pd.DataFrame, dialect: Dialect) -> tuple[pd.DataFrame, dict[str, str]]:
     start, end = _shift(q)
-    before = _figures(conn, replace(q, start=start, end=end, compare=None))
+    before = _figures(conn, replace(q, start=start, end=end, compare=None), dialect)
     labels = [dimension(d).label for d in q.by]
     time_dims = [d for d in q.by if dimension(d).time]
     if time_dims:

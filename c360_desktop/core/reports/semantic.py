@@ -75,9 +75,9 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             ratio=("revenue", "customers")),
     Measure("leads", "Leads", "count", "leads created in the period", "lead", "COUNT(*)", additive=True),
     Measure("conversions", "Conversions", "count", "leads created in the period that are won", "lead",
-            "SUM(l.status = 'won')", additive=True),
+            "SUM(CASE WHEN l.status = 'won' THEN 1 ELSE 0 END)", additive=True),
     Measure("closed_leads", "Closed leads", "count", "leads created in the period that are won or lost",
-            "lead", "SUM(l.status IN ('won', 'lost'))", additive=True),
+            "lead", "SUM(CASE WHEN l.status IN ('won', 'lost') THEN 1 ELSE 0 END)", additive=True),
     Measure("conversion_rate", "Conversion rate", "ratio", "conversions / leads", ratio=("conversions", "leads")),
     Measure("win_rate", "Win rate", "ratio", "won / (won + lost), of the leads created in the period",
             ratio=("conversions", "closed_leads")),
@@ -99,24 +99,37 @@ class Dimension:
     time: bool = False
 
 
-def _time(fmt: str) -> dict[Fact, str]:
-    return {f: fmt.format(T=FACTS[f].time) for f in FACTS}
-
-
 # Buckets as sortable text: day 2026-03-01, week (its Monday) 2026-02-23, month 2026-03,
-# quarter 2026-Q1, year 2026.
-BUCKET_SQL = {
-    "day": "substr({T}, 1, 10)",
-    "week": "date(substr({T}, 1, 10), '-6 days', 'weekday 1')",
-    "month": "substr({T}, 1, 7)",
-    "quarter": "substr({T}, 1, 4) || '-Q' || ((CAST(substr({T}, 6, 2) AS INTEGER) + 2) / 3)",
-    "year": "substr({T}, 1, 4)",
+# quarter 2026-Q1, year 2026. The same buckets in each engine's dialect (SQLite, DuckDB).
+Dialect = Literal["sqlite", "duckdb"]
+BUCKET_SQL: dict[Dialect, dict[str, str]] = {
+    "sqlite": {
+        "day": "substr({T}, 1, 10)",
+        "week": "date(substr({T}, 1, 10), '-6 days', 'weekday 1')",
+        "month": "substr({T}, 1, 7)",
+        "quarter": "substr({T}, 1, 4) || '-Q' || ((CAST(substr({T}, 6, 2) AS INTEGER) + 2) / 3)",
+        "year": "substr({T}, 1, 4)",
+    },
+    "duckdb": {
+        "day": "substr({T}, 1, 10)",
+        "week": "strftime(date_trunc('week', CAST(substr({T}, 1, 10) AS DATE)), '%Y-%m-%d')",
+        "month": "substr({T}, 1, 7)",
+        "quarter": "substr({T}, 1, 4) || '-Q' || CAST((CAST(substr({T}, 6, 2) AS INTEGER) + 2) // 3 AS VARCHAR)",
+        "year": "substr({T}, 1, 4)",
+    },
 }
+TIME_DIMENSIONS = tuple(BUCKET_SQL["sqlite"])
+
+
+def time_expr(dim: str, column: str, dialect: Dialect) -> str:
+    return BUCKET_SQL[dialect][dim].format(T=column)
+
 
 _CUSTOMER: tuple[Fact, ...] = ("sale", "lead")
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
-    *(Dimension(name, name.capitalize(), _time(sql), time=True) for name, sql in BUCKET_SQL.items()),
+    # a time dimension's expression is the fact's time column; the bucket is made per dialect
+    *(Dimension(name, name.capitalize(), {f: FACTS[f].time for f in FACTS}, time=True) for name in TIME_DIMENSIONS),
     Dimension("parish", "Parish", {f: "c.parish" for f in _CUSTOMER}),
     Dimension("town", "Town", {f: "c.town" for f in _CUSTOMER}),
     Dimension("segment", "Segment", {f: "sg.name" for f in _CUSTOMER}),

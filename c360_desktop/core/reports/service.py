@@ -2,21 +2,61 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
+from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
 from c360_desktop.core.reports.export import Format, Manifest, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
 from c360_desktop.core.reports.semantic import ReportError
 from c360_desktop.core.security import Permission, User, can
 from c360_desktop.core.storage.cache import Cache
 
+log = logging.getLogger(__name__)
+
+
+Engine = Literal["auto", "columnar", "sqlite"]
+
 
 class ReportService:
-    def __init__(self, cache: Cache, user: Callable[[], User]) -> None:
+    """Reports from the columnar copy (core.reports.columnar) when it can be used, else from the
+    cache itself (the same figures, slower)."""
+
+    def __init__(self, cache: Cache, user: Callable[[], User], engine: Engine = "auto") -> None:
         self._cache = cache
         self._user = user
+        self.engine: Engine = engine
+        self._copy: ColumnarCopy | None = None
+        self.unavailable = ""  # why the columnar copy is not used, if it is not
+
+    def prepare(self, progress: Progress | None = None) -> bool:
+        """Open (building if need be) and refresh the columnar copy; whether it is in use."""
+        if self.engine == "sqlite":
+            return False
+        if self._copy is None:
+            self._copy = ColumnarCopy(self._cache)
+        try:
+            self._copy.ready(progress)
+        except CopyUnavailable as exc:
+            if self.engine == "columnar":
+                raise ReportError(f"the reports copy cannot be used: {exc}") from None
+            self.unavailable = str(exc)
+            log.warning("reports from the cache itself: %s", exc)
+            self.engine = "sqlite"
+            return False
+        return True
+
+    def refresh(self) -> int:
+        """Bring the columnar copy up to date with the cache's changes; rows copied again."""
+        return self._copy.refresh() if self._copy is not None and self.engine != "sqlite" else 0
+
+    def close(self) -> None:
+        if self._copy is not None:
+            self._copy.close()
 
     def scoped(self, q: ReportQuery) -> ReportQuery:
         """The query limited to the parishes the user may see (a field rep: their territory)."""
@@ -25,8 +65,14 @@ class ReportService:
             return q
         return replace(q, scope=tuple(user.territory))
 
-    def query(self, q: ReportQuery) -> ReportResult:
-        return run_query(self._cache.reader(), self.scoped(q))
+    def query(self, q: ReportQuery, progress: Progress | None = None) -> ReportResult:
+        q = self.scoped(q)
+        q.check()
+        if self.prepare(progress):
+            assert self._copy is not None
+            with self._copy.cursor() as cur:
+                return run_query(cur, q, "duckdb")
+        return run_query(self._cache.reader(), q)
 
     def data_as_of(self) -> str:
         """When the cache's data was last synced (a demo cache: the day it describes)."""

@@ -1,0 +1,265 @@
+"""The reports' columnar copy: the tables reports read, in a DuckDB file beside the cache.
+
+SQLite reads a row at a time: a report over a million customers' eleven million sales lines
+takes seconds there. DuckDB scans columns, in parallel, skipping what a date range excludes, so
+the same report SQL (the semantic layer's, in DuckDB's dialect) answers in milliseconds. The copy
+holds only what reports need, not names, phones or e-mails.
+
+Kept in step by the cache itself: triggers (migration 0014) log every changed row's id in
+``report_change`` in the writer's own transaction, and ``refresh`` copies those rows again in one
+DuckDB transaction that also records the last change applied. A crash at any point leaves either
+the old or the new state, and the log says what is still to do. A copy that is missing, from
+another cache, or unreadable is built again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from c360_desktop.core.private import create_private
+from c360_desktop.core.progress import Progress
+
+log = logging.getLogger(__name__)
+
+FORMAT = "1"
+BATCH = 200_000
+FULL_COPY_OVER = 50_000  # more changed rows of a table than this: copy the table whole
+
+# table -> columns copied (text times stay ISO text: the semantic layer's bucket SQL reads them)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "transaction": ("id", "customer_id", "occurred_at", "product_id", "quantity", "amount_cents", "total_cents",
+                    "channel", "rep_id", "campaign_id", "deleted_at"),
+    "customer": ("id", "kind", "town", "parish", "segment_id", "rep_id", "status", "created_at", "deleted_at"),
+    "lead": ("id", "customer_id", "rep_id", "status", "source", "estimated_value_cents", "created_at",
+             "campaign_id", "deleted_at"),
+    "campaign_spend": ("id", "campaign_id", "spend_date", "channel", "amount_cents", "deleted_at"),
+    "product": ("id", "sku", "name", "category", "deleted_at"),
+    "sales_rep": ("id", "name", "territory_id", "deleted_at"),
+    "territory": ("id", "code", "name", "deleted_at"),
+    "segment": ("id", "name", "deleted_at"),
+    "marketing_campaign": ("id", "name", "channel", "start_date", "end_date", "budget_cents", "deleted_at"),
+}
+ORDER = {"transaction": "occurred_at", "lead": "created_at", "campaign_spend": "spend_date"}
+INTEGER = {"quantity", "amount_cents", "total_cents", "estimated_value_cents", "budget_cents"}
+
+
+class CopyUnavailable(Exception):
+    """The columnar copy cannot be used (DuckDB missing, or the file is held by another program)."""
+
+
+def copy_path(cache_path: Path) -> Path:
+    return cache_path.with_name(cache_path.name + ".reports.duckdb")
+
+
+def _ddl(table: str) -> str:
+    cols = ", ".join(f'"{c}" {"BIGINT" if c in INTEGER else "VARCHAR"}' for c in COLUMNS[table])
+    return f'CREATE TABLE "{table}" ({cols})'
+
+
+def _select(table: str, where: str = "") -> str:
+    return f'SELECT {", ".join(chr(34) + c + chr(34) for c in COLUMNS[table])} FROM "{table}"{where}'
+
+
+class ColumnarCopy:
+    """One cache's columnar copy; thread-safe (a DuckDB cursor per thread, refreshes serialised)."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        self.path = copy_path(Path(cache.path))
+        self._db: Any = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # ---- opening and building ---------------------------------------------------------------
+
+    def _open(self) -> Any:
+        try:
+            import duckdb
+        except ImportError as exc:
+            raise CopyUnavailable("DuckDB is not installed") from exc
+        try:
+            db = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():  # held by another process (the app, while the CLI runs)
+                raise CopyUnavailable(f"{self.path} is in use by another program") from exc
+            raise  # damaged: built again
+        db.execute("SET memory_limit = '400MB'")
+        db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
+        db.execute("SET preserve_insertion_order = false")
+        return db
+
+    def _state(self, db: Any) -> dict[str, str]:
+        try:
+            return dict(db.execute("SELECT key, value FROM copy_state").fetchall())
+        except Exception:  # noqa: BLE001 - a file without the table (half-built, foreign) is rebuilt
+            return {}
+
+    def ready(self, progress: Progress | None = None) -> None:
+        """Open the copy, building it if it is missing or not this cache's, and bring it up to date."""
+        with self._lock:
+            if self._db is None:
+                self._db = self._open_or_build(progress)
+            self._refresh_locked()
+
+    def _identity(self) -> str:
+        row = self._cache.reader().execute("SELECT value FROM cache_meta WHERE key = 'reports_copy'").fetchone()
+        return row[0] if row else ""
+
+    def _open_or_build(self, progress: Progress | None) -> Any:
+        if self.path.exists():
+            try:
+                db = self._open()
+            except CopyUnavailable:
+                raise
+            except Exception:  # noqa: BLE001 - unreadable file: built again below
+                log.warning("reports copy %s unreadable; building it again", self.path, exc_info=True)
+            else:
+                state = self._state(db)
+                if state.get("format") == FORMAT and state.get("identity") and state["identity"] == self._identity():
+                    return db
+                db.close()
+        return self._build(progress)
+
+    def _build(self, progress: Progress | None) -> Any:
+        import uuid
+
+        progress = progress or Progress()
+        tmp = self.path.with_name(self.path.name + ".building")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        identity = uuid.uuid4().hex
+        # Logging starts before the snapshot is read: every change after the snapshot is in the log.
+        with self._cache.writer() as w:
+            w.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('reports_copy', ?)", (identity,))
+        import duckdb
+
+        create_private(tmp)
+        tmp.unlink()  # DuckDB makes its own file; the folder's mode keeps it private
+        db = duckdb.connect(str(tmp))
+        src = self._cache.connect(readonly=True)
+        try:
+            src.execute("BEGIN")  # one snapshot for every table and the log's mark
+            (mark,) = src.execute("SELECT COALESCE(MAX(seq), 0) FROM report_change").fetchone()
+            totals = {t: src.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in COLUMNS}
+            done, whole = 0, max(1, sum(totals.values()))
+            for table in COLUMNS:
+                db.execute(_ddl(table))
+                order = f' ORDER BY "{ORDER[table]}"' if table in ORDER else ""
+                cur = src.execute(_select(table) + order)
+                while rows := cur.fetchmany(BATCH):
+                    self._append(db, table, rows)
+                    done += len(rows)
+                    progress.update(done / whole, f"Preparing reports: {table} ({done:,} of {whole:,} rows)")
+            src.execute("COMMIT")
+        finally:
+            src.close()
+        db.execute("CREATE TABLE copy_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        db.executemany("INSERT INTO copy_state VALUES (?, ?)",
+                       [("format", FORMAT), ("identity", identity), ("mark", str(mark))])
+        db.execute("CHECKPOINT")
+        db.close()
+        with contextlib.suppress(FileNotFoundError):  # an old copy's log must not replay into the new one
+            Path(str(self.path) + ".wal").unlink()
+        os.replace(tmp, self.path)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+        return self._open()
+
+    @staticmethod
+    def _append(db: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        import pyarrow as pa
+
+        cols = COLUMNS[table]
+        data = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
+        batch = pa.table({c: pa.array(list(v), type=pa.int64() if c in INTEGER else pa.string())
+                          for c, v in zip(cols, data, strict=True)})
+        db.register("batch_rows", batch)
+        try:
+            db.execute(f'INSERT INTO "{table}" SELECT * FROM batch_rows')
+        finally:
+            db.unregister("batch_rows")
+
+    # ---- keeping in step --------------------------------------------------------------------
+
+    def refresh(self) -> int:
+        """Apply the cache's logged changes; how many rows were copied again."""
+        with self._lock:
+            if self._db is None:
+                self._db = self._open_or_build(None)
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> int:
+        db = self._db
+        mark = int(self._state(db).get("mark", "0"))
+        src = self._cache.reader()
+        changes = src.execute("SELECT seq, tbl, row_id FROM report_change WHERE seq > ? ORDER BY seq",
+                              (mark,)).fetchall()
+        if not changes:
+            return 0
+        new_mark = changes[-1][0]
+        by_table: dict[str, set[str]] = {}
+        for _seq, table, row_id in changes:
+            by_table.setdefault(table, set()).add(row_id)
+        copied = 0
+        db.execute("BEGIN TRANSACTION")
+        try:
+            for table, ids in by_table.items():
+                if table not in COLUMNS:
+                    continue
+                if len(ids) > FULL_COPY_OVER:
+                    db.execute(f'DELETE FROM "{table}"')
+                    cur = src.execute(_select(table))
+                    while rows := cur.fetchmany(BATCH):
+                        self._append(db, table, rows)
+                        copied += len(rows)
+                    continue
+                id_list = sorted(ids)
+                for i in range(0, len(id_list), 900):
+                    chunk = id_list[i:i + 900]
+                    marks = ", ".join("?" * len(chunk))
+                    db.execute(f'DELETE FROM "{table}" WHERE id IN ({marks})', chunk)
+                    rows = src.execute(_select(table, f" WHERE id IN ({marks})"), chunk).fetchall()
+                    if rows:
+                        self._append(db, table, rows)
+                        copied += len(rows)
+            db.execute("UPDATE copy_state SET value = ? WHERE key = 'mark'", (str(new_mark),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        # Applied: the log up to the mark is no longer needed (if this is lost, applying again is harmless).
+        with self._cache.writer() as w:
+            w.execute("DELETE FROM report_change WHERE seq <= ?", (new_mark,))
+        return copied
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A DuckDB cursor for this thread (the copy must be ready)."""
+        if self._db is None:
+            raise CopyUnavailable("the reports copy is not open")
+        cur = self._db.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @staticmethod
+    def present(cache_conn: sqlite3.Connection) -> bool:
+        """Whether the cache logs changes for a copy."""
+        row = cache_conn.execute("SELECT value FROM cache_meta WHERE key = 'reports_copy'").fetchone()
+        return bool(row and row[0])

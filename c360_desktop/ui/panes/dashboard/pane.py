@@ -1,0 +1,233 @@
+"""The KPI dashboard: one tile per key figure (value, change against the same days last year, a
+twelve-month sparkline), laid out for the user's role; a tile opens the figure by parish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports.formatting import figure
+from c360_desktop.core.reports.kpi import LAYOUTS, ROLE_LAYOUT, Tile, kpis, last_day
+from c360_desktop.core.reports.query import ReportQuery, ReportResult
+from c360_desktop.core.services import Services
+from c360_desktop.ui.widgets.charts import LazyPlot
+from c360_desktop.ui.workers import TaskHandle, TaskRunner
+
+GOOD, BAD, FLAT = "#1b7f3b", "#b3261e", "#555555"
+COLUMNS = 4
+
+
+@dataclass
+class Filled:
+    tiles: list[Tile]
+    months: list[str]
+    series: dict[str, list[float]]  # measure label -> the last twelve months' values
+
+
+class TileWidget(QFrame):
+    sig_opened = Signal(str)
+    """The user clicked the tile (carries the measure's name)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setObjectName("kpi_tile")
+        self.setStyleSheet("#kpi_tile { background: white; border: 1px solid #d0d7de; border-radius: 6px; }")
+        self.measure = ""
+        self.label = QLabel()
+        self.label.setStyleSheet("color: #444; font-weight: 600;")
+        self.value = QLabel("…")
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.9)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.change = QLabel()
+        self.spark = LazyPlot(44)
+        self.spark.setMaximumHeight(52)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(2)
+        for w in (self.label, self.value, self.change, self.spark):
+            layout.addWidget(w)
+
+    def show_tile(self, tile: Tile, months: list[str], values: list[float]) -> None:
+        self.measure = tile.measure
+        self.label.setText(tile.label)
+        self.value.setText(tile.text)
+        self.setToolTip(f"{tile.label}, {tile.period[0]} to {tile.period[1]}; click for it by parish")
+        if tile.change is None:
+            self.change.setText(f"no figure for {tile.against}")
+            colour = FLAT
+        else:
+            rising_is_good = tile.measure not in ("cpa", "churn_rate")
+            good = (tile.change >= 0) == rising_is_good
+            colour = FLAT if abs(tile.change) < 0.005 else (GOOD if good else BAD)
+            arrow = "▲" if tile.change > 0 else ("▼" if tile.change < 0 else "■")
+            self.change.setText(f"{arrow} {tile.change:+.1%} against {tile.against} "
+                                f"({figure(tile.previous, tile.unit)})")
+        self.change.setStyleSheet(f"color: {colour};")
+        if len(values) > 1:
+            import pyqtgraph as pg
+
+            plot = self.spark.plot()
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+            plot.plot(list(range(len(values))), values, pen=pg.mkPen(colour, width=2))
+            self.spark.widget.setToolTip(f"Monthly, {months[0]} to {months[-1]}")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.button() == Qt.MouseButton.LeftButton and self.measure:
+            self.sig_opened.emit(self.measure)
+        super().mousePressEvent(event)
+
+
+class DashboardPane(QWidget):
+    sig_report_opened = Signal(str)
+    """A tile was opened (carries the measure's name)."""
+
+    def __init__(self, services: Services, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services, self._runner = services, runner
+        self.task: TaskHandle | None = None
+        self.filled: Filled | None = None
+        self.detail_result: ReportResult | None = None
+        self.title = QLabel()
+        self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        self.status = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setVisible(False)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.progress)
+        top.addWidget(self.refresh_button)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(8)
+        self.tiles: list[TileWidget] = []
+        self.detail_title = QLabel()
+        self.detail_title.setStyleSheet("font-weight: 600;")
+        self.detail = QTableWidget(0, 0)
+        self.detail.verticalHeader().hide()
+        self.detail.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.detail.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addLayout(self.grid)
+        layout.addWidget(self.detail_title)
+        layout.addWidget(self.detail, 1)
+        self.sig_report_opened.connect(self.open_detail)
+
+    @property
+    def layout_name(self) -> str:
+        return ROLE_LAYOUT.get(self._services.user.role.value, "analyst")
+
+    def refresh(self) -> TaskHandle | None:
+        if self.task is not None:
+            return self.task
+        reports, role = self._services.reports, self.layout_name
+        measures = LAYOUTS[role]
+
+        def work(progress: Progress) -> Filled:
+            reports.prepare(progress)  # the first time: builds the columnar copy
+            end = last_day(reports)
+            tiles = kpis(reports, role, end, measures)
+            # the sparkline: the twelve complete months before this one
+            last = end.replace(day=1) - timedelta(days=1)
+            first = date(last.year - 1, last.month, 1) + timedelta(days=31)
+            monthly = reports.query(ReportQuery(measures, ("month",), first.replace(day=1), last)).frame
+            labels = [t.label for t in tiles]
+            return Filled(tiles, monthly["Month"].tolist(),
+                          {lab: monthly[lab].fillna(0).astype(float).tolist() for lab in labels})
+
+        self.status.setText("Reading the figures…")
+        self.refresh_button.setEnabled(False)
+        self.task = self._runner.run_query(work, self._filled, self._failed, self._progressed)
+        return self.task
+
+    def _progressed(self, fraction: float, message: str) -> None:
+        self.progress.setVisible(True)
+        self.progress.setValue(int(fraction * 100))
+        self.status.setText(message)
+
+    def _settled(self) -> None:
+        self.task = None
+        self.progress.setVisible(False)
+        self.refresh_button.setEnabled(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._settled()
+        self.status.setText(f"Could not read the figures: {exc}")
+
+    def _filled(self, filled: Filled) -> None:
+        self._settled()
+        self.filled = filled
+        user = self._services.user
+        start, end = filled.tiles[0].period if filled.tiles else ("", "")
+        where = "your territory" if user.territory and self.layout_name == "field_rep" else "all parishes"
+        self.title.setText(f"{self.layout_name.replace('_', ' ').capitalize()} dashboard: month to date")
+        self.status.setText(f"{start} to {end}, {where}, against the same days last year. "
+                            f"Data as of {self._services.reports.data_as_of()}.")
+        while len(self.tiles) < len(filled.tiles):
+            tile = TileWidget()
+            tile.sig_opened.connect(self.sig_report_opened)
+            n = len(self.tiles)
+            self.grid.addWidget(tile, n // COLUMNS, n % COLUMNS)
+            self.tiles.append(tile)
+        for widget, tile in zip(self.tiles, filled.tiles, strict=False):
+            widget.show_tile(tile, filled.months, filled.series.get(tile.label, []))
+            widget.setVisible(True)
+        for widget in self.tiles[len(filled.tiles):]:
+            widget.setVisible(False)
+
+    def open_detail(self, name: str) -> TaskHandle | None:
+        """The figure behind a tile: by parish over the tile's period, against last year."""
+        if self.filled is None:
+            return None
+        tile = next(t for t in self.filled.tiles if t.measure == name)
+        start, end = (date.fromisoformat(d) for d in tile.period)
+        reports = self._services.reports
+        by = "campaign" if name in ("campaign_spend", "cpa") else "parish"
+        q = ReportQuery((name,), (by,), start, end, compare="last_year")
+        self.detail_title.setText(f"{tile.label} by {by}, {tile.period[0]} to {tile.period[1]}")
+        return self._runner.run_query(lambda _p: reports.query(q), self._show_detail,
+                                      lambda exc: self.detail_title.setText(f"Could not read it: {exc}"))
+
+    def _show_detail(self, result: ReportResult) -> None:
+        self.detail_result = result
+        frame = result.frame
+        self.detail.clear()
+        self.detail.setColumnCount(len(frame.columns))
+        self.detail.setRowCount(len(frame))
+        self.detail.setHorizontalHeaderLabels([str(c) for c in frame.columns])
+        for r, row in enumerate(frame.itertuples(index=False)):
+            for c, value in enumerate(row):
+                unit = result.units.get(str(frame.columns[c]))
+                text = figure(value, unit) if unit else ("—" if value is None else str(value))
+                item = QTableWidgetItem(text)
+                if unit:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.detail.setItem(r, c, item)
+        self.detail.resizeColumnsToContents()
+        self.detail.setVisible(True)

@@ -1,0 +1,133 @@
+"""The reports' columnar copy stays in step with the cache, through any writer and any crash."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import date
+
+import pytest
+
+from c360_desktop.core.reports.columnar import ColumnarCopy, copy_path
+from c360_desktop.core.reports.query import ReportQuery, run_query
+from c360_desktop.core.storage.cache import open_cache
+
+Q = ReportQuery(("revenue", "orders", "customers"), ("parish",), date(2026, 1, 1), date(2026, 12, 31))
+
+
+def _both(cache, copy):
+    with copy.cursor() as cur:
+        columnar = run_query(cur, Q, "duckdb").frame
+    return columnar, run_query(cache.reader(), Q).frame
+
+
+def _change(cache):
+    """An import-like insert, a customer moving parish and a deleted sale, through the cache."""
+    w_conn = cache.reader()
+    tx = w_conn.execute('SELECT * FROM "transaction" WHERE occurred_at >= \'2026-03-01\' LIMIT 1').fetchone()
+    cols = [d[0] for d in w_conn.execute('SELECT * FROM "transaction" LIMIT 0').description]
+    row = dict(zip(cols, tx, strict=True))
+    row.update(id="new-sale-1", amount_cents=123_456_700, occurred_at="2026-04-02 10:00:00")
+    mover = w_conn.execute("SELECT customer_id FROM \"transaction\" WHERE occurred_at >= '2026-05-01' "
+                           "AND customer_id IN (SELECT id FROM customer WHERE parish = 'JM-01') LIMIT 1").fetchone()[0]
+    gone = w_conn.execute("SELECT id FROM \"transaction\" WHERE occurred_at >= '2026-06-01' LIMIT 1").fetchone()[0]
+    with cache.writer() as w:
+        w.execute(f'INSERT INTO "transaction" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+                  list(row.values()))
+        w.execute("UPDATE customer SET parish = 'JM-13' WHERE id = ?", (mover,))
+        w.execute("UPDATE \"transaction\" SET deleted_at = '2026-12-01 00:00:00' WHERE id = ?", (gone,))
+
+
+def test_changes_by_any_writer_reach_the_copy_on_refresh(demo_cache):
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    before_columnar, before_sqlite = _both(cache, copy)
+    assert before_columnar.equals(before_sqlite)
+    _change(cache)
+    stale, fresh = _both(cache, copy)
+    assert not stale.equals(fresh)  # the change is not in the copy until it is refreshed
+    assert copy.refresh() == 3
+    after_columnar, after_sqlite = _both(cache, copy)
+    assert after_columnar.equals(after_sqlite)
+    assert not after_sqlite.equals(before_sqlite)
+    assert cache.reader().execute("SELECT count(*) FROM report_change").fetchone()[0] == 0  # applied, cleared
+    assert copy.refresh() == 0
+    copy.close()
+    cache.close()
+
+
+def test_a_refresh_that_fails_half_way_leaves_the_copy_as_it_was_and_resumes(demo_cache, monkeypatch):
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    _change(cache)
+    calls = {"n": 0}
+    original = ColumnarCopy._append
+
+    def dies_on_second(db, table, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        original(db, table, rows)
+
+    stale, _ = _both(cache, copy)
+    monkeypatch.setattr(ColumnarCopy, "_append", staticmethod(dies_on_second))
+    with pytest.raises(OSError, match="disk full"):
+        copy.refresh()
+    unchanged, _ = _both(cache, copy)
+    assert unchanged.equals(stale)  # nothing half-applied
+    monkeypatch.setattr(ColumnarCopy, "_append", staticmethod(original))
+    assert copy.refresh() == 3
+    columnar, sqlite_ = _both(cache, copy)
+    assert columnar.equals(sqlite_)
+    copy.close()
+    # Closed and opened again (the app's next start): still in step, nothing rebuilt.
+    built = copy_path(demo_cache).stat().st_mtime_ns
+    again = ColumnarCopy(cache)
+    again.ready()
+    assert copy_path(demo_cache).stat().st_mtime_ns == built
+    assert _both(cache, again)[0].equals(sqlite_)
+    again.close()
+    cache.close()
+
+
+def test_a_copy_from_another_cache_or_a_damaged_one_is_built_again(demo_cache, tmp_path):
+    other = tmp_path / "other.db"
+    shutil.copyfile(demo_cache, other)
+    a = open_cache(demo_cache)
+    ca = ColumnarCopy(a)
+    ca.ready()
+    ca.close()
+    b = open_cache(other)
+    with b.writer() as w:  # b differs from a
+        w.execute("UPDATE \"transaction\" SET amount_cents = amount_cents * 2 WHERE occurred_at >= '2026-01-01'")
+    shutil.copyfile(copy_path(demo_cache), copy_path(other))  # a's copy beside b
+    cb = ColumnarCopy(b)
+    cb.ready()
+    columnar, sqlite_ = _both(b, cb)
+    assert columnar.equals(sqlite_)
+    cb.close()
+    copy_path(other).write_bytes(b"garbage" * 100)
+    cb = ColumnarCopy(b)
+    cb.ready()
+    assert _both(b, cb)[0].equals(sqlite_)
+    cb.close()
+    a.close()
+    b.close()
+
+
+def test_the_copy_holds_no_names_phones_or_emails(demo_cache):
+    import duckdb
+
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    copy.close()
+    db = duckdb.connect(str(copy_path(demo_cache)), read_only=True)
+    columns = {c for (c,) in db.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+    db.close()
+    assert not columns & {"display_name", "given_name", "family_name", "primary_phone", "primary_email", "trn",
+                          "date_of_birth", "street"}
+    assert sqlite3.connect(demo_cache).execute("SELECT value FROM cache_meta WHERE key = 'reports_copy'").fetchone()
+    cache.close()

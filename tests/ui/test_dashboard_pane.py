@@ -1,0 +1,54 @@
+"""The KPI dashboard on demo data: the role's tiles, filled off the GUI thread, each opening its figure."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from PySide6.QtCore import Qt
+
+from c360_desktop.core.reports.kpi import LAYOUTS
+from c360_desktop.ui.panes.dashboard.pane import DashboardPane
+from tests.conftest import save_screenshot
+
+pytestmark = [pytest.mark.ui]
+
+
+def _filled(qtbot, services, runner):
+    pane = DashboardPane(services, runner)
+    qtbot.addWidget(pane)
+    pane.resize(1366, 720)
+    pane.show()
+    handle = pane.refresh()
+    assert handle is not None and not pane.refresh_button.isEnabled()  # one fill at a time, in a worker
+    qtbot.waitUntil(lambda: pane.filled is not None, timeout=60_000)
+    return pane
+
+
+def test_a_managers_tiles_show_month_to_date_against_last_year_and_open_by_parish(qtbot, services, runner):
+    pane = _filled(qtbot, services, runner)
+    shown = [t for t in pane.tiles if t.isVisible()]
+    assert [t.measure for t in shown] == list(LAYOUTS["analyst"])  # the tester's role is the default, analyst
+    tile = pane.filled.tiles[0]
+    start, end = tile.period
+    conn = sqlite3.connect(services.cache.path)
+    (cents,) = conn.execute('SELECT sum(amount_cents) FROM "transaction" WHERE deleted_at IS NULL AND '
+                            "occurred_at >= ? AND occurred_at < date(?, '+1 day')", (start, end)).fetchone()
+    assert round(tile.value * 100) == cents
+    assert shown[0].value.text() == f"J${cents / 100:,.0f}"
+    assert "against the same days last year" in shown[0].change.text()
+    with qtbot.waitSignal(pane.sig_report_opened, timeout=5_000):
+        qtbot.mouseClick(shown[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.detail_result is not None, timeout=30_000)
+    assert pane.detail.rowCount() == 14 and pane.detail.horizontalHeaderItem(0).text() == "Parish"
+    assert pane.detail_result.frame["Revenue"].sum() == pytest.approx(cents / 100)
+    save_screenshot(pane, "dashboard_analyst")
+
+
+@pytest.mark.parametrize("role", ["manager", "field_rep"])
+def test_each_role_has_its_layout(qtbot, services, runner, role):
+    services.settings = services.settings.model_copy(update={"role": role})
+    pane = _filled(qtbot, services, runner)
+    assert [t.measure for t in pane.tiles if t.isVisible()] == list(LAYOUTS[role])
+    assert pane.title.text().startswith(role.replace("_", " ").capitalize())
+    save_screenshot(pane, f"dashboard_{role}")
