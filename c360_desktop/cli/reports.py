@@ -102,3 +102,46 @@ def register(sub: Any) -> None:
     p.add_argument("--as-of", type=date_type, help="the day the figures run to (default: the data's last day)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kpi)
+    register_explain(sub)
+
+
+def _span(text: str) -> tuple[Any, Any]:
+    from datetime import date
+
+    try:
+        a, b = text.split(":")
+        return date.fromisoformat(a), date.fromisoformat(b)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write FIRST:LAST days, e.g. 2026-10-01:2026-10-31") from None
+
+
+def cmd_explain_change(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.explain import explain_change
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        services.reports.prepare(stderr_progress())
+        ex = explain_change(services.reports, args.measure, args.period, args.against,
+                            tuple(d for spec in args.by for d in _names(spec)), tuple(args.where or ()))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    if args.json:
+        print_json(ex.as_dict())
+    else:
+        print("\n".join(ex.sentences))
+    return 0
+
+
+def register_explain(sub: Any) -> None:
+    p = sub.add_parser("explain-change", help="why a figure changed between two periods, in sentences with figures")
+    cache_arg(p)
+    p.add_argument("--measure", required=True, help="an additive measure: revenue, orders, leads, conversions...")
+    p.add_argument("--period", type=_span, required=True, help="FIRST:LAST, e.g. 2026-10-01:2026-10-31")
+    p.add_argument("--against", type=_span, required=True, help="FIRST:LAST of the period to compare with")
+    p.add_argument("--by", action="append", required=True, help="dimensions to explain by, e.g. parish,category")
+    p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_explain_change)
