@@ -97,7 +97,7 @@ def drivers(now: tuple[float, float, float], before: tuple[float, float, float])
         return None
     f1, f0 = (c1, o1 / c1, r1 / o1), (c0, o0 / c0, r0 / o0)
     parts = [_lmdi(r1, r0, a, b) for a, b in zip(f1, f0, strict=True)]
-    return Drivers(*parts, now=f1, before=f0)
+    return Drivers(parts[0], parts[1], parts[2], now=f1, before=f0)
 
 
 def explain_change(reports: ReportService, name: str, period: tuple[date, date], against: tuple[date, date],
