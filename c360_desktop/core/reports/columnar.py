@@ -28,15 +28,15 @@ from c360_desktop.core.progress import Progress
 
 log = logging.getLogger(__name__)
 
-FORMAT = "1"
+FORMAT = "2"
 BATCH = 200_000
 FULL_COPY_OVER = 50_000  # more changed rows of a table than this: copy the table whole
 
 # table -> columns copied (text times stay ISO text: the semantic layer's bucket SQL reads them)
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("id", "kind", "town", "parish", "segment_id", "rep_id", "status", "created_at", "deleted_at"),
     "transaction": ("id", "customer_id", "occurred_at", "product_id", "quantity", "amount_cents", "total_cents",
                     "channel", "rep_id", "campaign_id", "deleted_at"),
-    "customer": ("id", "kind", "town", "parish", "segment_id", "rep_id", "status", "created_at", "deleted_at"),
     "lead": ("id", "customer_id", "rep_id", "status", "source", "estimated_value_cents", "created_at",
              "campaign_id", "deleted_at"),
     "campaign_spend": ("id", "campaign_id", "spend_date", "channel", "amount_cents", "deleted_at"),
@@ -48,6 +48,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 ORDER = {"transaction": "occurred_at", "lead": "created_at", "campaign_spend": "spend_date"}
 INTEGER = {"quantity", "amount_cents", "total_cents", "estimated_value_cents", "budget_cents"}
+# Columns the copy adds: each customer's integer key (ck, from customer_key: counting and joining
+# on integers) and each dated row's DATE (day), computed as rows are copied.
+DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {  # table -> (column, type, SQL over the batch b)
+    "customer": (("ck", "BIGINT", "k.key"),),
+    "transaction": (("day", "DATE", "CAST(substr(b.occurred_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
+    "lead": (("day", "DATE", "CAST(substr(b.created_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
+    "campaign_spend": (("day", "DATE", "CAST(substr(b.spend_date, 1, 10) AS DATE)"),),
+}
+KEYED = {"customer": "id", "transaction": "customer_id", "lead": "customer_id"}
 
 
 class CopyUnavailable(Exception):
@@ -59,8 +68,9 @@ def copy_path(cache_path: Path) -> Path:
 
 
 def _ddl(table: str) -> str:
-    cols = ", ".join(f'"{c}" {"BIGINT" if c in INTEGER else "VARCHAR"}' for c in COLUMNS[table])
-    return f'CREATE TABLE "{table}" ({cols})'
+    cols = [f'"{c}" {"BIGINT" if c in INTEGER else "VARCHAR"}' for c in COLUMNS[table]]
+    cols += [f'"{name}" {kind}' for name, kind, _sql in DERIVED.get(table, ())]
+    return f'CREATE TABLE "{table}" ({", ".join(cols)})'
 
 
 def _select(table: str, where: str = "") -> str:
@@ -149,6 +159,7 @@ class ColumnarCopy:
             (mark,) = src.execute("SELECT COALESCE(MAX(seq), 0) FROM report_change").fetchone()
             totals = {t: src.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in COLUMNS}
             done, whole = 0, max(1, sum(totals.values()))
+            db.execute("CREATE TABLE customer_key (id VARCHAR PRIMARY KEY, key BIGINT)")
             for table in COLUMNS:
                 db.execute(_ddl(table))
                 order = f' ORDER BY "{ORDER[table]}"' if table in ORDER else ""
@@ -182,7 +193,14 @@ class ColumnarCopy:
                           for c, v in zip(cols, data, strict=True)})
         db.register("batch_rows", batch)
         try:
-            db.execute(f'INSERT INTO "{table}" SELECT * FROM batch_rows')
+            keyed = KEYED.get(table)
+            if keyed:  # customers new to the copy get the next keys
+                db.execute(f'INSERT INTO customer_key SELECT id, (SELECT COALESCE(MAX(key), 0) FROM customer_key) '
+                           f'+ row_number() OVER () FROM (SELECT DISTINCT "{keyed}" AS id FROM batch_rows '
+                           f'WHERE "{keyed}" IS NOT NULL AND "{keyed}" NOT IN (SELECT id FROM customer_key))')
+            extra = "".join(f", {sql}" for _n, _k, sql in DERIVED.get(table, ()))
+            join = f' LEFT JOIN customer_key k ON k.id = b."{keyed}"' if keyed else ""
+            db.execute(f'INSERT INTO "{table}" SELECT b.*{extra} FROM batch_rows b{join}')
         finally:
             db.unregister("batch_rows")
 

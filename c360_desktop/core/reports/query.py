@@ -12,13 +12,14 @@ import pandas as pd
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.reports.semantic import (
-    FACTS,
+    CUSTOMER_KEY,
     Dialect,
     Fact,
     Measure,
     ReportError,
     base_measures,
     dimension,
+    facts,
     measure,
     time_expr,
 )
@@ -79,43 +80,50 @@ def _filter_value(dim: str, value: str) -> str:
 
 
 def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect) -> tuple[str, list[object]]:
-    table = FACTS[fact]
+    table = facts(dialect)[fact]
+    date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
 
     def _bucket(column: str, dim: str) -> str:
         return time_expr(dim, column, dialect)
 
-    dims = [_bucket(dimension(d).exprs[fact], d) if dimension(d).time else dimension(d).exprs[fact] for d in q.by]
+    def expr(d: str) -> str:
+        return _bucket(table.time, d) if dimension(d).time else dimension(d).exprs[fact]
+
+    dims = [expr(d) for d in q.by]
     params: list[object] = []
     where = [table.live]
     if q.start:
-        where.append(f"{table.time} >= ?")
+        where.append(f"{table.time} >= {date_param}")
         params.append(q.start.isoformat())
     if q.end:
-        where.append(f"{table.time} < ?")
+        where.append(f"{table.time} < {date_param}")
         params.append((q.end + timedelta(days=1)).isoformat())
     if q.scope is not None and fact in ("sale", "lead"):
         where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
     for d, value in q.where:
-        expr = _bucket(dimension(d).exprs[fact], d) if dimension(d).time else dimension(d).exprs[fact]
-        where.append(f"{expr} = ?")
+        where.append(f"{expr(d)} = ?")
         params.append(_filter_value(d, value))
     source = table.source
     aggs = []
     for m in measures:
-        sql = m.sql
+        sql = m.sql.replace("{customer}", CUSTOMER_KEY[dialect])
         if m.needs_first_purchase:
-            source += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
-                       "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
+            if dialect == "duckdb":
+                source += (' JOIN (SELECT ck, MIN(day) AS first_at FROM "transaction" '
+                           "WHERE deleted_at IS NULL GROUP BY ck) fp ON fp.ck = t.ck")
+            else:
+                source += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
+                           "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
             time_dims = [d for d in q.by if dimension(d).time]
             cond = []
             if time_dims:
-                cond.append(f"{_bucket('fp.first_at', time_dims[0])} = {_bucket('t.occurred_at', time_dims[0])}")
+                cond.append(f"{_bucket('fp.first_at', time_dims[0])} = {_bucket(table.time, time_dims[0])}")
             if q.start:
-                cond.append("fp.first_at >= ?")
+                cond.append(f"fp.first_at >= {date_param}")
             if q.end:
-                cond.append("fp.first_at < ?")
-            sql = sql.format(first_in_bucket=" AND ".join(cond) or "1 = 1")
+                cond.append(f"fp.first_at < {date_param}")
+            sql = sql.replace("{first_in_bucket}", " AND ".join(cond) or "1 = 1")
             # the CASE's parameters come before the WHERE's in the statement's text
             params = ([q.start.isoformat()] if q.start else []) + (
                 [(q.end + timedelta(days=1)).isoformat()] if q.end else []) + params

@@ -45,6 +45,18 @@ FACTS: dict[Fact, FactTable] = {
 }
 
 
+# The columnar copy (core.reports.columnar) gives every customer an integer key (ck) and every
+# dated row a DATE (day): the same facts there join and count on integers and scan dates.
+COPY_FACTS: dict[Fact, FactTable] = {
+    "sale": FactTable("sale", FACTS["sale"].source.replace("c.id = t.customer_id", "c.ck = t.ck"), "t.day",
+                      "t.deleted_at IS NULL"),
+    "lead": FactTable("lead", FACTS["lead"].source.replace("c.id = l.customer_id", "c.ck = l.ck"), "l.day",
+                      "l.deleted_at IS NULL"),
+    "spend": FactTable("spend", FACTS["spend"].source, "cs.day", "cs.deleted_at IS NULL"),
+}
+CUSTOMER_KEY = {"sqlite": "t.customer_id", "duckdb": "t.ck"}
+
+
 @dataclass(frozen=True)
 class Measure:
     name: str
@@ -65,10 +77,10 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             "sale", "SUM(t.amount_cents) / 100.0", additive=True),
     Measure("orders", "Orders", "count", "number of sales lines", "sale", "COUNT(*)", additive=True),
     Measure("customers", "Customers", "count", "distinct customers who bought", "sale",
-            "COUNT(DISTINCT t.customer_id)"),
+            "COUNT(DISTINCT {customer})"),
     Measure("new_customers", "New customers", "count",
             "distinct buyers whose first purchase ever falls in the same period (or time bucket)", "sale",
-            "COUNT(DISTINCT CASE WHEN {first_in_bucket} THEN t.customer_id END)", needs_first_purchase=True),
+            "COUNT(DISTINCT CASE WHEN {first_in_bucket} THEN {customer} END)", needs_first_purchase=True),
     Measure("average_order_value", "Average order value", "jmd", "revenue / orders",
             ratio=("revenue", "orders")),
     Measure("revenue_per_customer", "Revenue per customer", "jmd", "revenue / customers",
@@ -110,12 +122,12 @@ BUCKET_SQL: dict[Dialect, dict[str, str]] = {
         "quarter": "substr({T}, 1, 4) || '-Q' || ((CAST(substr({T}, 6, 2) AS INTEGER) + 2) / 3)",
         "year": "substr({T}, 1, 4)",
     },
-    "duckdb": {
-        "day": "substr({T}, 1, 10)",
-        "week": "strftime(date_trunc('week', CAST(substr({T}, 1, 10) AS DATE)), '%Y-%m-%d')",
-        "month": "substr({T}, 1, 7)",
-        "quarter": "substr({T}, 1, 4) || '-Q' || CAST((CAST(substr({T}, 6, 2) AS INTEGER) + 2) // 3 AS VARCHAR)",
-        "year": "substr({T}, 1, 4)",
+    "duckdb": {  # {T} is a DATE in the copy
+        "day": "strftime({T}, '%Y-%m-%d')",
+        "week": "strftime(date_trunc('week', {T}), '%Y-%m-%d')",
+        "month": "strftime({T}, '%Y-%m')",
+        "quarter": "strftime({T}, '%Y') || '-Q' || CAST(quarter({T}) AS VARCHAR)",
+        "year": "strftime({T}, '%Y')",
     },
 }
 TIME_DIMENSIONS = tuple(BUCKET_SQL["sqlite"])
@@ -125,11 +137,15 @@ def time_expr(dim: str, column: str, dialect: Dialect) -> str:
     return BUCKET_SQL[dialect][dim].format(T=column)
 
 
+def facts(dialect: Dialect) -> dict[Fact, FactTable]:
+    return COPY_FACTS if dialect == "duckdb" else FACTS
+
+
 _CUSTOMER: tuple[Fact, ...] = ("sale", "lead")
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     # a time dimension's expression is the fact's time column; the bucket is made per dialect
-    *(Dimension(name, name.capitalize(), {f: FACTS[f].time for f in FACTS}, time=True) for name in TIME_DIMENSIONS),
+    *(Dimension(name, name.capitalize(), {f: "{time}" for f in FACTS}, time=True) for name in TIME_DIMENSIONS),
     Dimension("parish", "Parish", {f: "c.parish" for f in _CUSTOMER}),
     Dimension("town", "Town", {f: "c.town" for f in _CUSTOMER}),
     Dimension("segment", "Segment", {f: "sg.name" for f in _CUSTOMER}),
