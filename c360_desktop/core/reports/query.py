@@ -18,6 +18,7 @@ from c360_desktop.core.reports.semantic import (
     Measure,
     ReportError,
     base_measures,
+    bucket_label,
     dimension,
     facts,
     measure,
@@ -86,8 +87,10 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
     def _bucket(column: str, dim: str) -> str:
         return time_expr(dim, column, dialect)
 
-    def expr(d: str) -> str:
-        return _bucket(table.time, d) if dimension(d).time else dimension(d).exprs[fact]
+    def expr(d: str, label: bool = False) -> str:
+        if dimension(d).time:
+            return time_expr(d, table.time, dialect, label)
+        return dimension(d).exprs[fact]
 
     dims = [expr(d) for d in q.by]
     params: list[object] = []
@@ -102,12 +105,16 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
         where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
     for d, value in q.where:
-        where.append(f"{expr(d)} = ?")
+        where.append(f"{expr(d, label=True)} = ?")
         params.append(_filter_value(d, value))
     source = table.source
-    aggs = []
+    two_step = dialect == "duckdb" and all(m.per_customer for m in measures)
+    aggs, inner = [], []
     for m in measures:
         sql = m.sql.replace("{customer}", CUSTOMER_KEY[dialect])
+        if two_step:
+            assert m.per_customer is not None
+            sql = m.per_customer[0]
         if m.needs_first_purchase:
             if dialect == "duckdb":
                 source += (' JOIN (SELECT ck, MIN(day) AS first_at FROM "transaction" '
@@ -127,9 +134,19 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
             # the CASE's parameters come before the WHERE's in the statement's text
             params = ([q.start.isoformat()] if q.start else []) + (
                 [(q.end + timedelta(days=1)).isoformat()] if q.end else []) + params
-        aggs.append(f"{sql} AS m_{m.name}")
+        if two_step:
+            assert m.per_customer is not None
+            inner.append(f"{sql} AS x_{m.name}")
+            aggs.append(f"{m.per_customer[1].replace('x', f'x_{m.name}')} AS m_{m.name}")
+        else:
+            aggs.append(f"{sql} AS m_{m.name}")
+    keys = [f"d{i}" for i in range(len(dims))]
+    group = f" GROUP BY {', '.join(keys)}" if dims else ""
+    if two_step:  # per (group, customer) first, then per group
+        first = ", ".join([*(f"{e} AS d{i}" for i, e in enumerate(dims)), "t.ck AS ck", *inner])
+        body = (f"SELECT {first} {source} WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, 't.ck'])}")
+        return f"SELECT {', '.join([*keys, *aggs])} FROM ({body}) per_customer{group}", params
     select = [f"{e} AS d{i}" for i, e in enumerate(dims)] + aggs
-    group = f" GROUP BY {', '.join(f'd{i}' for i in range(len(dims)))}" if dims else ""
     return f"SELECT {', '.join(select)} {source} WHERE {' AND '.join(where)}{group}", params
 
 
@@ -160,6 +177,9 @@ def _figures(conn: Any, q: ReportQuery, dialect: Dialect) -> pd.DataFrame:
                             columns=[*keys, *(f"m_{n}" for n in ms)])
         for n in ms:
             part[f"m_{n}"] = pd.to_numeric(part[f"m_{n}"])
+        for d, k in zip(q.by, keys, strict=True):
+            if dialect == "duckdb" and dimension(d).time:
+                part[k] = part[k].map(lambda v, d=d: bucket_label(d, v))
         if not keys:
             part = part.apply(pd.to_numeric).fillna(0)
         merged = part if merged is None else (merged.merge(part, on=keys, how="outer") if keys

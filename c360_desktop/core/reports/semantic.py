@@ -68,19 +68,25 @@ class Measure:
     ratio: tuple[str, str] | None = None  # (numerator, denominator) measure names
     additive: bool = False  # sums across the rows of any split (explain-change may decompose it)
     needs_first_purchase: bool = False
+    # The same aggregate in two steps, per customer then per group (``x`` is the inner value):
+    # DuckDB counts distinct customers far faster this way than with COUNT(DISTINCT).
+    per_customer: tuple[str, str] | None = None
 
 
 OPEN_LEAD = "l.status IN ('new', 'contacted', 'qualified')"
 
 MEASURES: dict[str, Measure] = {m.name: m for m in (
     Measure("revenue", "Revenue", "jmd", "sum of the sales lines' amount before GCT, in JMD",
-            "sale", "SUM(t.amount_cents) / 100.0", additive=True),
-    Measure("orders", "Orders", "count", "number of sales lines", "sale", "COUNT(*)", additive=True),
+            "sale", "SUM(t.amount_cents) / 100.0", additive=True,
+            per_customer=("SUM(t.amount_cents)", "SUM(x) / 100.0")),
+    Measure("orders", "Orders", "count", "number of sales lines", "sale", "COUNT(*)", additive=True,
+            per_customer=("COUNT(*)", "SUM(x)")),
     Measure("customers", "Customers", "count", "distinct customers who bought", "sale",
-            "COUNT(DISTINCT {customer})"),
+            "COUNT(DISTINCT {customer})", per_customer=("COUNT(*)", "COUNT(*)")),
     Measure("new_customers", "New customers", "count",
             "distinct buyers whose first purchase ever falls in the same period (or time bucket)", "sale",
-            "COUNT(DISTINCT CASE WHEN {first_in_bucket} THEN {customer} END)", needs_first_purchase=True),
+            "COUNT(DISTINCT CASE WHEN {first_in_bucket} THEN {customer} END)", needs_first_purchase=True,
+            per_customer=("MAX(CASE WHEN {first_in_bucket} THEN 1 ELSE 0 END)", "SUM(x)")),
     Measure("average_order_value", "Average order value", "jmd", "revenue / orders",
             ratio=("revenue", "orders")),
     Measure("revenue_per_customer", "Revenue per customer", "jmd", "revenue / customers",
@@ -122,18 +128,44 @@ BUCKET_SQL: dict[Dialect, dict[str, str]] = {
         "quarter": "substr({T}, 1, 4) || '-Q' || ((CAST(substr({T}, 6, 2) AS INTEGER) + 2) / 3)",
         "year": "substr({T}, 1, 4)",
     },
-    "duckdb": {  # {T} is a DATE in the copy
-        "day": "strftime({T}, '%Y-%m-%d')",
-        "week": "strftime(date_trunc('week', {T}), '%Y-%m-%d')",
-        "month": "strftime({T}, '%Y-%m')",
-        "quarter": "strftime({T}, '%Y') || '-Q' || CAST(quarter({T}) AS VARCHAR)",
-        "year": "strftime({T}, '%Y')",
+    "duckdb": {  # {T} is a DATE in the copy; buckets stay dates until the result is labelled
+        "day": "{T}",
+        "week": "date_trunc('week', {T})",
+        "month": "date_trunc('month', {T})",
+        "quarter": "date_trunc('quarter', {T})",
+        "year": "date_trunc('year', {T})",
     },
 }
+# A time filter (month = '2026-03') compares the label, in the copy's dialect
+LABEL_SQL = {
+    "day": "strftime({T}, '%Y-%m-%d')",
+    "week": "strftime(date_trunc('week', {T}), '%Y-%m-%d')",
+    "month": "strftime({T}, '%Y-%m')",
+    "quarter": "strftime({T}, '%Y') || '-Q' || CAST(quarter({T}) AS VARCHAR)",
+    "year": "strftime({T}, '%Y')",
+}
+
+
+def bucket_label(dim: str, value: object) -> object:
+    """A bucket's sortable text label (2026-03, 2026-Q1...) from the copy's bucket date."""
+    if not hasattr(value, "year"):
+        return value
+    d = value  # a date or a datetime
+    if dim == "year":
+        return f"{d.year}"  # type: ignore[attr-defined]
+    if dim == "quarter":
+        return f"{d.year}-Q{(d.month + 2) // 3}"  # type: ignore[attr-defined]
+    if dim == "month":
+        return f"{d.year}-{d.month:02d}"  # type: ignore[attr-defined]
+    return f"{d.year}-{d.month:02d}-{d.day:02d}"  # type: ignore[attr-defined]
+
+
 TIME_DIMENSIONS = tuple(BUCKET_SQL["sqlite"])
 
 
-def time_expr(dim: str, column: str, dialect: Dialect) -> str:
+def time_expr(dim: str, column: str, dialect: Dialect, label: bool = False) -> str:
+    if label and dialect == "duckdb":
+        return LABEL_SQL[dim].format(T=column)
     return BUCKET_SQL[dialect][dim].format(T=column)
 
 
