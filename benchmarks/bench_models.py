@@ -50,6 +50,7 @@ def main() -> None:
                         help="retrain this many times on the same copy (the second replaces the first's scores)")
     args = parser.parse_args()
     from c360_desktop.core.analytics.training import TASKS, train
+    from c360_desktop.core.progress import Progress
     from c360_desktop.core.storage.cache import open_cache
 
     source = Path(args.cache) if args.cache else demo_cache(args.customers)
@@ -71,7 +72,7 @@ def main() -> None:
             marks.append((time.perf_counter(), message))
             print(f"  {marks[-1][0] - started:7.1f} s  {message}", file=sys.stderr, flush=True)
 
-        results = train(cache, "all", progress)
+        results = train(cache, "all", Progress(progress))
         total = time.perf_counter() - started
         marks.append((time.perf_counter(), "end"))
         per_task: dict[str, dict[str, float]] = {}

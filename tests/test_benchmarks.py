@@ -101,3 +101,12 @@ def test_churn_demo_benchmark(demo_cache):
     out = run("benchmarks.bench_churn_demo", "--cache", str(demo_cache))
     for name in ("ours", "random forest", "majority class", "recency rule", "oracle"):
         assert re.search(rf"^{name}.*\s0\.\d{{4}}\s+0\.\d{{4}}$", out, re.M), out
+
+
+def test_reports_benchmark(demo_cache):
+    out = run("benchmarks.bench_reports", "--cache", str(demo_cache), "--reports", "6")
+    assert re.search(r"ours \(DuckDB columnar copy\)\s+p50\s+[\d.]+ ms\s+p95", out), out
+    assert re.search(r"plain SQLite GROUP BY\s+p50", out) and re.search(r"pandas groupby after read\s+p50", out), out
+    for role in ("manager", "analyst", "field_rep"):
+        assert re.search(rf"dashboard {role}: \d+ tiles in [\d,]+ ms", out), out
+    assert re.search(r"after 1,000 changed sales: [\d,]+ rows in [\d,]+ ms", out), out

@@ -66,6 +66,6 @@ def test_a_cache_indexed_before_is_reindexed_on_upgrade(tmp_path):
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     cache = open_cache(path)
-    assert cache.info.upgraded_from == "0012" and cache_mod.HEAD == "0013"
+    assert cache.info.upgraded_from == "0012" and cache_mod.HEAD >= "0013"
     assert [h.customer_id for h in CustomerSearch(cache).search("李小龙")] == ["c1"]
     cache.close()
