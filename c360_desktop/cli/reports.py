@@ -46,9 +46,9 @@ def cmd_report_query(args: argparse.Namespace) -> int:
             print(f"{info.rows:,} rows written to {args.out} ({info.title}; {info.filters}; data as of "
                   f"{info.data_as_of})", file=sys.stderr)
         else:
-            from c360_desktop.core.reports.export import _records
+            from c360_desktop.core.reports.export import records
 
-            print_json({"columns": list(result.frame.columns), "rows": _records(result.frame)})
+            print_json({"columns": list(result.frame.columns), "rows": records(result.frame)})
     except (ReportError, OutputError) as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -182,11 +182,12 @@ def test_xlsx_has_the_csvs_numbers_formats_and_a_manifest(demo_cache, tmp_path):
 
     args = ["report", "query", "--cache", str(demo_cache), "--measure", "revenue,orders,average_order_value",
             "--by", "parish", "--from", "2026-10-01", "--to", "2026-10-31", "--compare", "previous"]
-    for fmt in ("csv", "xlsx"):
+    for fmt in ("csv", "xlsx", "json", "csv", "xlsx", "json"):  # the second time replaces the first
         r = subprocess.run([C360, *args, "--format", fmt, "--out", str(tmp_path / f"r.{fmt}")],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert "rows written" in r.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["manifest"]["rows"] == 14
     raw = (tmp_path / "r.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads UTF-8
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8-sig")))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -275,9 +274,3 @@ class ColumnarCopy:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-    @staticmethod
-    def present(cache_conn: sqlite3.Connection) -> bool:
-        """Whether the cache logs changes for a copy."""
-        row = cache_conn.execute("SELECT value FROM cache_meta WHERE key = 'reports_copy'").fetchone()
-        return bool(row and row[0])

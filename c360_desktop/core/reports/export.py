@@ -24,6 +24,7 @@ from c360_desktop.core.reports.semantic import ReportError
 Format = Literal["csv", "xlsx", "json"]
 EXCEL_ROWS = 1_048_576  # a worksheet's rows, the header included
 EXCEL_CELL = 32_767  # characters in one cell
+# JSON results are one line (their first line is how an earlier result is recognised)
 MANIFEST = OutputKind("report manifest", '{"report"')
 KINDS: dict[str, OutputKind] = {
     "json": OutputKind("report JSON", '{"report"'),
@@ -92,18 +93,19 @@ def export(result: ReportResult, out: Path, fmt: Format, data_as_of: str, user: 
     writers: list[tuple[Path, Any]] = []
     if fmt == "csv":
         writers = [(out, lambda p: _write_csv(frame, p)),
-                   (side, lambda p: p.write_text(json.dumps(info.as_dict(), indent=2), "utf-8"))]
+                   (side, lambda p: p.write_text(json.dumps(info.as_dict()) + "\n", "utf-8"))]
     elif fmt == "xlsx":
         writers = [(out, lambda p: _write_xlsx(result, info, p))]
     else:
         writers = [(out, lambda p: p.write_text(json.dumps(
-            {**info.as_dict(), "manifest": info.as_dict(), "columns": list(frame.columns),
-             "rows": _records(frame)}, indent=2, default=str), "utf-8"))]
+            {"report": info.title, "manifest": info.as_dict(), "columns": list(frame.columns),
+             "rows": records(frame)}, default=str) + "\n", "utf-8"))]
     write_all(writers)
     return info
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts (missing figures as null)."""
     return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in frame.to_dict("records")]
 
