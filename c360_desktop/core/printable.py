@@ -29,6 +29,17 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def safe_frame(frame: Any) -> Any:
+    """A copy of a pandas DataFrame whose text columns went through ``safe_cell``."""
+    import pandas as pd
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(safe_cell)
+    return safe
+
+
 class PrintableStream:
     """A text stream that passes everything through ``printable`` (for sys.stdout / sys.stderr)."""
 

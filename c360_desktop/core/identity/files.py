@@ -18,7 +18,7 @@ import pandas as pd
 from c360_desktop.core.identity.engine import Field, Resolution, best_match, resolve
 from c360_desktop.core.identity.standardise import FIELD_TYPES
 from c360_desktop.core.outputs import Output, OutputError, OutputKind, check_outputs, write_all
-from c360_desktop.core.printable import safe_cell
+from c360_desktop.core.printable import safe_frame
 from c360_desktop.core.progress import Progress, step_of
 from c360_desktop.core.tables import (
     MAX_FILE_MB,
@@ -99,10 +99,7 @@ CLUSTERS = OutputKind("clusters CSV", "id,cluster_id")
 
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     """Writes the frame as CSV, its text cells safe to open in a spreadsheet (``safe_cell``)."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(safe_cell)
+    safe = safe_frame(frame)
     return lambda path: safe.to_csv(path, index=False, float_format="%.6g")
 
 

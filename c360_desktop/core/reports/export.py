@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from c360_desktop.core.outputs import Output, OutputKind, check_outputs, write_all
-from c360_desktop.core.printable import safe_cell
+from c360_desktop.core.printable import safe_frame
 from c360_desktop.core.reports.query import ReportResult
 from c360_desktop.core.reports.semantic import ReportError
 
@@ -110,16 +110,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for row in frame.to_dict("records")]
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(safe_cell)
-    return safe
-
-
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    _safe(frame).to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
 
 
 def _write_xlsx(result: ReportResult, info: Manifest, path: Path) -> None:
@@ -128,7 +120,7 @@ def _write_xlsx(result: ReportResult, info: Manifest, path: Path) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    frame = _safe(result.frame)
+    frame = safe_frame(result.frame)
     wb = Workbook()
     ws = wb.active
     ws.title = "Report"

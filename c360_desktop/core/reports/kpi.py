@@ -48,9 +48,7 @@ class Tile:
 
 def last_day(reports: ReportService) -> date:
     """The last day with a sale in the cache (the dashboard's 'today' for a demo or an old cache)."""
-    q = reports.query(ReportQuery(("orders",), ("day",)))
-    days = q.frame["Day"].dropna()
-    return date.fromisoformat(str(days.iloc[-1])) if len(days) else date.today()
+    return reports.last_sale_day() or date.today()
 
 
 def kpis(reports: ReportService, role: str, as_of: date | None = None,

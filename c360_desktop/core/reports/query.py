@@ -84,23 +84,20 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
     table = facts(dialect)[fact]
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
 
-    def _bucket(column: str, dim: str) -> str:
-        return time_expr(dim, column, dialect)
-
     def expr(d: str, label: bool = False) -> str:
         if dimension(d).time:
             return time_expr(d, table.time, dialect, label)
         return dimension(d).exprs[fact]
 
     dims = [expr(d) for d in q.by]
-    params: list[object] = []
+    # the period as [first day, day after the last): the same bounds for the rows and first purchases
+    bounds = ([q.start.isoformat()] if q.start else []) + ([(q.end + timedelta(days=1)).isoformat()] if q.end else [])
+    params: list[object] = list(bounds)
     where = [table.live]
     if q.start:
         where.append(f"{table.time} >= {date_param}")
-        params.append(q.start.isoformat())
     if q.end:
         where.append(f"{table.time} < {date_param}")
-        params.append((q.end + timedelta(days=1)).isoformat())
     if q.scope is not None and fact in ("sale", "lead"):
         where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
@@ -125,15 +122,14 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
             time_dims = [d for d in q.by if dimension(d).time]
             cond = []
             if time_dims:
-                cond.append(f"{_bucket('fp.first_at', time_dims[0])} = {_bucket(table.time, time_dims[0])}")
+                cond.append(f"{time_expr(time_dims[0], 'fp.first_at', dialect)} = {expr(time_dims[0])}")
             if q.start:
                 cond.append(f"fp.first_at >= {date_param}")
             if q.end:
                 cond.append(f"fp.first_at < {date_param}")
             sql = sql.replace("{first_in_bucket}", " AND ".join(cond) or "1 = 1")
             # the CASE's parameters come before the WHERE's in the statement's text
-            params = ([q.start.isoformat()] if q.start else []) + (
-                [(q.end + timedelta(days=1)).isoformat()] if q.end else []) + params
+            params = bounds + params
         if two_step:
             assert m.per_customer is not None
             inner.append(f"{sql} AS x_{m.name}")

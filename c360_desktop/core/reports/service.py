@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,17 @@ class ReportService:
             with self._copy.cursor() as cur:
                 return run_query(cur, q, "duckdb")
         return run_query(self._cache.reader(), q)
+
+    def last_sale_day(self) -> date | None:
+        """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""
+        if self.prepare():
+            assert self._copy is not None
+            with self._copy.cursor() as cur:
+                (day,) = cur.execute('SELECT max(day) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
+            return day
+        (text,) = self._cache.reader().execute(
+            'SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
+        return date.fromisoformat(text[:10]) if text else None
 
     def data_as_of(self) -> str:
         """When the cache's data was last synced (a demo cache: the day it describes)."""
