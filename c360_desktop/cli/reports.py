@@ -103,6 +103,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kpi)
     register_explain(sub)
+    register_analyses(sub, rsub)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -145,3 +146,82 @@ def register_explain(sub: Any) -> None:
     p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_explain_change)
+
+
+ANALYSES = ("cohorts", "rfm", "affinity", "journey", "seasonality")
+
+
+def cmd_analysis(args: argparse.Namespace) -> int:
+    """One ready-made analysis (core.reports.analyses) as JSON, or as a table in the terminal."""
+    from datetime import timedelta
+
+    from c360_desktop.core.reports.kpi import last_day
+    from c360_desktop.core.reports.semantic import ReportError
+
+    name = getattr(args, "analysis", "cohorts")
+    where = tuple(args.where or ())
+    services = open_services(args)
+    try:
+        reports = services.reports
+        reports.prepare(stderr_progress())
+        end = args.end or last_day(reports)
+        if name == "cohorts":
+            start = args.start or end.replace(year=end.year - 1, day=1)
+            out: Any = reports.cohorts(start, end, args.months, where)
+        elif name == "rfm":
+            out = reports.rfm(end, where)
+        elif name == "affinity":
+            out = reports.affinity(args.start or end - timedelta(days=89), end, args.window_days, where,
+                                   args.min_customers)
+        elif name == "journey":
+            out = reports.journey(end, args.lapse_days, where)
+        else:
+            out = reports.seasonality(args.start or end.replace(year=end.year - 2), end, where)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    if args.json:
+        print_json(out.as_dict())
+    else:
+        print(_text(name, out))
+    return 0
+
+
+def _text(name: str, out: Any) -> str:
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 60):
+        if name == "cohorts":
+            return f"Customers still buying N months after their first (to {out.last_month}):\n" \
+                   + (out.shares * 100).round(1).to_string(na_rep="")
+        if name == "rfm":
+            return out.grid.to_string() + "\n\n" + out.segments.to_string(index=False)
+        if name == "affinity":
+            return (f"{out.customers:,} buyers, {out.start} to {out.end}, pairs within {out.window_days} days:\n"
+                    + out.pairs.to_string(index=False))
+        if name == "journey":
+            return pd.DataFrame(out.stages).to_string(index=False)
+        return out.by_month.to_string(index=False) + "\n\n" + out.by_weekday.to_string(index=False) \
+            + "\n\n" + out.holidays.to_string(index=False)
+
+
+def _analysis_args(p: Any) -> None:
+    cache_arg(p)
+    p.add_argument("--from", dest="start", type=date_type, help="first day (default: depends on the analysis)")
+    p.add_argument("--to", dest="end", type=date_type, help="last day, or the as-of day (default: the data's last)")
+    p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
+    p.add_argument("--months", type=int, default=12, help="cohorts: months followed after the first (12)")
+    p.add_argument("--window-days", type=int, default=30, help="affinity: days between the two purchases (30)")
+    p.add_argument("--min-customers", type=int, default=5, help="affinity: fewest customers a pair needs (5)")
+    p.add_argument("--lapse-days", type=int, default=180, help="journey: days without a purchase to lapse (180)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_analysis)
+
+
+def register_analyses(sub: Any, rsub: Any) -> None:
+    p = sub.add_parser("cohorts", help="retention: customers by first-purchase month still buying N months on")
+    _analysis_args(p)
+    p = rsub.add_parser("analysis", help=f"a ready-made analysis: {', '.join(ANALYSES)}")
+    p.add_argument("analysis", choices=ANALYSES)
+    _analysis_args(p)

@@ -71,7 +71,7 @@ class ReportResult:
     units: dict[str, str] = field(default_factory=dict)  # column -> jmd | count | ratio | pct
 
 
-def _filter_value(dim: str, value: str) -> str:
+def filter_value(dim: str, value: str) -> str:
     if dim == "parish":
         code = jamaica.parish_code(value)
         if code is None:
@@ -103,7 +103,7 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
         params.extend(q.scope)
     for d, value in q.where:
         where.append(f"{expr(d, label=True)} = ?")
-        params.append(_filter_value(d, value))
+        params.append(filter_value(d, value))
     source = table.source
     two_step = dialect == "duckdb" and all(m.per_customer for m in measures)
     aggs, inner = [], []

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports import analyses
 from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
 from c360_desktop.core.reports.export import Format, Manifest, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
-from c360_desktop.core.reports.semantic import ReportError
+from c360_desktop.core.reports.semantic import Dialect, ReportError
 from c360_desktop.core.security import Permission, User, can
 from c360_desktop.core.storage.cache import Cache
 
@@ -66,24 +68,59 @@ class ReportService:
             return q
         return replace(q, scope=tuple(user.territory))
 
-    def query(self, q: ReportQuery, progress: Progress | None = None) -> ReportResult:
-        q = self.scoped(q)
-        q.check()
+    @contextlib.contextmanager
+    def reader(self, progress: Progress | None = None) -> Iterator[tuple[Any, Dialect]]:
+        """A connection to read reports from and its SQL dialect: a cursor on the columnar copy
+        ("duckdb"), or the cache's own reader ("sqlite") when the copy cannot be used."""
         if self.prepare(progress):
             assert self._copy is not None
             with self._copy.cursor() as cur:
-                return run_query(cur, q, "duckdb")
-        return run_query(self._cache.reader(), q)
+                yield cur, "duckdb"
+        else:
+            yield self._cache.reader(), "sqlite"
+
+    def scope(self) -> tuple[str, ...] | None:
+        """The parishes the user may see (None: all)."""
+        return self.scoped(ReportQuery(("revenue",))).scope
+
+    def query(self, q: ReportQuery, progress: Progress | None = None) -> ReportResult:
+        q = self.scoped(q)
+        q.check()
+        with self.reader(progress) as (conn, dialect):
+            return run_query(conn, q, dialect)
+
+    # -- the ready-made analyses (core.reports.analyses), limited to the user's parishes ----------
+    def cohorts(self, start: date, end: date, months: int = 12, where: analyses.Filters = (),
+                progress: Progress | None = None) -> analyses.Cohorts:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.cohorts(conn, dialect, start, end, months, where, self.scope())
+
+    def rfm(self, as_of: date, where: analyses.Filters = (), progress: Progress | None = None) -> analyses.RfmDistribution:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.rfm(conn, dialect, as_of, where, self.scope())
+
+    def affinity(self, start: date, end: date, window_days: int = 30, where: analyses.Filters = (),
+                 min_customers: int = 5, progress: Progress | None = None) -> analyses.Affinity:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.affinity(conn, dialect, start, end, window_days, where, self.scope(), min_customers)
+
+    def journey(self, as_of: date, lapse_days: int = 180, where: analyses.Filters = (),
+                progress: Progress | None = None) -> analyses.Journey:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.journey(conn, dialect, as_of, lapse_days, where, self.scope())
+
+    def seasonality(self, start: date, end: date, where: analyses.Filters = (),
+                    progress: Progress | None = None) -> analyses.Seasonality:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.seasonality(conn, dialect, start, end, where, self.scope())
 
     def last_sale_day(self) -> date | None:
         """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""
-        if self.prepare():
-            assert self._copy is not None
-            with self._copy.cursor() as cur:
-                (day,) = cur.execute('SELECT max(day) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
-            return day
-        (text,) = self._cache.reader().execute(
-            'SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
+        with self.reader() as (conn, dialect):
+            if dialect == "duckdb":
+                (day,) = conn.execute('SELECT max(day) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
+                return day  # type: ignore[no-any-return]
+            (text,) = conn.execute('SELECT max(occurred_at) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
         return date.fromisoformat(text[:10]) if text else None
 
     def data_as_of(self) -> str:
