@@ -104,6 +104,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_kpi)
     register_explain(sub)
     register_analyses(sub, rsub)
+    register_campaigns(sub)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -225,3 +226,43 @@ def register_analyses(sub: Any, rsub: Any) -> None:
     p = rsub.add_parser("analysis", help=f"a ready-made analysis: {', '.join(ANALYSES)}")
     p.add_argument("analysis", choices=ANALYSES)
     _analysis_args(p)
+
+
+def cmd_campaigns(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from c360_desktop.core.reports.kpi import last_day
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        services.reports.prepare(stderr_progress())
+        as_of = args.as_of or last_day(services.reports)
+        report = services.reports.campaigns(as_of, args.start, args.end, args.window_days)
+        raised = services.reports.raise_budget_alerts(as_of) if args.alert else []
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    over = report.over_budget()["campaign"].tolist()
+    if args.json:
+        print_json({**report.as_dict(), "over_budget": over, "alerts_raised": [a.title for a in raised]})
+        return 0
+    shown = report.frame.drop(columns=["id"])
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 100):
+        print(shown.to_string(index=False))
+    for title in (a.title for a in raised):
+        print(f"alert: {title}", file=sys.stderr)
+    return 0
+
+
+def register_campaigns(sub: Any) -> None:
+    p = sub.add_parser("campaigns", help="what each campaign cost and brought in, and its budget")
+    cache_arg(p)
+    p.add_argument("--as-of", type=date_type, help="the day the figures run to (default: the data's last day)")
+    p.add_argument("--from", dest="start", type=date_type, help="campaigns running on or after this day")
+    p.add_argument("--to", dest="end", type=date_type, help="campaigns running on or before this day")
+    p.add_argument("--window-days", type=int, default=30, help="days after a campaign's end still credited (30)")
+    p.add_argument("--alert", action="store_true", help="raise a budget alert for each campaign past its budget")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_campaigns)

@@ -133,7 +133,7 @@ def test_journey_matches_pandas(engine, raw):
     lead_first = first_buy.isna() | (leads <= first_buy)
     assert got["lead"]["customers"] == int(lead_first.sum())
     converted = lead_first & first_buy.notna()
-    assert got["first purchase"]["from_leads"] == int(converted.sum())
+    assert got["first purchase"]["from_previous"] == int(converted.sum())
     assert got["first purchase"]["of_previous"] == pytest.approx(converted.sum() / lead_first.sum())
 
 

@@ -378,8 +378,10 @@ class Chunk:
                 logit = (-1.9 + _SOURCE_LIFT[source] + 0.7 * math.log1p(float(self.rate[i])) + 0.5 * touches
                          - 0.35 * (ask - 4) * (count > 0) + 0.4 * bool(self.is_biz[i]) - 1.2 * bool(self.churned[i]))
                 status = "won" if pyr.random() < 1 / (1 + math.exp(-logit)) else "lost"
+            camp = int(w.lead_campaign_of_day[lead_day]) if source == "campaign" else -1
             self.rows["lead"].append(self.synced(
-                lead_id, p.id, rep_id, status, source, value, f"{w.day_text(lead_day)} 15:00:00", last_contact, None))
+                lead_id, p.id, rep_id, status, source, value, f"{w.day_text(lead_day)} 15:00:00", last_contact,
+                w.campaigns[camp].id if camp >= 0 else None))
             open_leads = int(status in OPEN_LEAD_STATUSES)
         if pyr.random() < 0.05:
             self.rows["note"].append(self.synced(

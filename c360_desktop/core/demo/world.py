@@ -104,6 +104,14 @@ class World:
         for i, c in enumerate(self.campaigns):
             a, b = (c.start - self.start).days, (c.end - self.start).days
             self.campaign_of_day[max(a, 0) : max(min(b + 1, self.days), 0)] = i
+        # the campaign a lead from "campaign" came through: the one running that day, else the
+        # last one to end in the 30 days before (none: the lead carries no campaign code)
+        self.lead_campaign_of_day = np.full(self.days, -1, dtype=np.int64)
+        for i, c in sorted(enumerate(self.campaigns), key=lambda ic: ic[1].end):
+            b = (c.end - self.start).days
+            self.lead_campaign_of_day[max(b + 1, 0) : max(min(b + 31, self.days), 0)] = i
+        running = self.campaign_of_day >= 0
+        self.lead_campaign_of_day[running] = self.campaign_of_day[running]
         self.as_of_text = f"{spec.as_of.isoformat()} 00:00:00"
 
     def _day_multipliers(self) -> np.ndarray:

@@ -244,7 +244,8 @@ def affinity(conn: Any, dialect: Dialect, start: date, end: date, window_days: i
 class Journey:
     as_of: date
     lapse_days: int
-    # stage, customers, of_previous (share of the stage before that got here), median_days (from it)
+    # stage, customers, from_previous (of the stage before, how many got here), of_previous (as a
+    # share of it), median_days (from it)
     stages: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -301,10 +302,8 @@ def journey(conn: Any, dialect: Dialect, as_of: date, lapse_days: int = 180, whe
     out = []
     for i, (name, n, days) in enumerate(stages):
         before = stages[i - 1][1] if i else 0
-        out.append({"stage": name, "customers": n, "of_previous": (reached[i] / before) if before else None,
-                    "median_days": days})
-        if name == "first purchase":
-            out[-1]["from_leads"] = int(converted.sum())
+        out.append({"stage": name, "customers": n, "from_previous": reached[i] if i else None,
+                    "of_previous": (reached[i] / before) if before else None, "median_days": days})
     return Journey(as_of, lapse_days, out)
 
 

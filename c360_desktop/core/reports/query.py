@@ -56,6 +56,10 @@ class ReportQuery:
         if self.compare and not (self.start and self.end):
             raise ReportError("a comparison needs the period's start and end")
         for name in self.measures:
+            for d in (*self.by, *(w for w, _ in self.where)):
+                if d in measure(name).not_by:
+                    raise ReportError(f"{name} cannot be split or filtered by {d}: its parts' {d} differ "
+                                      "(where a sale was made, where a campaign ran)")
             for m in base_measures(name):
                 assert m.fact is not None
                 for d in (*self.by, *(w for w, _ in self.where)):
@@ -186,7 +190,7 @@ def _figures(conn: Any, q: ReportQuery, dialect: Dialect) -> pd.DataFrame:
         m = measure(name)
         if m.ratio:
             num, den = merged[f"m_{m.ratio[0]}"].astype(float), merged[f"m_{m.ratio[1]}"].astype(float)
-            out[m.label] = (num / den.where(den != 0)).astype(float)
+            out[m.label] = (num / den.where(den != 0)).astype(float) + m.offset
         else:
             out[m.label] = merged[f"m_{name}"].fillna(0)
     if "parish" in q.by:

@@ -71,6 +71,10 @@ class Measure:
     # The same aggregate in two steps, per customer then per group (``x`` is the inner value):
     # DuckDB counts distinct customers far faster this way than with COUNT(DISTINCT).
     per_customer: tuple[str, str] | None = None
+    offset: float = 0.0  # added to a ratio (ROI is ROAS - 1)
+    # dimensions that mean different things in the two parts of a ratio (a sale's channel is
+    # where it was sold, a campaign's is where it was advertised): the split is refused
+    not_by: tuple[str, ...] = ()
 
 
 OPEN_LEAD = "l.status IN ('new', 'contacted', 'qualified')"
@@ -106,6 +110,14 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             "SUM(cs.amount_cents) / 100.0", additive=True),
     Measure("cpa", "Cost per acquisition", "jmd", "campaign_spend / conversions",
             ratio=("campaign_spend", "conversions")),
+    Measure("campaign_revenue", "Campaign revenue", "jmd",
+            "sum of the sales lines carrying a campaign's code, dated in the period, in JMD before GCT", "sale",
+            "COALESCE(SUM(CASE WHEN t.campaign_id IS NOT NULL THEN t.amount_cents END), 0) / 100.0", additive=True),
+    Measure("roas", "Return on ad spend", "ratio", "campaign_revenue / campaign_spend",
+            ratio=("campaign_revenue", "campaign_spend"), not_by=("channel",)),
+    Measure("roi", "Return on investment", "ratio",
+            "(campaign_revenue - campaign_spend) / campaign_spend (on revenue: the cache has no cost of goods)",
+            ratio=("campaign_revenue", "campaign_spend"), offset=-1.0, not_by=("channel",)),
 )}
 
 

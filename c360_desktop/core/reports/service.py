@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from c360_desktop.core.progress import Progress
-from c360_desktop.core.reports import analyses
+from c360_desktop.core.reports import analyses, campaigns
 from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
 from c360_desktop.core.reports.export import Format, Manifest, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
@@ -113,6 +113,26 @@ class ReportService:
                     progress: Progress | None = None) -> analyses.Seasonality:
         with self.reader(progress) as (conn, dialect):
             return analyses.seasonality(conn, dialect, start, end, where, self.scope())
+
+    def campaigns(self, as_of: date, start: date | None = None, end: date | None = None, window_days: int = 30,
+                  progress: Progress | None = None) -> campaigns.CampaignReport:
+        """Spend, leads, conversions, revenue, CPA, ROAS, ROI and budget per campaign (see
+        core.reports.campaigns for the attribution rule)."""
+        with self.reader(progress) as (conn, dialect):
+            return campaigns.campaign_report(conn, dialect, as_of, start, end, window_days, self.scope())
+
+    def raise_budget_alerts(self, as_of: date | None = None) -> list[Any]:
+        """Store a budget alert for each campaign that will pass its budget and was not alerted
+        before; the new alerts (core.alerts.pipeline.NewAlert), for the Alerts pane and e-mail."""
+        from c360_desktop.core.alerts.pipeline import store_alert
+
+        report = self.campaigns(as_of or self.last_sale_day() or date.today())
+        new = []
+        with self._cache.writer() as conn:
+            for alert in campaigns.budget_alerts(report):
+                if store_alert(conn, alert, "local:budget"):
+                    new.append(alert)
+        return new
 
     def last_sale_day(self) -> date | None:
         """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""
