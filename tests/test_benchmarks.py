@@ -110,3 +110,9 @@ def test_reports_benchmark(demo_cache):
     for role in ("manager", "analyst", "field_rep"):
         assert re.search(rf"dashboard {role}: \d+ tiles in [\d,]+ ms", out), out
     assert re.search(r"after 1,000 changed sales: [\d,]+ rows in [\d,]+ ms", out), out
+
+
+def test_exports_benchmark():
+    out = run("benchmarks.bench_exports", "--rows", "3000")
+    for name in ("ours-xlsx", "openpyxl-xlsx", "ours-csv", r"ours-pdf \(10,000 rows\)"):
+        assert re.search(rf"^\s+{name}\s+[\d.]+ s\s+[\d.]+ MB$", out, re.M), out

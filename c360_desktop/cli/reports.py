@@ -1,4 +1,5 @@
-"""Reports on the command line: ``c360 report query`` and ``c360 kpi``."""
+"""Reports on the command line: ``c360 report query|analysis``, ``c360 kpi``, ``c360 explain-change``,
+``c360 cohorts`` and ``c360 campaigns``."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def cmd_report_query(args: argparse.Namespace) -> int:
     try:
         result = services.reports.query(q, stderr_progress())
         if args.out:
-            info = services.reports.export(result, Path(args.out), args.format, args.force)
+            info = services.reports.export(result, Path(args.out), args.format, args.force, stderr_progress())
             print(f"{info.rows:,} rows written to {args.out} ({info.title}; {info.filters}; data as of "
                   f"{info.data_as_of})", file=sys.stderr)
         else:
@@ -80,7 +81,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     from c360_desktop.core.reports.semantic import DIMENSIONS, MEASURES
 
-    report = sub.add_parser("report", help="reports: measures by dimensions, exported as CSV, Excel or JSON")
+    report = sub.add_parser("report", help="reports: measures by dimensions, exported as CSV, Excel, PDF or JSON")
     rsub = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
     p = rsub.add_parser("query", help="one report: --measure revenue --by parish,month --from ... --to ...",
                         description=f"Measures: {', '.join(MEASURES)}. Dimensions: {', '.join(DIMENSIONS)}.")
@@ -91,7 +92,7 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="end", type=date_type, help="last day, included")
     p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
     p.add_argument("--compare", choices=("previous", "last_year"), help="beside the previous period or last year")
-    p.add_argument("--format", choices=("csv", "xlsx", "json"), default="json")
+    p.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default="json")
     p.add_argument("--out", help="file to write (JSON without --out prints to the terminal)")
     p.add_argument("--force", action="store_true", help="replace an existing file that is not an earlier report")
     p.set_defaults(func=cmd_report_query)

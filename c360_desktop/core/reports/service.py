@@ -13,7 +13,7 @@ from typing import Any, Literal
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.reports import analyses, campaigns
 from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
-from c360_desktop.core.reports.export import Format, Manifest, export
+from c360_desktop.core.reports.export import Format, Manifest, Table, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
 from c360_desktop.core.reports.semantic import Dialect, ReportError
 from c360_desktop.core.security import Permission, User, can
@@ -151,9 +151,11 @@ class ReportService:
         demo = self._cache.meta("demo_as_of")
         return f"{demo} (demo data)" if demo else "never synced"
 
-    def export(self, result: ReportResult, out: Path, fmt: Format, force: bool = False) -> Manifest:
-        """Write the report (CSV, xlsx or JSON) with its manifest; needs the export permission."""
+    def export(self, result: ReportResult | Table, out: Path, fmt: Format, force: bool = False,
+               progress: Progress | None = None) -> Manifest:
+        """Write the report or table (CSV, xlsx, PDF or JSON) with its manifest; needs the export
+        permission."""
         user = self._user()
         if not can(user, Permission.EXPORT):
             raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not export reports")
-        return export(result, out, fmt, self.data_as_of(), user.name, force)
+        return export(result, out, fmt, self.data_as_of(), user.name, force, progress)
