@@ -102,6 +102,25 @@ class Settings(BaseModel):
     source_priority: list[str] = Field(default_factory=list)
     # Imports refuse files over this size before reading them (core/tables.py check_file).
     import_max_mb: int = Field(default=200, ge=1, le=4096)
+    # The dashboard's tiles per layout (manager, analyst, field_rep), in order, as the user
+    # arranged them; a layout not here shows its default (core/reports/kpi.py LAYOUTS).
+    dashboard_tiles: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("dashboard_tiles")
+    @classmethod
+    def _check_tiles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from c360_desktop.core.reports.kpi import LAYOUTS
+        from c360_desktop.core.reports.semantic import MEASURES
+
+        for layout, names in value.items():
+            if layout not in LAYOUTS:
+                raise ValueError(f"unknown dashboard layout {layout!r}; choose from {', '.join(LAYOUTS)}")
+            unknown = [n for n in names if n not in MEASURES]
+            if unknown:
+                raise ValueError(f"dashboard {layout}: unknown measure {unknown[0]!r}; choose from {', '.join(MEASURES)}")
+            if not names or len(set(names)) != len(names):
+                raise ValueError(f"dashboard {layout}: list each measure once, at least one")
+        return value
 
     @field_validator("survivorship")
     @classmethod

@@ -74,3 +74,27 @@ def test_a_parish_and_period_are_read_again_on_run(qtbot, services, runner):
     start, end = pane.start_edit.date().toPython(), pane.end_edit.date().toPython()
     st_ann = services.reports.cohorts(start, end, where=(("parish", "St. Ann"),))
     assert pane.pages["Cohorts"].tables[0][1].item(0, 1).text() == f"{int(st_ann.sizes.iloc[0]):,}" != everyone
+
+
+def test_a_tab_exports_to_excel_in_a_worker_and_a_field_rep_may_not(qtbot, services, runner, tmp_path):
+    from openpyxl import load_workbook
+
+    pane = AnalysesPane(services, runner)
+    qtbot.addWidget(pane)
+    pane.show()
+    _tab(qtbot, pane, "Campaigns")
+    tables = pane.tables_shown()
+    assert [t.title for t in tables] == ["Campaigns: Spend, results and budget by campaign"]
+    handle = pane.export_button.start(tables[0], tmp_path / "campaigns", "xlsx")
+    qtbot.waitUntil(lambda: handle.done, timeout=30_000)
+    out = tmp_path / "campaigns.xlsx"
+    assert str(out) in pane.status.text() and pane.export_button.last.rows == len(tables[0].frame)
+    ws = load_workbook(out)["Report"]
+    assert [c.value for c in ws[1]][:3] == ["Campaign", "Channel", "Start"]
+    assert ws.cell(2, 6).value == pytest.approx(tables[0].frame["Budget"].iloc[0])
+    assert ws.cell(2, 6).number_format == '"J$"#,##0.00'
+
+    services.settings = services.settings.model_copy(update={"role": "field_rep"})
+    rep_pane = AnalysesPane(services, runner)
+    qtbot.addWidget(rep_pane)
+    assert not rep_pane.export_button.isEnabled() and "may not export" in rep_pane.export_button.toolTip()

@@ -52,3 +52,45 @@ def test_each_role_has_its_layout(qtbot, services, runner, role):
     assert [t.measure for t in pane.tiles if t.isVisible()] == list(LAYOUTS[role])
     assert pane.title.text().startswith(role.replace("_", " ").capitalize())
     save_screenshot(pane, f"dashboard_{role}")
+
+
+def test_a_user_arranges_their_tiles_and_the_arrangement_is_kept(qtbot, services, runner):
+    from c360_desktop.core.settings import load_settings
+    from c360_desktop.ui.panes.dashboard.pane import TilesDialog
+
+    pane = _filled(qtbot, services, runner)
+    default = list(LAYOUTS["analyst"])
+    dialog = TilesDialog(default, pane)
+    dialog.list.setCurrentRow(2)
+    dialog.move(-1)  # the third tile one place up
+    roas = next(i for i in range(dialog.list.count()) if dialog.list.item(i).data(Qt.ItemDataRole.UserRole) == "roas")
+    dialog.list.item(roas).setCheckState(Qt.CheckState.Checked)  # a tile added
+    dialog.list.item(0).setCheckState(Qt.CheckState.Unchecked)  # the first removed
+    chosen = dialog.chosen()
+    assert chosen == [default[2], default[1], *default[3:], "roas"]
+    pane.filled = None
+    pane.set_tiles(chosen)
+    qtbot.waitUntil(lambda: pane.filled is not None, timeout=60_000)
+    assert [t.measure for t in pane.tiles if t.isVisible()] == chosen
+    saved, problems = load_settings()
+    assert not problems and saved.dashboard_tiles == {"analyst": chosen}
+    # from a tile's context menu: move the last one left
+    pane.filled = None
+    pane._tile_menu("roas", "left")
+    qtbot.waitUntil(lambda: pane.filled is not None, timeout=60_000)
+    assert [t.measure for t in pane.tiles if t.isVisible()][-2:] == ["roas", chosen[-2]]
+    save_screenshot(pane, "dashboard_arranged")
+    pane.filled = None
+    pane.set_tiles(None)  # back to the default: nothing kept
+    qtbot.waitUntil(lambda: pane.filled is not None, timeout=60_000)
+    assert load_settings()[0].dashboard_tiles == {}
+    assert [t.measure for t in pane.tiles if t.isVisible()] == default
+
+
+def test_unknown_tiles_in_the_settings_file_are_named():
+    from pydantic import ValidationError
+
+    from c360_desktop.core.settings import Settings
+
+    with pytest.raises(ValidationError, match="dashboard analyst: unknown measure 'profit'"):
+        Settings(dashboard_tiles={"analyst": ["revenue", "profit"]})

@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports.export import Table
 from c360_desktop.core.reports.formatting import figure
 from c360_desktop.core.reports.kpi import last_day
 from c360_desktop.core.reports.query import ReportQuery
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
+from c360_desktop.ui.widgets.export import ExportButton
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM")
@@ -72,6 +74,10 @@ class AnalysesPane(QWidget):
         self.task: TaskHandle | None = None
         self.shown: dict[str, Shown] = {}
         self.end_day: date | None = None
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        # a wrapped label is given one line's height in a crowded layout: room for two
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         self.start_edit = QDateEdit(calendarPopup=True)
         self.end_edit = QDateEdit(calendarPopup=True)
         for edit in (self.start_edit, self.end_edit):
@@ -95,6 +101,8 @@ class AnalysesPane(QWidget):
             bar.addWidget(label)
             bar.addWidget(widget)
         bar.addWidget(self.run_button)
+        self.export_button = ExportButton(services, runner, self.tables_shown, self.status.setText)
+        bar.addWidget(self.export_button)
         bar.addStretch(1)
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
@@ -105,10 +113,6 @@ class AnalysesPane(QWidget):
             self.pages[name] = page
             self.tabs.addTab(page, name)
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        # a wrapped label is given one line's height in a crowded layout: room for two
-        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status)
@@ -118,6 +122,15 @@ class AnalysesPane(QWidget):
     @property
     def current(self) -> str:
         return TABS[self.tabs.currentIndex()]
+
+    def tables_shown(self) -> list[Table]:
+        """The current tab's tables, for export (with the period and parish they are for)."""
+        shown = self.shown.get(self.current)
+        if shown is None:
+            return []
+        where = f"{self.start_edit.date().toString('yyyy-MM-dd')} to {self.end_edit.date().toString('yyyy-MM-dd')}; " \
+                f"{self.parish.currentText()}"
+        return [Table(f"{self.current}: {caption}", where, frame, units) for caption, frame, units in shown.tables]
 
     def refresh(self) -> TaskHandle | None:
         """The current tab's analysis, read the first time it is shown (Run reads it again)."""

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QContextMenuEvent, QMouseEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -23,11 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports.export import Table, table_of
 from c360_desktop.core.reports.formatting import figure
 from c360_desktop.core.reports.kpi import LAYOUTS, ROLE_LAYOUT, Tile, kpis, last_day
 from c360_desktop.core.reports.query import ReportQuery, ReportResult
+from c360_desktop.core.reports.semantic import MEASURES
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
+from c360_desktop.ui.widgets.export import ExportButton
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 GOOD, BAD, FLAT = "#1b7f3b", "#b3261e", "#555555"
@@ -44,6 +53,8 @@ class Filled:
 class TileWidget(QFrame):
     sig_opened = Signal(str)
     """The user clicked the tile (carries the measure's name)."""
+    sig_arranged = Signal(str, str)
+    """From the tile's context menu: (measure, "remove" | "left" | "right")."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +105,12 @@ class TileWidget(QFrame):
             plot.plot(list(range(len(values))), values, pen=pg.mkPen(colour, width=2))
             self.spark.widget.setToolTip(f"Monthly, {months[0]} to {months[-1]}")
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt's name)
+        menu = QMenu(self)
+        for text, action in (("Move &left", "left"), ("Move &right", "right"), ("&Remove this tile", "remove")):
+            menu.addAction(text, lambda a=action: self.sig_arranged.emit(self.measure, a))
+        menu.exec(event.globalPos())
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         if event.button() == Qt.MouseButton.LeftButton and self.measure:
             self.sig_opened.emit(self.measure)
@@ -122,6 +139,12 @@ class DashboardPane(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.progress)
         top.addWidget(self.refresh_button)
+        self.tiles_button = QPushButton("&Tiles…")
+        self.tiles_button.setToolTip("Add, remove and reorder this dashboard's tiles")
+        self.tiles_button.clicked.connect(self.edit_tiles)
+        top.addWidget(self.tiles_button)
+        self.export_button = ExportButton(services, runner, self.tables_shown, self.status.setText)
+        top.addWidget(self.export_button)
         self.grid = QGridLayout()
         self.grid.setSpacing(8)
         self.tiles: list[TileWidget] = []
@@ -136,18 +159,75 @@ class DashboardPane(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(self.grid)
         layout.addWidget(self.detail_title)
-        layout.addWidget(self.detail, 1)
+        layout.addWidget(self.detail, 100)
+        layout.addStretch(1)  # with no detail open, the tiles stay at the top
         self.sig_report_opened.connect(self.open_detail)
+
+    def tables_shown(self) -> list[Table]:
+        """The tiles as a table, and the figure opened from one, for export."""
+        out = []
+        if self.filled is not None and self.filled.tiles:
+            import pandas as pd
+
+            tiles = self.filled.tiles
+            frame = pd.DataFrame({"Figure": [t.label for t in tiles], "Value": [t.text for t in tiles],
+                                  "Same days last year": [figure(t.previous, t.unit) for t in tiles],
+                                  "Change": [t.change for t in tiles]})
+            start, end = tiles[0].period
+            out.append(Table(f"{self.layout_name.replace('_', ' ')} dashboard", f"{start} to {end}, against the "
+                             "same days last year", frame, {"Change": "pct"}))
+        if self.detail_result is not None:
+            out.append(table_of(self.detail_result))
+        return out
 
     @property
     def layout_name(self) -> str:
         return ROLE_LAYOUT.get(self._services.user.role.value, "analyst")
 
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """The tiles in order: the user's arrangement of this layout, else its default."""
+        mine = self._services.settings.dashboard_tiles.get(self.layout_name)
+        return tuple(mine) if mine else LAYOUTS[self.layout_name]
+
+    def set_tiles(self, names: list[str] | None) -> TaskHandle | None:
+        """Show these tiles in this order (None: the layout's default), kept in the settings."""
+        from c360_desktop.core.settings import save_settings
+
+        tiles = dict(self._services.settings.dashboard_tiles)
+        if names is None or tuple(names) == LAYOUTS[self.layout_name]:
+            tiles.pop(self.layout_name, None)
+        else:
+            tiles[self.layout_name] = list(names)
+        try:
+            self._services.settings.dashboard_tiles = tiles  # validated: unknown names are refused
+            save_settings(self._services.settings)
+        except (ValueError, OSError) as exc:
+            self.status.setText(f"Could not keep the tiles: {exc}")
+            return None
+        return self.refresh()
+
+    def edit_tiles(self) -> None:
+        dialog = TilesDialog(list(self.measures), self)
+        if dialog.exec():
+            self.set_tiles(dialog.chosen())
+
+    def _tile_menu(self, name: str, action: str) -> None:
+        names = list(self.measures)
+        i = names.index(name)
+        if action == "remove" and len(names) > 1:
+            names.pop(i)
+        elif action == "left" and i > 0:
+            names[i - 1], names[i] = names[i], names[i - 1]
+        elif action == "right" and i < len(names) - 1:
+            names[i + 1], names[i] = names[i], names[i + 1]
+        self.set_tiles(names)
+
     def refresh(self) -> TaskHandle | None:
         if self.task is not None:
             return self.task
         reports, role = self._services.reports, self.layout_name
-        measures = LAYOUTS[role]
+        measures = self.measures
 
         def work(progress: Progress) -> Filled:
             reports.prepare(progress)  # the first time: builds the columnar copy
@@ -192,6 +272,7 @@ class DashboardPane(QWidget):
         while len(self.tiles) < len(filled.tiles):
             tile = TileWidget()
             tile.sig_opened.connect(self.sig_report_opened)
+            tile.sig_arranged.connect(self._tile_menu)
             n = len(self.tiles)
             self.grid.addWidget(tile, n // COLUMNS, n % COLUMNS)
             self.tiles.append(tile)
@@ -231,3 +312,52 @@ class DashboardPane(QWidget):
                 self.detail.setItem(r, c, item)
         self.detail.resizeColumnsToContents()
         self.detail.setVisible(True)
+
+
+class TilesDialog(QDialog):
+    """Tick the figures to show and drag them into order (or Alt+Up / Alt+Down)."""
+
+    def __init__(self, current: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Dashboard tiles")
+        self.list = QListWidget()
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        for name in [*current, *(m for m in MEASURES if m not in current)]:
+            item = QListWidgetItem(f"{MEASURES[name].label}: {MEASURES[name].formula}")
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in current else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        up, down = QPushButton("Move &up"), QPushButton("Move &down")
+        up.setShortcut("Alt+Up")
+        down.setShortcut("Alt+Down")
+        up.clicked.connect(lambda: self.move(-1))
+        down.clicked.connect(lambda: self.move(1))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        side = QVBoxLayout()
+        side.addWidget(up)
+        side.addWidget(down)
+        side.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.list, 1)
+        row.addLayout(side)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Tick the figures to show; drag them, or use the buttons, to order them."))
+        layout.addLayout(row)
+        layout.addWidget(buttons)
+        self.resize(640, 420)
+
+    def move(self, by: int) -> None:
+        row = self.list.currentRow()
+        if 0 <= row + by < self.list.count():
+            item = self.list.takeItem(row)
+            self.list.insertItem(row + by, item)
+            self.list.setCurrentRow(row + by)
+
+    def chosen(self) -> list[str] | None:
+        names = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                 if self.list.item(i).checkState() == Qt.CheckState.Checked]
+        return names or None
