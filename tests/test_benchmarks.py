@@ -116,3 +116,9 @@ def test_exports_benchmark():
     out = run("benchmarks.bench_exports", "--rows", "3000")
     for name in ("ours-xlsx", "openpyxl-xlsx", "ours-csv", r"ours-pdf \(10,000 rows\)"):
         assert re.search(rf"^\s+{name}\s+[\d.]+ s\s+[\d.]+ MB$", out, re.M), out
+
+
+def test_analyses_benchmark(demo_cache):
+    out = run("benchmarks.bench_analyses", "--cache", str(demo_cache), "--repeat", "1")
+    for name in ("cohorts", "RFM distribution", "affinity", "journey", "seasonality", "campaigns"):
+        assert re.search(rf"^{name}.*\s[\d,]+ ms\s+[\d,]+ ms$", out, re.M), out

@@ -106,6 +106,7 @@ def register(sub: Any) -> None:
     register_explain(sub)
     register_analyses(sub, rsub)
     register_campaigns(sub)
+    register_saved(rsub)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -267,3 +268,130 @@ def register_campaigns(sub: Any) -> None:
     p.add_argument("--alert", action="store_true", help="raise a budget alert for each campaign past its budget")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_campaigns)
+
+
+def cmd_report_save(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.saved import Definition
+    from c360_desktop.core.reports.semantic import ReportError
+
+    definition = Definition(tuple(m for spec in args.measure for m in _names(spec)),
+                            tuple(d for spec in args.by or [] for d in _names(spec)), args.period,
+                            args.start if args.period == "fixed" else None, args.end if args.period == "fixed" else None,
+                            tuple(args.where or ()), args.compare, args.chart)
+    services = open_services(args)
+    try:
+        existing = next((r for r in services.reports.saved() if r.name.lower() == args.name.lower()), None)
+        if existing is not None and not args.replace:
+            raise CliError(f"a report named {existing.name!r} exists already; --replace to give it this definition")
+        saved = services.reports.save(args.name, definition, existing.id if existing else None)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    print(f"saved {saved.name!r} ({saved.id}); it reaches colleagues at the next sync", file=sys.stderr)
+    return 0
+
+
+def cmd_report_list(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        reports = services.reports.saved()
+    finally:
+        services.close()
+    if args.json:
+        print_json([r.as_dict() for r in reports])
+        return 0
+    if not reports:
+        print("no saved reports yet (c360 report save NAME --measure ... to make one)", file=sys.stderr)
+    for r in reports:
+        d = r.definition
+        what = (f"{', '.join(d.measures)}" + (f" by {', '.join(d.by)}" if d.by else "") + f"; {d.period}"
+                if d else f"cannot be read: {r.problem}")
+        sync = "  (not yet synced)" if r.pending_sync else ""
+        print(f"{r.name:<32} {r.owner:<16} {what}{sync}")
+    return 0
+
+
+def cmd_report_run(args: argparse.Namespace) -> int:
+    from c360_desktop.core.outputs import OutputError
+    from c360_desktop.core.reports.export import FORMATS, records
+    from c360_desktop.core.reports.semantic import ReportError
+
+    fmt = args.format
+    if args.report_command == "export":
+        ext = Path(args.out).suffix.lower().lstrip(".")
+        fmt = fmt or (ext if ext in FORMATS else None)
+        if fmt is None:
+            raise CliError(f"--out {args.out}: end the name with .csv, .xlsx, .pdf or .json, or give --format")
+    fmt = fmt or "json"
+    if fmt != "json" and not args.out:
+        raise CliError(f"--format {fmt} needs --out FILE")
+    services = open_services(args)
+    try:
+        report, result = services.reports.run_saved(args.name, args.as_of, stderr_progress())
+        if args.out:
+            info = services.reports.export(result, Path(args.out), fmt, args.force, stderr_progress())
+            print(f"{report.name}: {info.rows:,} rows written to {args.out} ({info.filters}; data as of "
+                  f"{info.data_as_of})", file=sys.stderr)
+        else:
+            print_json({"report": report.name, "columns": list(result.frame.columns), "rows": records(result.frame)})
+    except (ReportError, OutputError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_report_delete(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        report = services.reports.saved_report(args.name)
+        services.reports.delete(report.id)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    print(f"deleted {report.name!r}; colleagues lose it at the next sync", file=sys.stderr)
+    return 0
+
+
+def register_saved(rsub: Any) -> None:
+    from c360_desktop.core.reports.saved import CHARTS, PERIODS
+
+    p = rsub.add_parser("save", help="save a report by name (shared with colleagues at the next sync)",
+                        description="Periods: " + "; ".join(f"{k}: {v}" for k, v in PERIODS.items()))
+    cache_arg(p)
+    p.add_argument("name")
+    p.add_argument("--measure", action="append", required=True, help="a measure, or several with commas")
+    p.add_argument("--by", action="append", help="dimensions to split by (commas or repeated)")
+    p.add_argument("--period", choices=tuple(PERIODS), default="fixed", help="relative periods move with the data")
+    p.add_argument("--from", dest="start", type=date_type, help="a fixed period's first day")
+    p.add_argument("--to", dest="end", type=date_type, help="a fixed period's last day")
+    p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
+    p.add_argument("--compare", choices=("previous", "last_year"))
+    p.add_argument("--chart", choices=CHARTS, default="table")
+    p.add_argument("--replace", action="store_true", help="give an existing report of that name this definition")
+    p.set_defaults(func=cmd_report_save)
+
+    p = rsub.add_parser("list", help="the saved reports, yours and your colleagues'")
+    cache_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report_list)
+
+    for action, text in (("run", "run a saved report: JSON to the terminal, or a file (for Task Scheduler or cron)"),
+                         ("export", "run a saved report into a file, its format from the name (.xlsx, .pdf...)")):
+        p = rsub.add_parser(action, help=text)
+        cache_arg(p)
+        p.add_argument("name", help="the report's name (any case) or id")
+        p.add_argument("--as-of", type=date_type, help="the day a relative period ends (default: the data's last)")
+        p.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default=None)
+        p.add_argument("--out", required=action == "export", help="file to write")
+        p.add_argument("--force", action="store_true", help="replace an existing file that is not an earlier report")
+        p.set_defaults(func=cmd_report_run)
+
+    p = rsub.add_parser("delete", help="delete a saved report (for everyone, at the next sync)")
+    cache_arg(p)
+    p.add_argument("name")
+    p.set_defaults(func=cmd_report_delete)

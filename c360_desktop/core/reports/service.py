@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ from c360_desktop.core.reports import analyses, campaigns
 from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
 from c360_desktop.core.reports.export import Format, Manifest, Table, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
+from c360_desktop.core.reports.saved import Annotation, Definition, SavedReport, renamed_copy
 from c360_desktop.core.reports.semantic import Dialect, ReportError
 from c360_desktop.core.security import Permission, User, can
 from c360_desktop.core.storage.cache import Cache
@@ -133,6 +135,145 @@ class ReportService:
                 if store_alert(conn, alert, "local:budget"):
                     new.append(alert)
         return new
+
+    # -- saved reports and annotations (core.reports.saved), synced through the outbox -----------
+    def saved(self) -> list[SavedReport]:
+        """Every saved report (the user's and colleagues'), by name, with its annotations."""
+        conn = self._cache.reader()
+        rows = conn.execute(
+            "SELECT r.id, r.name, r.owner, r.updated_at, r.definition, EXISTS (SELECT 1 FROM outbox o WHERE "
+            "o.entity = 'saved_report' AND o.entity_id = r.id AND o.pushed_at IS NULL) FROM saved_report r "
+            "WHERE r.deleted_at IS NULL ORDER BY lower(r.name), r.id").fetchall()
+        notes: dict[str, list[Annotation]] = {}
+        for aid, rid, point, body, author, created in conn.execute(
+                "SELECT id, report_id, point, body, author, created_at FROM report_annotation "
+                "WHERE deleted_at IS NULL ORDER BY created_at, id"):
+            notes.setdefault(rid, []).append(Annotation(aid, rid, json.loads(point) if point else None, body,
+                                                        author, created))
+        out = []
+        for rid, name, owner, updated, text, pending in rows:
+            try:
+                definition, problem = Definition.from_json(text), ""
+            except ReportError as exc:
+                definition, problem = None, str(exc)
+            out.append(SavedReport(rid, name, owner, updated or "", definition, problem, bool(pending),
+                                   notes.get(rid, [])))
+        return out
+
+    def saved_report(self, name_or_id: str) -> SavedReport:
+        """One saved report by its name (any case) or id; ReportError naming the saved ones if none."""
+        reports = self.saved()
+        for r in reports:
+            if r.id == name_or_id or r.name.lower() == name_or_id.strip().lower():
+                return r
+        names = ", ".join(repr(r.name) for r in reports) or "none yet"
+        raise ReportError(f"no saved report {name_or_id!r}; saved: {names}")
+
+    def save(self, name: str, definition: Definition, report_id: str | None = None) -> SavedReport:
+        """Save a new report, or a new definition for ``report_id``; queued for sync."""
+        from c360_desktop.core.ids import new_id
+        from c360_desktop.core.profile.service import queue_change
+        from c360_desktop.core.timestamps import db_now
+
+        name = self._valid_name(name, report_id)
+        definition.check()
+        user, now, text = self._user().name, db_now(), definition.as_json()
+        with self._cache.writer() as conn:
+            if report_id is None:
+                report_id = new_id()
+                conn.execute("INSERT INTO saved_report (id, row_version, updated_at, updated_by, name, definition, "
+                             "owner, created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
+                             (report_id, now, user, name, text, user, now))
+                queue_change(conn, "saved_report", report_id, "insert", {
+                    "id": report_id, "name": name, "definition": text, "owner": user, "created_at": now,
+                    "updated_at": now, "updated_by": user})
+            else:
+                self._update(conn, report_id, {"name": name, "definition": text}, user)
+        return self.saved_report(report_id)
+
+    def rename(self, report_id: str, name: str) -> SavedReport:
+        name = self._valid_name(name, report_id)
+        with self._cache.writer() as conn:
+            self._update(conn, report_id, {"name": name}, self._user().name)
+        return self.saved_report(report_id)
+
+    def duplicate(self, report_id: str, name: str | None = None) -> SavedReport:
+        original = self.saved_report(report_id)
+        if original.definition is None:
+            raise ReportError(f"{original.name!r} cannot be copied: {original.problem}")
+        taken = {r.name for r in self.saved()}
+        return self.save(name or renamed_copy(original.name, taken), original.definition)
+
+    def delete(self, report_id: str) -> None:
+        """Delete a saved report (and its annotations) here and, after sync, for everyone."""
+        from c360_desktop.core.timestamps import db_now
+
+        user, now = self._user().name, db_now()
+        with self._cache.writer() as conn:
+            self._update(conn, report_id, {"deleted_at": now}, user)
+            for (aid,) in conn.execute("SELECT id FROM report_annotation WHERE report_id = ? AND deleted_at IS NULL",
+                                       (report_id,)).fetchall():
+                self._update(conn, aid, {"deleted_at": now}, user, entity="report_annotation")
+
+    def annotate(self, report_id: str, body: str, point: dict[str, str] | None = None) -> Annotation:
+        """Pin a note to a saved report, or to one of its data points (its labels)."""
+        from c360_desktop.core.ids import new_id
+        from c360_desktop.core.profile.service import queue_change
+        from c360_desktop.core.timestamps import db_now
+
+        body = body.strip()
+        if not body:
+            raise ReportError("an annotation needs some text")
+        report = self.saved_report(report_id)
+        user, now = self._user().name, db_now()
+        aid, point_text = new_id(), json.dumps(point, sort_keys=True) if point else None
+        with self._cache.writer() as conn:
+            conn.execute("INSERT INTO report_annotation (id, row_version, updated_at, updated_by, report_id, point, "
+                         "body, author, created_at) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)",
+                         (aid, now, user, report.id, point_text, body, user, now))
+            queue_change(conn, "report_annotation", aid, "insert", {
+                "id": aid, "report_id": report.id, "point": point_text, "body": body, "author": user,
+                "created_at": now, "updated_at": now, "updated_by": user})
+        return Annotation(aid, report.id, point, body, user, now)
+
+    def run_saved(self, name_or_id: str, today: date | None = None,
+                  progress: Progress | None = None) -> tuple[SavedReport, ReportResult]:
+        """A saved report's figures, its relative period resolved against ``today`` (default:
+        the data's last day)."""
+        report = self.saved_report(name_or_id)
+        if report.definition is None:
+            raise ReportError(f"{report.name!r} cannot be run: {report.problem}")
+        self.prepare(progress)
+        day = today or self.last_sale_day() or date.today()
+        return report, self.query(report.definition.query(day), progress)
+
+    def _valid_name(self, name: str, report_id: str | None) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise ReportError("a saved report needs a name")
+        if len(name) > 200:
+            raise ReportError(f"a report's name is at most 200 characters, not {len(name)}")
+        for r in self.saved():
+            if r.name.lower() == name.lower() and r.id != report_id:
+                raise ReportError(f"a report named {r.name!r} exists already (by {r.owner}); choose another name")
+        return name
+
+    def _update(self, conn: Any, row_id: str, changes: dict[str, Any], user: str,
+                entity: str = "saved_report") -> None:
+        from c360_desktop.core.profile.service import queue_change
+        from c360_desktop.core.timestamps import db_now
+
+        cols = ", ".join(changes)
+        row = conn.execute(f"SELECT row_version, {cols} FROM {entity} WHERE id = ? AND deleted_at IS NULL",
+                           (row_id,)).fetchone()
+        if row is None:
+            raise ReportError(f"no saved report {row_id!r} (deleted meanwhile?)")
+        base = dict(zip(changes, row[1:], strict=True))
+        sets = ", ".join(f"{c} = ?" for c in changes)
+        conn.execute(f"UPDATE {entity} SET {sets}, updated_at = ?, updated_by = ? WHERE id = ?",
+                     (*changes.values(), db_now(), user, row_id))
+        queue_change(conn, entity, row_id, "update", {"changes": changes, "base": base, "updated_by": user},
+                     base_row_version=row[0])
 
     def last_sale_day(self) -> date | None:
         """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""

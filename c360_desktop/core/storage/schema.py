@@ -636,6 +636,29 @@ class DemoTruthSource(Base):
     variations: Mapped[str | None] = mapped_column(String(200))  # e.g. "typo,phone_format"
 
 
+class SavedReportRow(Synced, Base):
+    """A report saved by name, shared with colleagues through sync (core/reports/saved.py)."""
+
+    __tablename__ = "saved_report"
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)  # JSON: measures, dimensions, period, filters, chart
+    owner: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_saved_report_name", "name"),)
+
+
+class ReportAnnotationRow(Synced, Base):
+    """A note pinned to a saved report, or to one data point of it (``point``: its labels)."""
+
+    __tablename__ = "report_annotation"
+    report_id: Mapped[str] = _fk("saved_report", nullable=False)
+    point: Mapped[str | None] = mapped_column(Text)  # JSON {column: label}, or None: the whole report
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_report_annotation_report", "report_id", "created_at"),)
+
+
 SYNCED_TABLES: tuple[str, ...] = tuple(
     t.name for t in Base.metadata.sorted_tables if "row_version" in t.columns
 )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QToolButton, QWidget
 
 from c360_desktop.core.progress import Cancelled, Progress
@@ -36,7 +37,6 @@ class ExportButton(QToolButton):
         self.last: Manifest | None = None
         self.setText("E&xport…")
         self.setToolTip("Save the table shown as Excel, PDF or CSV (Ctrl+E)")
-        self.setShortcut("Ctrl+E")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self._menu = QMenu(self)
         self._menu.aboutToShow.connect(self._fill_menu)
@@ -45,6 +45,10 @@ class ExportButton(QToolButton):
         if not can(user, Permission.EXPORT):
             self.setEnabled(False)
             self.setToolTip(f"The {user.role.value.replace('_', ' ')} role may not export")
+
+    def bind_shortcut(self, pane: QWidget) -> None:
+        """Ctrl+E opens this menu while focus is in ``pane`` (each pane has its own Export)."""
+        QShortcut(QKeySequence("Ctrl+E"), pane, self.showMenu, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _fill_menu(self) -> None:
         self._menu.clear()

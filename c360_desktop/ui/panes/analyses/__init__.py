@@ -17,4 +17,4 @@ class AnalysesPlugin(Plugin):
 
         pane = AnalysesPane(context.services, context.runner)
         context.add_pane(pane, "Analyses", "analyses_pane", area="bottom", visible=False)
-        context.add_action("&Analyses", "Ctrl+Shift+A", lambda: refresh_and_bring_forward(pane), menu="Go")
+        context.add_action("&Analyses", "Ctrl+Shift+D", lambda: refresh_and_bring_forward(pane), menu="Go")

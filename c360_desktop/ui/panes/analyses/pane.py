@@ -102,6 +102,7 @@ class AnalysesPane(QWidget):
             bar.addWidget(widget)
         bar.addWidget(self.run_button)
         self.export_button = ExportButton(services, runner, self.tables_shown, self.status.setText)
+        self.export_button.bind_shortcut(self)
         bar.addWidget(self.export_button)
         bar.addStretch(1)
         bar.addWidget(self.progress)

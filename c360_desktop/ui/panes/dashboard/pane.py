@@ -144,6 +144,7 @@ class DashboardPane(QWidget):
         self.tiles_button.clicked.connect(self.edit_tiles)
         top.addWidget(self.tiles_button)
         self.export_button = ExportButton(services, runner, self.tables_shown, self.status.setText)
+        self.export_button.bind_shortcut(self)
         top.addWidget(self.export_button)
         self.grid = QGridLayout()
         self.grid.setSpacing(8)
