@@ -245,3 +245,20 @@ def test_kpi_tiles_are_month_to_date_against_last_year(demo_cache):
     assert round(tiles["revenue"]["value"] * 100) == now and round(tiles["revenue"]["previous"] * 100) == then
     assert tiles["revenue"]["change"] == pytest.approx(now / then - 1)
     assert {"pipeline_value", "win_rate", "new_customers"} <= set(tiles)
+
+
+def test_drill_down_lists_the_customers_behind_a_cell(services, raw):
+    q = ReportQuery(("revenue", "orders"), ("parish", "month"), *H1, (("kind", "business"),))
+    result = services.reports.query(q)
+    row = result.frame.iloc[3]
+    behind = services.reports.customers_behind(q, {"Parish": row["Parish"], "Month": row["Month"]})
+    assert behind["Revenue"].sum() == pytest.approx(row["Revenue"]) and behind["Orders"].sum() == row["Orders"]
+    assert behind["Revenue"].is_monotonic_decreasing and set(behind["Parish"]) == {row["Parish"]}
+    tx = raw["transaction"].merge(raw["customer"][["id", "kind"]].rename(columns={"id": "customer_id"}))
+    tx = tx[(tx["kind"] == "business") & (tx["occurred_at"].str[:7] == row["Month"])]
+    ids = set(tx["customer_id"]) & set(behind["customer_id"])
+    assert ids == set(behind["customer_id"])
+    with pytest.raises(ReportError, match="campaign spend has no customers behind it"):
+        services.reports.customers_behind(ReportQuery(("campaign_spend",), ("month",), *H1), {"Month": "2026-01"})
+    with pytest.raises(ReportError, match="'Town' is not one of this report's dimensions"):
+        services.reports.customers_behind(q, {"Town": "Ocho Rios"})

@@ -13,6 +13,7 @@ import pandas as pd
 from c360_desktop.core import jamaica
 from c360_desktop.core.reports.semantic import (
     CUSTOMER_KEY,
+    OPEN_LEAD,
     Dialect,
     Fact,
     Measure,
@@ -84,18 +85,16 @@ def filter_value(dim: str, value: str) -> str:
     return value
 
 
-def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect) -> tuple[str, list[object]]:
+def _conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str], list[object], list[object]]:
+    """The WHERE conditions for a fact's rows in the query's period, scope and filters; their
+    parameters; and the period's bounds as [first day, day after the last)."""
     table = facts(dialect)[fact]
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
-
-    def expr(d: str, label: bool = False) -> str:
-        if dimension(d).time:
-            return time_expr(d, table.time, dialect, label)
-        return dimension(d).exprs[fact]
-
-    dims = [expr(d) for d in q.by]
-    # the period as [first day, day after the last): the same bounds for the rows and first purchases
-    bounds = ([q.start.isoformat()] if q.start else []) + ([(q.end + timedelta(days=1)).isoformat()] if q.end else [])
+    bounds: list[object] = []
+    if q.start:
+        bounds.append(q.start.isoformat())
+    if q.end:
+        bounds.append((q.end + timedelta(days=1)).isoformat())
     params: list[object] = list(bounds)
     where = [table.live]
     if q.start:
@@ -106,8 +105,55 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
         where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
     for d, value in q.where:
-        where.append(f"{expr(d, label=True)} = ?")
+        dim = dimension(d)
+        where.append(f"{time_expr(d, table.time, dialect, True) if dim.time else dim.exprs[fact]} = ?")
         params.append(filter_value(d, value))
+    return where, params, bounds
+
+
+def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int = 500) -> pd.DataFrame:
+    """The customers behind one cell of a report (``cell``: the row's dimension labels, as the
+    result shows them), most revenue (or pipeline) first; read from the cache (SQLite), which
+    holds the names. Columns: customer_id, Customer, Parish, then the fact's figures."""
+    q.check()
+    fact = base_measures(q.measures[0])[0].fact
+    assert fact is not None
+    if fact == "spend":
+        raise ReportError("campaign spend has no customers behind it: drill into a sales or lead figure")
+    by_label = {dimension(d).label: d for d in q.by}
+    extra = []
+    for label, value in cell.items():
+        if label not in by_label:
+            raise ReportError(f"{label!r} is not one of this report's dimensions ({', '.join(by_label)})")
+        if value is None or value != value:
+            raise ReportError(f"the cell has no {label.lower()} to drill into")
+        extra.append((by_label[label], str(value)))
+    narrowed = replace(q, where=(*q.where, *extra), compare=None)
+    narrowed.check()
+    where, params, _bounds = _conditions(fact, narrowed, "sqlite")
+    figures = ("COUNT(*), SUM(t.amount_cents) / 100.0" if fact == "sale"
+               else f"COUNT(*), COALESCE(SUM(CASE WHEN {OPEN_LEAD} THEN l.estimated_value_cents END), 0) / 100.0")
+    names = ["Orders", "Revenue"] if fact == "sale" else ["Leads", "Pipeline value"]
+    sql = (f"SELECT c.id, c.display_name, c.parish, {figures} {facts('sqlite')[fact].source} "
+           f"WHERE {' AND '.join(where)} GROUP BY c.id ORDER BY 5 DESC, c.id LIMIT ?")
+    frame = pd.DataFrame(conn.execute(sql, [*params, limit]).fetchall(),
+                         columns=["customer_id", "Customer", "Parish", *names])
+    by_code = jamaica.parish_by_code()
+    frame["Parish"] = frame["Parish"].map(lambda c: by_code[c].address_name if c in by_code else c)
+    return frame
+
+
+def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect) -> tuple[str, list[object]]:
+    table = facts(dialect)[fact]
+    date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
+
+    def expr(d: str, label: bool = False) -> str:
+        if dimension(d).time:
+            return time_expr(d, table.time, dialect, label)
+        return dimension(d).exprs[fact]
+
+    dims = [expr(d) for d in q.by]
+    where, params, bounds = _conditions(fact, q, dialect)
     source = table.source
     two_step = dialect == "duckdb" and all(m.per_customer for m in measures)
     aggs, inner = [], []

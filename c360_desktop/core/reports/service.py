@@ -275,6 +275,13 @@ class ReportService:
         queue_change(conn, entity, row_id, "update", {"changes": changes, "base": base, "updated_by": user},
                      base_row_version=row[0])
 
+    def customers_behind(self, q: ReportQuery, cell: dict[str, str], limit: int = 500) -> Any:
+        """Drill-down: the customers behind one cell of a report (a DataFrame; see
+        core.reports.query.customers_behind), within the user's parishes."""
+        from c360_desktop.core.reports.query import customers_behind
+
+        return customers_behind(self._cache.reader(), self.scoped(q), cell, limit)
+
     def last_sale_day(self) -> date | None:
         """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""
         with self.reader() as (conn, dialect):

@@ -9,7 +9,7 @@ from c360_desktop.plugin_api import Plugin, PluginContext
 class AnalysesPlugin(Plugin):
     NAME = "Analyses"
     REQUIRES = ("ui",)
-    ORDER = 6
+    ORDER = 7
 
     def register(self, context: PluginContext) -> None:
         from c360_desktop.ui.main_window import refresh_and_bring_forward
