@@ -107,6 +107,7 @@ def register(sub: Any) -> None:
     register_analyses(sub, rsub)
     register_campaigns(sub)
     register_saved(rsub)
+    register_schedules(rsub)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -395,3 +396,108 @@ def register_saved(rsub: Any) -> None:
     cache_arg(p)
     p.add_argument("name")
     p.set_defaults(func=cmd_report_delete)
+
+
+def _clock(text: str) -> Any:
+    from datetime import time
+
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the time as HH:MM, e.g. 07:00") from None
+
+
+def cmd_report_schedule(args: argparse.Namespace) -> int:
+    from c360_desktop.core.ids import new_id
+    from c360_desktop.core.reports.schedules import WEEKDAYS, Condition, Schedule
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        report = services.reports.saved_report(args.name)
+        s = Schedule(new_id(), report.id, args.every, args.at, WEEKDAYS.index(args.weekday), args.day, args.format,
+                     tuple(args.email or ()), args.folder, Condition.parse(args.only_when) if args.only_when else None,
+                     args.always_summary)
+        services.reports.add_schedule(s)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    print(f"{report.name}: {s.describe()} (schedule {s.id}); it runs while the app is open, or with "
+          "c360 report run-due", file=sys.stderr)
+    return 0
+
+
+def cmd_report_schedules(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        names = {r.id: r.name for r in services.reports.saved()}
+        items = [(s, services.reports.runs(s.id, 1)) for s in services.reports.schedules()]
+    finally:
+        services.close()
+    if args.json:
+        print_json([{"id": s.id, "report": names.get(s.report_id, s.report_id), **s.definition(),
+                     "last_slot": s.last_slot.isoformat(sep=" ") if s.last_slot else None,
+                     "last_run": last[0].as_dict() if last else None} for s, last in items])
+        return 0
+    if not items:
+        print("no schedules (c360 report schedule NAME --every weekly --at 07:00 --email ...)", file=sys.stderr)
+    for s, last in items:
+        state = f"last: {last[0].status} ({last[0].detail})" if last else "not run yet"
+        print(f"{s.id}  {names.get(s.report_id, '?')}: {s.describe()}; {state}")
+    return 0
+
+
+def cmd_report_run_due(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    services = open_services(args)
+    try:
+        runs = services.reports.run_due(datetime.now(), services.smtp())
+    finally:
+        services.close()
+    for r in runs:
+        print(f"{r.status}: {r.detail}", file=sys.stderr)
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
+def cmd_report_unschedule(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        services.reports.remove_schedule(args.schedule_id)
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    return 0
+
+
+def register_schedules(rsub: Any) -> None:
+    from c360_desktop.core.reports.schedules import EVERY, WEEKDAYS
+
+    p = rsub.add_parser("schedule", help="run a saved report daily, weekly or monthly, to e-mail and/or a folder")
+    cache_arg(p)
+    p.add_argument("name", help="the saved report")
+    p.add_argument("--every", choices=EVERY, required=True)
+    p.add_argument("--at", type=_clock, default="07:00", help="time of day, HH:MM (07:00)")
+    p.add_argument("--weekday", choices=WEEKDAYS, default="mon", help="weekly: the day (mon)")
+    p.add_argument("--day", type=int, default=1, help="monthly: the day of the month, 1-28 (1)")
+    p.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
+    p.add_argument("--email", action="append", help="an address to send it to (repeatable)")
+    p.add_argument("--folder", help="a folder to write it to")
+    p.add_argument("--only-when", help='"not-empty", or "COLUMN OP NUMBER" e.g. "Revenue change < -0.1"')
+    p.add_argument("--always-summary", action="store_true", help="send the text even when the table is held back")
+    p.set_defaults(func=cmd_report_schedule)
+    p = rsub.add_parser("schedules", help="this desktop's report schedules and their last runs")
+    cache_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report_schedules)
+    p = rsub.add_parser("run-due", help="run the schedules that are due now, once each (for cron or Task Scheduler)")
+    cache_arg(p)
+    p.set_defaults(func=cmd_report_run_due)
+    p = rsub.add_parser("unschedule", help="remove a schedule")
+    cache_arg(p)
+    p.add_argument("schedule_id")
+    p.set_defaults(func=cmd_report_unschedule)

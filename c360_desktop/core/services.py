@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.search.service import CustomerSearch
@@ -102,6 +102,12 @@ class Services:
     def user(self) -> User:
         """Who is working: name, role and territory (from the settings until sign-in exists)."""
         return user_of(self.settings)
+
+    def smtp(self) -> Any:
+        """The mail server from the settings (core.alerts.notify.SmtpConfig), or None."""
+        from c360_desktop.core.alerts.notify import smtp_config
+
+        return smtp_config(self.settings)
 
     def stats(self) -> CacheStats:
         conn = self.cache.reader()

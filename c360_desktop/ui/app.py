@@ -46,6 +46,7 @@ class Launcher:
         self.sync: SyncController | None = None
         self.alerts: Any = None
         self.imports: Any = None
+        self.schedules: Any = None
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -161,6 +162,11 @@ class Launcher:
         from c360_desktop.ui.controllers.imports import ImportController
 
         self.imports = ImportController(window, services, self.runner, self.host.connectors)
+        from c360_desktop.ui.controllers.schedules import ScheduleController
+
+        if self.schedules is not None:
+            self.schedules.stop()
+        self.schedules = ScheduleController(window, services, self.runner)
         window.sig_import_requested.connect(self.imports.choose)
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):

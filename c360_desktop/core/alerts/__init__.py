@@ -23,7 +23,7 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
                  ) -> tuple[AlertListener, EmailNotifier | None] | None:
     """Start listening for the active connection profile's Kafka, if it has one."""
     from c360_desktop.core.alerts.listener import AlertListener, KafkaConfig
-    from c360_desktop.core.alerts.notify import EmailNotifier, SmtpConfig
+    from c360_desktop.core.alerts.notify import EmailNotifier, smtp_config
     from c360_desktop.core.alerts.pipeline import AlertPipeline
     from c360_desktop.core.alerts.rules import Audience, RuleEngine
     from c360_desktop.core.alerts.store import AlertStore
@@ -49,11 +49,9 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
                              max_age=timedelta(days=settings.alert_max_age_days))
     notifier = None
     deliver: Callable[[BatchResult], None] = sink
-    if settings.smtp_host:
-        notifier = EmailNotifier(cache, SmtpConfig(
-            settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
-            secrets.get_password(settings.smtp_account) if settings.smtp_user else None,
-            settings.smtp_starttls)).start()
+    smtp = smtp_config(settings)
+    if smtp is not None:
+        notifier = EmailNotifier(cache, smtp).start()
         mailer = notifier
 
         def deliver_and_mail(result: BatchResult) -> None:

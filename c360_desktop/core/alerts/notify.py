@@ -12,6 +12,7 @@ import smtplib
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from c360_desktop.core.alerts.pipeline import NewAlert
 from c360_desktop.core.storage.cache import Cache
@@ -33,6 +34,17 @@ class SmtpConfig:
 
     def __repr__(self) -> str:
         return f"SmtpConfig(host={self.host!r}, port={self.port}, sender={self.sender!r}, user={self.user!r})"
+
+
+def smtp_config(settings: Any) -> SmtpConfig | None:
+    """The mail server the settings name (its password from the keyring), or None if none is set."""
+    if not settings.smtp_host:
+        return None
+    from c360_desktop.core import secrets
+
+    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+                      secrets.get_password(settings.smtp_account) if settings.smtp_user else None,
+                      settings.smtp_starttls)
 
 
 def compose(alert: NewAlert, sender: str) -> EmailMessage:

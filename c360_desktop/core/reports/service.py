@@ -38,6 +38,10 @@ class ReportService:
         self._copy: ColumnarCopy | None = None
         self.unavailable = ""  # why the columnar copy is not used, if it is not
 
+    @property
+    def cache(self) -> Cache:
+        return self._cache
+
     def prepare(self, progress: Progress | None = None) -> bool:
         """Open (building if need be) and refresh the columnar copy; whether it is in use."""
         if self.engine == "sqlite":
@@ -281,6 +285,35 @@ class ReportService:
         from c360_desktop.core.reports.query import customers_behind
 
         return customers_behind(self._cache.reader(), self.scoped(q), cell, limit)
+
+    # -- schedules (core.reports.schedules): this desktop's, run while the app runs or by the CLI --
+    def schedules(self) -> list[Any]:
+        from c360_desktop.core.reports import schedules
+
+        return schedules.schedules(self)
+
+    def add_schedule(self, schedule: Any) -> Any:
+        from c360_desktop.core.reports import schedules
+
+        return schedules.add_schedule(self, schedule)
+
+    def remove_schedule(self, schedule_id: str) -> None:
+        from c360_desktop.core.reports import schedules
+
+        schedules.remove_schedule(self, schedule_id)
+
+    def runs(self, schedule_id: str | None = None, limit: int = 50) -> list[Any]:
+        from c360_desktop.core.reports import schedules
+
+        return schedules.runs(self, schedule_id, limit)
+
+    def run_due(self, now: Any, smtp: Any) -> list[Any]:
+        """Run the schedules with a slot due at ``now`` (each once), and send waiting e-mail.
+        Attachments wait beside the cache (CACHE.report-mail/) until sent."""
+        from c360_desktop.core.reports import schedules
+
+        outbox = self._cache.path.with_name(self._cache.path.name + ".report-mail")
+        return schedules.run_due(self, now, outbox, smtp)
 
     def last_sale_day(self) -> date | None:
         """The day of the latest sale (one MAX over the copy's dates, or over the cache)."""

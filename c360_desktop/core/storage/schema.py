@@ -659,6 +659,50 @@ class ReportAnnotationRow(Synced, Base):
     __table_args__ = (Index("ix_report_annotation_report", "report_id", "created_at"),)
 
 
+class ReportScheduleRow(Base):
+    """When this desktop runs a saved report and where the result goes (core/reports/schedules.py).
+    Local: each desktop keeps its own schedules."""
+
+    __tablename__ = "report_schedule"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(36))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # every, at, format, delivery, condition
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_slot: Mapped[datetime | None] = mapped_column(DateTime)  # the last slot run (or skipped by its condition)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ReportRunRow(Base):
+    """One scheduled run: its slot, what became of it, and why."""
+
+    __tablename__ = "report_run"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    schedule_id: Mapped[str] = mapped_column(String(36))
+    slot: Mapped[datetime] = mapped_column(DateTime)
+    ran_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # written | sent | waiting | skipped | failed
+    detail: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    file: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_report_run_schedule", "schedule_id", "slot"),)
+
+
+class ReportMailRow(Base):
+    """A scheduled report's e-mail, waiting until the mail server takes it (offline: the next start)."""
+
+    __tablename__ = "report_mail"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(Text)  # a file beside the cache, kept until sent
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 SYNCED_TABLES: tuple[str, ...] = tuple(
     t.name for t in Base.metadata.sorted_tables if "row_version" in t.columns
 )

@@ -1,0 +1,57 @@
+"""Runs the report schedules while the app is open: once soon after start (slots missed while the
+laptop was closed run then, once each), then every minute; in the writer worker, never on the
+GUI thread. Outcomes go to the status bar; failures stay listed in ``c360 report schedules``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from c360_desktop.core.services import Services
+from c360_desktop.ui.workers import TaskHandle, TaskRunner
+
+log = logging.getLogger(__name__)
+FIRST_CHECK_MS = 5_000  # after the window is up: start-up does not wait for a report
+EVERY_MS = 60_000
+
+
+class ScheduleController(QObject):
+    sig_ran = Signal(object)
+    """Runs made by a check (a list of core.reports.schedules.Run)."""
+
+    def __init__(self, window: Any, services: Services, runner: TaskRunner) -> None:
+        super().__init__(window)
+        self._window, self._services, self._runner = window, services, runner
+        self.task: TaskHandle | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(EVERY_MS)
+        self.timer.timeout.connect(self.check)
+        QTimer.singleShot(FIRST_CHECK_MS, self.check)
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def check(self, now: datetime | None = None) -> TaskHandle | None:
+        if self.task is not None or not self._services.reports.schedules():
+            return None
+        reports, smtp = self._services.reports, self._services.smtp()
+        self.task = self._runner.run_mutation(lambda _p: reports.run_due(now or datetime.now(), smtp),
+                                              self._done, self._failed)
+        return self.task
+
+    def _done(self, runs: list[Any]) -> None:
+        self.task = None
+        if runs:
+            names = {r.id: r for r in runs}
+            text = "; ".join(f"{r.status}: {r.detail}" for r in names.values())
+            self._window.statusBar().showMessage(f"Scheduled reports: {text}", 30_000)
+        self.sig_ran.emit(runs)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        log.warning("report schedules could not run: %s", exc)
+        self._window.statusBar().showMessage(f"Scheduled reports could not run: {exc}", 30_000)
