@@ -108,6 +108,7 @@ def register(sub: Any) -> None:
     register_campaigns(sub)
     register_saved(rsub)
     register_schedules(rsub)
+    register_targets(sub)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -501,3 +502,41 @@ def register_schedules(rsub: Any) -> None:
     cache_arg(p)
     p.add_argument("schedule_id")
     p.set_defaults(func=cmd_report_unschedule)
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        if args.targets_command == "import":
+            added, replaced = services.reports.import_targets(Path(args.file))
+            print(f"{added:,} targets added, {replaced:,} replaced from {args.file}; they reach colleagues at the "
+                  "next sync", file=sys.stderr)
+            return 0
+        found = services.reports.targets()
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    if args.json:
+        print_json([t.as_dict() for t in found])
+    else:
+        for t in found:
+            scope = f" ({t.dimension} {t.dimension_value})" if t.dimension else ""
+            print(f"{t.measure:<22} {t.start} to {t.end}{scope}: {t.value:,.2f}")
+    return 0
+
+
+def register_targets(sub: Any) -> None:
+    p = sub.add_parser("targets", help="targets per measure and period, for the dashboard's tiles")
+    tsub = p.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    q = tsub.add_parser("import", help="read targets from CSV or Excel: measure, month (or from, to), target, "
+                                       "[a dimension column such as parish]")
+    cache_arg(q)
+    q.add_argument("file")
+    q.set_defaults(func=cmd_targets)
+    q = tsub.add_parser("list", help="the targets held")
+    cache_arg(q)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_targets, json=False)

@@ -52,3 +52,14 @@ def test_a_saved_report_and_its_note_reach_a_colleague_and_changes_come_back(des
     sync(ann_cache, central_url)
     sync(bob_cache, central_url)
     assert bob.saved() == []
+
+
+def test_targets_imported_on_one_desktop_reach_another(desktops, central_url, tmp_path):
+    (ann_cache, ann), (bob_cache, bob) = desktops
+    f = tmp_path / "targets.csv"
+    f.write_text("measure,month,target,parish\nrevenue,2026-12,40000000,\nrevenue,2026-12,2500000,St Ann\n", "utf-8")
+    assert ann.import_targets(f) == (2, 0)
+    pushed, _ = sync(ann_cache, central_url)
+    assert pushed.applied == 2
+    sync(bob_cache, central_url)
+    assert sorted((t.dimension_value or "", t.value) for t in bob.targets()) == [("", 4e7), ("JM-06", 2.5e6)]

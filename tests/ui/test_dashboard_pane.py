@@ -94,3 +94,16 @@ def test_unknown_tiles_in_the_settings_file_are_named():
 
     with pytest.raises(ValidationError, match="dashboard analyst: unknown measure 'profit'"):
         Settings(dashboard_tiles={"analyst": ["revenue", "profit"]})
+
+
+def test_a_tile_is_held_against_its_target(qtbot, services, runner, tmp_path):
+    f = tmp_path / "targets.csv"
+    f.write_text("measure,month,target\nrevenue,2026-11,1000000000\n", "utf-8")  # far above the demo's month
+    services.reports.import_targets(f)
+    pane = _filled(qtbot, services, runner)
+    revenue = next(t for t in pane.tiles if t.measure == "revenue")
+    tile = next(t for t in pane.filled.tiles if t.measure == "revenue")
+    assert revenue.against_target.text() == f"○ {tile.of_target:.0%} of target (J${tile.target:,.0f} to date)"
+    assert "#b3261e" in revenue.against_target.styleSheet()
+    assert next(t for t in pane.tiles if t.measure == "customers").against_target.text() == "no target set"
+    save_screenshot(pane, "dashboard_targets")

@@ -33,6 +33,14 @@ class Tile:
     change: float | None  # (value - previous) / previous
     against: str
     period: tuple[str, str]
+    target: float | None = None  # the period's target, prorated to the days so far (core.reports.targets)
+
+    @property
+    def of_target(self) -> float | None:
+        """value / target (1.0 = on target)."""
+        if self.target is None or self.value is None or self.target == 0:
+            return None
+        return self.value / self.target
 
     @property
     def text(self) -> str:
@@ -43,7 +51,7 @@ class Tile:
     def as_dict(self) -> dict[str, Any]:
         return {"measure": self.measure, "label": self.label, "unit": self.unit, "value": self.value,
                 "previous": self.previous, "change": self.change, "against": self.against,
-                "from": self.period[0], "to": self.period[1]}
+                "from": self.period[0], "to": self.period[1], "target": self.target, "of_target": self.of_target}
 
 
 def last_day(reports: ReportService) -> date:
@@ -53,7 +61,8 @@ def last_day(reports: ReportService) -> date:
 
 def kpis(reports: ReportService, role: str, as_of: date | None = None,
          measures: tuple[str, ...] | None = None) -> list[Tile]:
-    """The role's tiles: each measure month to date, against the same days last year."""
+    """The role's tiles: each measure month to date, against the same days last year and against
+    its target (the month's, prorated to the days so far) where one is set."""
     if role not in ROLE_LAYOUT:
         raise ReportError(f"unknown role {role!r}; choose from {', '.join(ROLE_LAYOUT)}")
     names = measures or LAYOUTS[ROLE_LAYOUT[role]]
@@ -70,5 +79,6 @@ def kpis(reports: ReportService, role: str, as_of: date | None = None,
             return None if v is None or v != v else float(v)
 
         tiles.append(Tile(name, m.label, m.unit, num(m.label), num(m.label + " last year"),
-                          num(m.label + " change"), "the same days last year", (start.isoformat(), end.isoformat())))
+                          num(m.label + " change"), "the same days last year", (start.isoformat(), end.isoformat()),
+                          reports.target_for(name, start, end)))
     return tiles

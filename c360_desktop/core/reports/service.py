@@ -286,6 +286,28 @@ class ReportService:
 
         return customers_behind(self._cache.reader(), self.scoped(q), cell, limit)
 
+    # -- targets (core.reports.targets), synced like saved reports -------------------------------
+    def targets(self) -> list[Any]:
+        from c360_desktop.core.reports import targets
+
+        return targets.load(self._cache.reader())
+
+    def import_targets(self, path: Path) -> tuple[int, int]:
+        """Read a targets file and store it, all or nothing; (added, replaced)."""
+        from c360_desktop.core.reports import targets
+
+        user = self._user()
+        if not can(user, Permission.VIEW_ALL_TERRITORIES):
+            raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not set targets")
+        found = targets.read_targets(path)
+        return targets.store(self._cache, found, path.name, user.name)
+
+    def target_for(self, measure: str, start: date, end: date) -> float | None:
+        """The target for a measure over [start, end], for the parishes the user may see."""
+        from c360_desktop.core.reports import targets
+
+        return targets.target_for(self.targets(), measure, start, end, self.scope())
+
     # -- schedules (core.reports.schedules): this desktop's, run while the app runs or by the CLI --
     def schedules(self) -> list[Any]:
         from c360_desktop.core.reports import schedules

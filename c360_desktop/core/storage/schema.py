@@ -659,6 +659,21 @@ class ReportAnnotationRow(Synced, Base):
     __table_args__ = (Index("ix_report_annotation_report", "report_id", "created_at"),)
 
 
+class ReportTargetRow(Synced, Base):
+    """A target for a measure over a period (a month, a quarter...), for all of the company or one
+    dimension's value (parish St. Ann); imported from CSV and shared through sync."""
+
+    __tablename__ = "report_target"
+    measure: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # included
+    dimension: Mapped[str | None] = mapped_column(String(40))
+    dimension_value: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))  # the file it came from
+    __table_args__ = (Index("ix_report_target_measure", "measure", "period_start"),)
+
+
 class ReportScheduleRow(Base):
     """When this desktop runs a saved report and where the result goes (core/reports/schedules.py).
     Local: each desktop keeps its own schedules."""

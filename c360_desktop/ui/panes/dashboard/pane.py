@@ -71,13 +71,14 @@ class TileWidget(QFrame):
         font.setBold(True)
         self.value.setFont(font)
         self.change = QLabel()
+        self.against_target = QLabel()
         self.spark = LazyPlot(44)
         self.spark.setMaximumHeight(52)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(2)
-        for w in (self.label, self.value, self.change, self.spark):
+        for w in (self.label, self.value, self.change, self.against_target, self.spark):
             layout.addWidget(w)
 
     def show_tile(self, tile: Tile, months: list[str], values: list[float]) -> None:
@@ -96,6 +97,16 @@ class TileWidget(QFrame):
             self.change.setText(f"{arrow} {tile.change:+.1%} against {tile.against} "
                                 f"({figure(tile.previous, tile.unit)})")
         self.change.setStyleSheet(f"color: {colour};")
+        share = tile.of_target
+        if share is None:
+            self.against_target.setText("no target set")
+            self.against_target.setStyleSheet(f"color: {FLAT};")
+        else:
+            lower_is_better = tile.measure in ("cpa", "churn_rate")
+            on_target = (share <= 1) if lower_is_better else (share >= 1)
+            self.against_target.setText(f"{'●' if on_target else '○'} {share:.0%} of target "
+                                        f"({figure(tile.target, tile.unit)} to date)")
+            self.against_target.setStyleSheet(f"color: {GOOD if on_target else BAD}; font-weight: 600;")
         if len(values) > 1:
             import pyqtgraph as pg
 
