@@ -262,3 +262,28 @@ def test_drill_down_lists_the_customers_behind_a_cell(services, raw):
         services.reports.customers_behind(ReportQuery(("campaign_spend",), ("month",), *H1), {"Month": "2026-01"})
     with pytest.raises(ReportError, match="'Town' is not one of this report's dimensions"):
         services.reports.customers_behind(q, {"Town": "Ocho Rios"})
+
+
+def test_active_customers_and_churn_rate_match_pandas(run, raw):
+    period = (date(2026, 7, 1), date(2026, 10, 31))
+    got = run(ReportQuery(("active_customers", "prior_customers", "lapsed_customers", "churn_rate"), ("parish",),
+                          *period)).frame.set_index("Parish")
+    tx = raw["transaction"].merge(raw["customer"][["id", "parish"]].rename(columns={"id": "customer_id"}))
+    day = pd.to_datetime(tx["occurred_at"].str[:10])
+    from c360_desktop.core import jamaica
+
+    names = {c: p.address_name for c, p in jamaica.parish_by_code().items()}
+    active = tx[(day >= "2025-11-01") & (day <= "2026-10-31")].groupby("parish")["customer_id"].nunique()
+    before = tx[(day >= "2025-07-01") & (day < "2026-07-01")].groupby("parish")["customer_id"].apply(set)
+    during = tx[(day >= "2026-07-01") & (day <= "2026-10-31")].groupby("parish")["customer_id"].apply(set)
+    assert len(got) == 14
+    for code, name in names.items():
+        row = got.loc[name]
+        lapsed = len(before[code] - during.get(code, set()))
+        assert row["Active customers"] == active[code]
+        assert row["Customers the year before"] == len(before[code]) and row["Lapsed customers"] == lapsed
+        assert row["Churn rate"] == pytest.approx(lapsed / len(before[code]))
+    with pytest.raises(ReportError, match="cannot be split by day, week, month"):
+        run(ReportQuery(("churn_rate",), ("month",), *period))
+    with pytest.raises(ReportError, match="churn_rate needs the period's start and end"):
+        run(ReportQuery(("churn_rate",)))

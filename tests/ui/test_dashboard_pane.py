@@ -107,3 +107,19 @@ def test_a_tile_is_held_against_its_target(qtbot, services, runner, tmp_path):
     assert "#b3261e" in revenue.against_target.styleSheet()
     assert next(t for t in pane.tiles if t.measure == "customers").against_target.text() == "no target set"
     save_screenshot(pane, "dashboard_targets")
+
+
+def test_more_tiles_than_one_query_takes_and_a_year_window_measure(qtbot, services, runner):
+    from c360_desktop.core.reports.query import MOST_MEASURES
+
+    pane = _filled(qtbot, services, runner)
+    names = ["revenue", "orders", "customers", "new_customers", "average_order_value", "pipeline_value", "win_rate",
+             "campaign_spend", "active_customers", "churn_rate"]
+    assert len(names) > MOST_MEASURES
+    pane.filled = None
+    pane.set_tiles(names)
+    qtbot.waitUntil(lambda: pane.filled is not None, timeout=60_000)
+    assert [t.measure for t in pane.tiles if t.isVisible()] == names
+    churn = next(t for t in pane.filled.tiles if t.measure == "churn_rate")
+    assert churn.value is not None and 0 < churn.value < 1 and "Churn rate" not in pane.filled.series
+    assert len(pane.filled.series["Revenue"]) == 12

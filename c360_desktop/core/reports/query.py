@@ -57,6 +57,12 @@ class ReportQuery:
         if self.compare and not (self.start and self.end):
             raise ReportError("a comparison needs the period's start and end")
         for name in self.measures:
+            for m in base_measures(name):
+                if m.rolling and any(dimension(d).time for d in self.by):
+                    raise ReportError(f"{name} is counted over a year's window around the period: it cannot be "
+                                      "split by day, week, month, quarter or year")
+                if m.rolling and not (self.end and (self.start or m.rolling == "active")):
+                    raise ReportError(f"{name} needs the period's {'end' if m.rolling == 'active' else 'start and end'}")
             for d in (*self.by, *(w for w, _ in self.where)):
                 if d in measure(name).not_by:
                     raise ReportError(f"{name} cannot be split or filtered by {d}: its parts' {d} differ "
@@ -143,6 +149,32 @@ def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int
     return frame
 
 
+def _rolling_sql(kind: str, q: ReportQuery, dialect: Dialect) -> tuple[str, list[object], list[str]]:
+    """The measures counted over a window of their own, per customer: "active" (distinct buyers
+    in the 365 days up to the period's end) or "churn" (buyers in the 365 days before the period,
+    and those of them who did not buy in it)."""
+    assert q.end is not None
+    if kind == "active":
+        sql, params = _fact_sql("sale", [measure("customers")], replace(q, start=q.end - timedelta(days=364)), dialect)
+        return sql, params, ["active_customers"]
+    assert q.start is not None
+    table = facts(dialect)["sale"]
+    date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
+    where, params, _bounds = _conditions("sale", replace(q, start=q.start - timedelta(days=365)), dialect)
+    dims = [dimension(d).exprs["sale"] for d in q.by]
+    keys = [f"d{i}" for i in range(len(dims))]
+    key = CUSTOMER_KEY[dialect]
+    inner = ", ".join([*(f"{e} AS {k}" for e, k in zip(dims, keys, strict=True)), f"{key} AS k",
+                       f"MAX(CASE WHEN {table.time} < {date_param} THEN 1 ELSE 0 END) AS b",
+                       f"MAX(CASE WHEN {table.time} >= {date_param} THEN 1 ELSE 0 END) AS d"])
+    body = (f"SELECT {inner} {table.source} WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, key])}")
+    outer = ", ".join([*keys, "SUM(b) AS m_prior", "SUM(CASE WHEN b = 1 AND d = 0 THEN 1 ELSE 0 END) AS m_lapsed"])
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    start = q.start.isoformat()
+    return (f"SELECT {outer} FROM ({body}) per_customer{group}", [start, start, *params],
+            ["prior_customers", "lapsed_customers"])
+
+
 def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect) -> tuple[str, list[object]]:
     table = facts(dialect)[fact]
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
@@ -217,8 +249,17 @@ def _figures(conn: Any, q: ReportQuery, dialect: Dialect) -> pd.DataFrame:
             needed.setdefault(m.fact, {})[m.name] = m
     keys = [f"d{i}" for i in range(len(q.by))]
     merged: pd.DataFrame | None = None
+    queries: list[tuple[str, list[object], list[str]]] = []
+    rolling = {m.rolling for ms in needed.values() for m in ms.values() if m.rolling}
     for fact, ms in needed.items():
-        sql, params = _fact_sql(fact, list(ms.values()), q, dialect)
+        plain = [m for m in ms.values() if not m.rolling]
+        if plain:
+            sql, params = _fact_sql(fact, plain, q, dialect)
+            queries.append((sql, params, [m.name for m in plain]))
+    for kind in sorted(rolling):
+        queries.append(_rolling_sql(kind, q, dialect))
+    for sql, params, names in queries:
+        ms = {n: measure(n) for n in names}
         part = pd.DataFrame(conn.execute(sql, params).fetchall(),
                             columns=[*keys, *(f"m_{n}" for n in ms)])
         for n in ms:

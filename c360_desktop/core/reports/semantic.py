@@ -75,6 +75,9 @@ class Measure:
     # dimensions that mean different things in the two parts of a ratio (a sale's channel is
     # where it was sold, a campaign's is where it was advertised): the split is refused
     not_by: tuple[str, ...] = ()
+    # computed over a window of its own around the period, per customer (query._rolling_sql):
+    # "active" (the 365 days up to the period's end), "churn" (the 365 days before it, and it)
+    rolling: str | None = None
 
 
 OPEN_LEAD = "l.status IN ('new', 'contacted', 'qualified')"
@@ -110,6 +113,17 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             "SUM(cs.amount_cents) / 100.0", additive=True),
     Measure("cpa", "Cost per acquisition", "jmd", "campaign_spend / conversions",
             ratio=("campaign_spend", "conversions")),
+    Measure("active_customers", "Active customers", "count",
+            "distinct customers who bought in the 365 days up to the period's last day", "sale",
+            rolling="active"),
+    Measure("prior_customers", "Customers the year before", "count",
+            "distinct customers who bought in the 365 days before the period's first day", "sale",
+            rolling="churn"),
+    Measure("lapsed_customers", "Lapsed customers", "count",
+            "customers who bought in the 365 days before the period and not in the period", "sale",
+            rolling="churn"),
+    Measure("churn_rate", "Churn rate", "ratio", "lapsed_customers / prior_customers",
+            ratio=("lapsed_customers", "prior_customers")),
     Measure("campaign_revenue", "Campaign revenue", "jmd",
             "sum of the sales lines carrying a campaign's code, dated in the period, in JMD before GCT", "sale",
             "COALESCE(SUM(CASE WHEN t.campaign_id IS NOT NULL THEN t.amount_cents END), 0) / 100.0", additive=True),

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.reports.export import Table, table_of
 from c360_desktop.core.reports.formatting import figure
-from c360_desktop.core.reports.kpi import LAYOUTS, ROLE_LAYOUT, Tile, kpis, last_day
+from c360_desktop.core.reports.kpi import LAYOUTS, ROLE_LAYOUT, Tile, kpis, last_day, monthly
 from c360_desktop.core.reports.query import ReportQuery, ReportResult
 from c360_desktop.core.reports.semantic import MEASURES
 from c360_desktop.core.services import Services
@@ -248,10 +248,8 @@ class DashboardPane(QWidget):
             # the sparkline: the twelve complete months before this one
             last = end.replace(day=1) - timedelta(days=1)
             first = date(last.year - 1, last.month, 1) + timedelta(days=31)
-            monthly = reports.query(ReportQuery(measures, ("month",), first.replace(day=1), last)).frame
-            labels = [t.label for t in tiles]
-            return Filled(tiles, monthly["Month"].tolist(),
-                          {lab: monthly[lab].fillna(0).astype(float).tolist() for lab in labels})
+            months, series = monthly(reports, measures, first.replace(day=1), last)
+            return Filled(tiles, months, series)
 
         self.status.setText("Reading the figures…")
         self.refresh_button.setEnabled(False)
