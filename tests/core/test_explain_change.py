@@ -85,3 +85,20 @@ def test_the_command_prints_sentences_or_json(demo_cache):
     assert data["split_totals"]["parish x channel"] == pytest.approx(data["change"])
     r = subprocess.run([*args[:-1], "parsh"], capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "unknown dimension 'parsh'" in r.stderr
+
+
+def test_a_nearly_flat_total_is_said_so_not_as_thousands_of_per_cent():
+    from datetime import date
+
+    from c360_desktop.core.reports.explain import Cell, Explanation, _sentences
+
+    ex = Explanation("revenue", (date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 9, 1), date(2026, 9, 30)),
+                     now=25_341_050.0, before=25_315_350.0,
+                     cells=[Cell({"category": "appliances"}, 5_265_600.0, 3_447_500.0),
+                            Cell({"category": "hardware"}, 9_000_000.0, 10_792_400.0)])
+    text = " ".join(_sentences(ex))
+    assert "was nearly flat (+J$25,700, +0.1%)" in text
+    assert "Category appliances moved +J$1,818,100" in text and "times the net change" in text
+    import re
+
+    assert not re.search(r"\d{3,}%", text), text

@@ -98,3 +98,18 @@ def test_a_tab_exports_to_excel_in_a_worker_and_a_field_rep_may_not(qtbot, servi
     rep_pane = AnalysesPane(services, runner)
     qtbot.addWidget(rep_pane)
     assert not rep_pane.export_button.isEnabled() and "may not export" in rep_pane.export_button.toolTip()
+
+
+def test_the_explain_tab_says_why_revenue_changed_with_figures_that_add_up(qtbot, services, runner):
+    pane = AnalysesPane(services, runner)
+    qtbot.addWidget(pane)
+    pane.resize(1366, 720)
+    pane.show()
+    page = _tab(qtbot, pane, "Explain")
+    summary = pane.status.text()
+    assert summary.startswith("Revenue ") and "J$" in summary
+    _caption, frame, _units = pane.shown["Explain"].tables[1]
+    assert len(set(frame["Sum of the changes"].round(2))) == 1, "every split sums to the same total change"
+    assert page.tables[0][1].rowCount() > 0
+    qtbot.waitUntil(lambda: all(t.isVisible() and t.height() > 100 for _l, t in page.tables), timeout=5_000)
+    save_screenshot(pane, "analyses_explain")

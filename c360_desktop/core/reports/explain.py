@@ -178,8 +178,14 @@ def _sentences(ex: Explanation) -> list[str]:
     verb = "rose" if change > 0 else ("fell" if change < 0 else "did not change")
     p, a = ex.period, ex.against
     scope = "".join(f" in {v}" if d in ("parish", "town") else f" ({d} {v})" for d, v in ex.where)
-    out = [f"{m.label}{scope} {verb} {_pct(ex.now, ex.before)} ({figure(abs(change), unit)}) from {a[0]}–{a[1]} "
-           f"({figure(ex.before, unit)}) to {p[0]}–{p[1]} ({figure(ex.now, unit)})."]
+    flat = bool(ex.before) and change != 0 and abs(change / ex.before) < 0.005
+    if flat:  # a net change near zero: shares of it would run to thousands of per cent
+        out = [f"{m.label}{scope} was nearly flat ({'+' if change > 0 else '−'}{figure(abs(change), unit)}, "
+               f"{change / ex.before:+.1%}) from {a[0]}–{a[1]} ({figure(ex.before, unit)}) to {p[0]}–{p[1]} "
+               f"({figure(ex.now, unit)}): larger moves in its parts offset each other."]
+    else:
+        out = [f"{m.label}{scope} {verb} {_pct(ex.now, ex.before)} ({figure(abs(change), unit)}) from "
+               f"{a[0]}–{a[1]} ({figure(ex.before, unit)}) to {p[0]}–{p[1]} ({figure(ex.now, unit)})."]
     if ex.drivers and change:
         d = ex.drivers
         parts = [("customers", d.customers, f"{d.now[0]:,.0f} against {d.before[0]:,.0f}"),
@@ -197,8 +203,13 @@ def _sentences(ex: Explanation) -> list[str]:
                 continue
             said.append(c)
             share = c.change / change
-            line = (f"{share:.0%} of the change comes from {c.where} ({figure(c.before, unit)} to "
-                    f"{figure(c.now, unit)}, {'up' if c.change > 0 else 'down'} {_pct(c.now, c.before)})")
+            move = f"{figure(c.before, unit)} to {figure(c.now, unit)}, {'up' if c.change > 0 else 'down'} " \
+                   f"{_pct(c.now, c.before)}"
+            if share > 1.5:  # more than the whole net change: say so, not "4027% of the change"
+                line = (f"{c.where[:1].upper()}{c.where[1:]} moved {'+' if c.change > 0 else '−'}{figure(abs(c.change), unit)} ({move}), "
+                        f"{share:.1f} times the net change, while other parts moved the other way")
+            else:
+                line = f"{share:.0%} of the change comes from {c.where} ({move})"
             if c.drivers:
                 o1, o0 = c.drivers.now[0] * c.drivers.now[1], c.drivers.before[0] * c.drivers.before[1]
                 line += (f"; {o1:,.0f} orders against {o0:,.0f} from {c.drivers.now[0]:,.0f} customers against "

@@ -37,7 +37,7 @@ from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.widgets.export import ExportButton
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
-TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM")
+TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM", "Explain")
 ALL_PARISHES = "All parishes"
 OVER_BUDGET = "#b3261e"
 
@@ -381,6 +381,28 @@ def _rfm(reports: Any, start: date, end: date, where: tuple[tuple[str, str], ...
                  heat=True)
 
 
+def _explain(reports: Any, start: date, end: date, where: tuple[tuple[str, str], ...]) -> Shown:
+    """Why revenue changed: the last complete month against the one before, by parish, category
+    and channel (and their pairs), in sentences with the figures behind them."""
+    from datetime import timedelta
+
+    from c360_desktop.core.reports.explain import explain_change
+
+    last = end.replace(day=1) - timedelta(days=1)
+    period = (last.replace(day=1), last)
+    before_end = period[0] - timedelta(days=1)
+    against = (before_end.replace(day=1), before_end)
+    ex = explain_change(reports, "revenue", period, against, ("parish", "category", "channel"), where)
+    cells = pd.DataFrame({"Where": [c.where for c in ex.cells[:30]], "Now": [c.now for c in ex.cells[:30]],
+                          "Before": [c.before for c in ex.cells[:30]], "Change": [c.change for c in ex.cells[:30]],
+                          "Change %": [c.now / c.before - 1 if c.before else None for c in ex.cells[:30]]})
+    splits = pd.DataFrame({"Split": list(ex.by_split), "Sum of the changes": list(ex.by_split.values())})
+    money = {"Now": "jmd", "Before": "jmd", "Change": "jmd", "Change %": "pct", "Sum of the changes": "jmd"}
+    return Shown(" ".join(ex.sentences),
+                 [("Where revenue changed, largest first", cells, money),
+                  ("Each split adds up to the whole change", splits, money)])
+
+
 ANALYSES: dict[str, Analysis] = {"Cohorts": _cohorts, "Campaigns": _campaigns, "Affinity": _affinity,
-                                 "Journey": _journey, "Seasonality": _seasonality, "RFM": _rfm}
+                                 "Journey": _journey, "Seasonality": _seasonality, "RFM": _rfm, "Explain": _explain}
 
