@@ -109,6 +109,10 @@ def register(sub: Any) -> None:
     register_saved(rsub)
     register_schedules(rsub)
     register_targets(sub)
+    p = rsub.add_parser("import-ads", help="campaign spend from a Google Ads or Meta Ads Manager export (CSV/Excel)")
+    cache_arg(p)
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import_ads)
 
 
 def _span(text: str) -> tuple[Any, Any]:
@@ -540,3 +544,19 @@ def register_targets(sub: Any) -> None:
     cache_arg(q)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_targets, json=False)
+
+
+def cmd_import_ads(args: argparse.Namespace) -> int:
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        source, counts = services.reports.import_ads(Path(args.file))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
+    what = "Google Ads" if source == "google_ads" else "Meta Ads"
+    print(f"{what}: {counts['days_added']:,} days of spend added, {counts['days_replaced']:,} replaced, "
+          f"{counts['days_unchanged']:,} unchanged; {counts['campaigns_created']:,} new campaigns", file=sys.stderr)
+    return 0

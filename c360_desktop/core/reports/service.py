@@ -308,6 +308,16 @@ class ReportService:
 
         return targets.target_for(self.targets(), measure, start, end, self.scope())
 
+    def import_ads(self, path: Path) -> tuple[str, dict[str, int]]:
+        """Spend from a Google Ads or Meta Ads export (core.reports.ads); (which, counts)."""
+        from c360_desktop.core.reports import ads
+
+        user = self._user()
+        if not can(user, Permission.VIEW_ALL_TERRITORIES):
+            raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not import campaign spend")
+        source, rows = ads.read_ads(path)
+        return source, ads.store(self._cache, source, rows, user.name)
+
     # -- schedules (core.reports.schedules): this desktop's, run while the app runs or by the CLI --
     def schedules(self) -> list[Any]:
         from c360_desktop.core.reports import schedules
