@@ -157,7 +157,7 @@ def register_explain(sub: Any) -> None:
     p.set_defaults(func=cmd_explain_change)
 
 
-ANALYSES = ("cohorts", "rfm", "affinity", "journey", "seasonality")
+ANALYSES = ("cohorts", "rfm", "affinity", "journey", "seasonality", "correlations")
 
 
 def cmd_analysis(args: argparse.Namespace) -> int:
@@ -184,6 +184,8 @@ def cmd_analysis(args: argparse.Namespace) -> int:
                                    args.min_customers)
         elif name == "journey":
             out = reports.journey(end, args.lapse_days, where)
+        elif name == "correlations":
+            out = reports.correlations(end, args.window_days if args.window_days != 30 else 90, where)
         else:
             out = reports.seasonality(args.start or end.replace(year=end.year - 2), end, where)
     except ReportError as exc:
@@ -211,6 +213,8 @@ def _text(name: str, out: Any) -> str:
                     + out.pairs.to_string(index=False))
         if name == "journey":
             return pd.DataFrame(out.stages).to_string(index=False)
+        if name == "correlations":
+            return "\n".join(out.sentences) + "\n\n" + out.table.to_string(index=False)
         return out.by_month.to_string(index=False) + "\n\n" + out.by_weekday.to_string(index=False) \
             + "\n\n" + out.holidays.to_string(index=False)
 
@@ -221,7 +225,8 @@ def _analysis_args(p: Any) -> None:
     p.add_argument("--to", dest="end", type=date_type, help="last day, or the as-of day (default: the data's last)")
     p.add_argument("--where", action="append", type=_where, help="DIMENSION=VALUE (repeatable)")
     p.add_argument("--months", type=int, default=12, help="cohorts: months followed after the first (12)")
-    p.add_argument("--window-days", type=int, default=30, help="affinity: days between the two purchases (30)")
+    p.add_argument("--window-days", type=int, default=30,
+                   help="affinity: days between the two purchases (30); correlations: the outcome window (90)")
     p.add_argument("--min-customers", type=int, default=5, help="affinity: fewest customers a pair needs (5)")
     p.add_argument("--lapse-days", type=int, default=180, help="journey: days without a purchase to lapse (180)")
     p.add_argument("--json", action="store_true")

@@ -191,3 +191,27 @@ def test_cli_cohorts_and_analysis_json(demo_cache):
     bad = subprocess.run([C360, "report", "analysis", "affinity", "--cache", str(demo_cache), "--where", "colour=red"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "unknown dimension 'colour'" in bad.stderr
+
+
+def test_correlations_match_scipy_on_the_raw_lines_and_are_holm_adjusted(engine, raw):
+    from scipy.stats import spearmanr
+
+    got = engine(A.correlations, date(2026, 11, 26), 90)
+    tx = raw["tx"]
+    cut = (pd.Timestamp("2026-11-26") - pd.Timestamp("1970-01-01")).days - 90
+    before = tx[tx["d"] <= cut]
+    after = tx[(tx["d"] > cut) & (tx["d"] <= cut + 90)]
+    buyers = before["customer_id"].unique()
+    cats = before.merge(pd.DataFrame({"product_id": list(raw["products"])}), on="product_id")
+    assert got.customers == len(buyers) and got.cutoff == date(2026, 8, 28)
+    recent = before[before["d"] > cut - 365].groupby("customer_id").size().reindex(buyers, fill_value=0)
+    bought = pd.Series(1.0, index=after["customer_id"].unique()).reindex(buyers, fill_value=0.0)
+    rho, p = spearmanr(recent.to_numpy(), bought.to_numpy())
+    row = got.table.set_index(["behaviour", "outcome"]).loc[("orders", "bought_after")]
+    assert row["rho"] == pytest.approx(rho) and row["p_value"] == pytest.approx(p, rel=1e-6)
+    assert len(cats) == len(before)
+    # Holm: the smallest p-value times the number of pairs, and never below a smaller one's
+    table = got.table.dropna(subset=["p_value"]).sort_values("p_value")
+    assert table["p_holm"].iloc[0] == pytest.approx(min(1.0, table["p_value"].iloc[0] * len(table)))
+    assert table["p_holm"].is_monotonic_increasing and (table["p_holm"] >= table["p_value"]).all()
+    assert got.sentences and all("Spearman ρ" in s or "beyond chance" in s for s in got.sentences)

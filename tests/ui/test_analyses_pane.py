@@ -50,7 +50,7 @@ def test_every_tab_fills_from_the_report_service(qtbot, services, runner):
     assert page.chart is not None and page.chart.widget is not None
     save_screenshot(pane, "analyses_campaigns")
 
-    for name in ("Affinity", "Journey", "Seasonality", "RFM"):
+    for name in ("Affinity", "Journey", "Seasonality", "RFM", "Correlations"):
         page = _tab(qtbot, pane, name)
         assert page.tables[0][1].rowCount() > 0, name
         qtbot.waitUntil(lambda page=page: all(t.isVisible() and t.height() > 100 for _l, t in page.tables),

@@ -388,3 +388,110 @@ def jamaica_holidays(start: date, end: date) -> dict[date, str]:
     found = holidays.country_holidays("JM", years=range(start.year, end.year + 1))
     return {d: str(name) for d, name in sorted(found.items()) if start <= d <= end}
 
+
+
+# -- correlations ---------------------------------------------------------------------------------
+
+@dataclass
+class Correlations:
+    cutoff: date
+    as_of: date
+    customers: int
+    table: pd.DataFrame  # behaviour, outcome, rho, p_value, p_holm, significant, n
+    sentences: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cutoff": self.cutoff.isoformat(), "as_of": self.as_of.isoformat(), "customers": self.customers,
+                "correlations": self.table.to_dict(orient="records"), "sentences": self.sentences}
+
+
+BEHAVIOURS = {
+    "orders": "orders in the year before",
+    "revenue": "spend in the year before",
+    "products": "distinct products bought",
+    "categories": "distinct categories bought",
+    "days_since_last": "days since the last purchase",
+    "tenure_days": "days since the first purchase",
+    "online_share": "share of orders placed online",
+}
+OUTCOMES = {"bought_after": "bought in the next {days} days", "revenue_after": "spend in the next {days} days"}
+ALPHA = 0.01
+
+
+def correlations(conn: Any, dialect: Dialect, as_of: date, days: int = 90, where: Filters = (),
+                 scope: tuple[str, ...] | None = None) -> Correlations:
+    """How each customer's behaviour up to a cut-off (``days`` before ``as_of``) goes with what
+    they did after it: Spearman's rank correlation with its p-value for each behaviour and
+    outcome, Holm-adjusted over all the pairs (so one in a hundred by chance is not called
+    significant). Customers who had bought before the cut-off."""
+    try:
+        from scipy.stats import spearmanr
+    except ImportError:
+        raise ReportError("correlations need scipy: pip install 'c360-desktop[analytics]'") from None
+    if days < 7:
+        raise ReportError(f"the outcome window must be a week or more, not {days} days")
+    cut = day_number(as_of) - days
+    source, params = _sales(dialect, where, scope, end=as_of)
+    if "LEFT JOIN product p" not in source:
+        source = source.replace(" WHERE ", " LEFT JOIN product p ON p.id = t.product_id WHERE ", 1)
+    d = DAY[dialect]
+    sql = (f"SELECT {KEY[dialect]}, "
+           f"SUM(CASE WHEN {d} <= ? AND {d} > ? THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN {d} <= ? AND {d} > ? THEN t.amount_cents ELSE 0 END), "
+           f"COUNT(DISTINCT CASE WHEN {d} <= ? THEN t.product_id END), "
+           f"COUNT(DISTINCT CASE WHEN {d} <= ? THEN p.category END), "
+           f"MAX(CASE WHEN {d} <= ? THEN {d} END), MIN({d}), "
+           f"SUM(CASE WHEN {d} <= ? AND t.channel = 'online' THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN {d} <= ? THEN 1 ELSE 0 END), "
+           f"MAX(CASE WHEN {d} > ? THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN {d} > ? THEN t.amount_cents ELSE 0 END) "
+           f"{source} GROUP BY 1")
+    args = [cut, cut - 365, cut, cut - 365, cut, cut, cut, cut, cut, cut, cut]
+    # the CASE parameters come before the WHERE's in the statement's text
+    per = _frame(conn, sql, [*args, *params], ["k", "orders", "cents", "products", "categories", "last", "first",
+                                                "online", "all_orders", "bought_after", "cents_after"])
+    per = per[per["all_orders"] > 0]  # bought before the cut-off
+    frame = pd.DataFrame({
+        "orders": per["orders"].astype(float), "revenue": per["cents"].astype(float) / 100,
+        "products": per["products"].astype(float), "categories": per["categories"].astype(float),
+        "days_since_last": (cut - per["last"].astype(float)), "tenure_days": (cut - per["first"].astype(float)),
+        "online_share": per["online"].astype(float) / per["all_orders"].astype(float),
+        "bought_after": per["bought_after"].astype(float), "revenue_after": per["cents_after"].astype(float) / 100})
+    rows = []
+    for b in BEHAVIOURS:
+        for o in OUTCOMES:
+            x, y = frame[b].to_numpy(), frame[o].to_numpy()
+            if len(frame) < 30 or x.std() == 0 or y.std() == 0:
+                rows.append((b, o, float("nan"), float("nan"), len(frame)))
+                continue
+            rho, p = spearmanr(x, y)
+            rows.append((b, o, float(rho), float(p), len(frame)))
+    table = pd.DataFrame(rows, columns=["behaviour", "outcome", "rho", "p_value", "n"])
+    table["p_holm"] = _holm(table["p_value"].to_numpy())
+    table["significant"] = table["p_holm"] < ALPHA
+    table = table.reindex(table["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    cutoff = day_of(cut)
+    sentences = []
+    for r in table[table["significant"]].head(3).itertuples(index=False):
+        more = "more" if r.rho > 0 else "less"
+        then = (f"were {more} likely to buy in the next {days} days" if r.outcome == "bought_after"
+                else f"spent {more} in the next {days} days")
+        p_text = "p < 0.001" if r.p_holm < 0.001 else f"p = {r.p_holm:.3f}"
+        sentences.append(f"Customers with more {BEHAVIOURS[r.behaviour]} (to {cutoff}) {then}: Spearman ρ = "
+                         f"{r.rho:+.2f}, {p_text} (Holm-adjusted), n = {r.n:,}.")
+    if not sentences:
+        sentences.append(f"No behaviour goes with what customers did in the {days} days after {cutoff} beyond "
+                         f"chance (Holm-adjusted p < {ALPHA} for none of {len(table)} pairs, n = {len(frame):,}).")
+    return Correlations(cutoff, as_of, len(frame), table, sentences)
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (NaN stays NaN)."""
+    out = np.full(len(p), np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok])]
+    m, running = len(order), 0.0
+    for i, idx in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[idx]))
+        out[idx] = running
+    return out

@@ -120,6 +120,11 @@ class ReportService:
         with self.reader(progress) as (conn, dialect):
             return analyses.seasonality(conn, dialect, start, end, where, self.scope())
 
+    def correlations(self, as_of: date, days: int = 90, where: analyses.Filters = (),
+                     progress: Progress | None = None) -> analyses.Correlations:
+        with self.reader(progress) as (conn, dialect):
+            return analyses.correlations(conn, dialect, as_of, days, where, self.scope())
+
     def campaigns(self, as_of: date, start: date | None = None, end: date | None = None, window_days: int = 30,
                   progress: Progress | None = None) -> campaigns.CampaignReport:
         """Spend, leads, conversions, revenue, CPA, ROAS, ROI and budget per campaign (see

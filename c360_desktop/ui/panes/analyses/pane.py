@@ -37,7 +37,7 @@ from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.widgets.export import ExportButton
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
-TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM", "Explain")
+TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM", "Explain", "Correlations")
 ALL_PARISHES = "All parishes"
 OVER_BUDGET = "#b3261e"
 
@@ -403,6 +403,20 @@ def _explain(reports: Any, start: date, end: date, where: tuple[tuple[str, str],
                   ("Each split adds up to the whole change", splits, money)])
 
 
-ANALYSES: dict[str, Analysis] = {"Cohorts": _cohorts, "Campaigns": _campaigns, "Affinity": _affinity,
+def _correlations(reports: Any, start: date, end: date, where: tuple[tuple[str, str], ...]) -> Shown:
+    from c360_desktop.core.reports.analyses import BEHAVIOURS, OUTCOMES
+
+    c = reports.correlations(end, 90, where)
+    t = c.table
+    frame = pd.DataFrame({"Behaviour (to the cut-off)": t["behaviour"].map(BEHAVIOURS),
+                          "Outcome": t["outcome"].map(lambda o: OUTCOMES[o].format(days=90)),
+                          "Spearman ρ": t["rho"], "p (Holm)": t["p_holm"].map(lambda p: None if p != p else
+                                                                              ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+                          "Significant at 1%": t["significant"].map({True: "yes", False: "no"}), "Customers": t["n"]})
+    return Shown(" ".join(c.sentences), [(f"Behaviour to {c.cutoff} against the 90 days after", frame,
+                                          {"Spearman ρ": "index", "Customers": "count"})])
+
+
+ANALYSES: dict[str, Analysis] = {"Correlations": _correlations, "Cohorts": _cohorts, "Campaigns": _campaigns, "Affinity": _affinity,
                                  "Journey": _journey, "Seasonality": _seasonality, "RFM": _rfm, "Explain": _explain}
 
