@@ -8,7 +8,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QMenu,
+    QProgressDialog,
+    QToolButton,
+    QWidget,
+)
 
 from c360_desktop.core.progress import Cancelled, Progress
 from c360_desktop.core.reports.export import Manifest, Table
@@ -25,6 +32,20 @@ def format_of(path: Path, chosen_filter: str = "") -> str:
     return ext if ext in ("xlsx", "pdf", "csv") else FILTERS.get(chosen_filter, "xlsx")
 
 
+def table_of_view(view: QAbstractItemView, title: str, filters: str) -> Table:
+    """What a table view shows (its visible columns, every row of its model, as displayed, so a
+    masked field stays masked) as a Table to export."""
+    import pandas as pd
+
+    model = view.model()
+    columns = [c for c in range(model.columnCount()) if not view.isColumnHidden(c)] \
+        if hasattr(view, "isColumnHidden") else list(range(model.columnCount()))
+    names = [str(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)) for c in columns]
+    rows = [[model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in columns]
+            for r in range(model.rowCount())]
+    return Table(title, filters, pd.DataFrame(rows, columns=names, dtype=object))
+
+
 class ExportButton(QToolButton):
     """"Export…": one table, or a menu of the pane's tables. ``tables()`` gives what is shown now
     (empty: nothing to export yet); ``on_message`` shows the outcome in the pane."""
@@ -35,7 +56,7 @@ class ExportButton(QToolButton):
         self._services, self._runner, self._tables, self._say = services, runner, tables, on_message
         self.task: TaskHandle | None = None
         self.last: Manifest | None = None
-        self.setText("E&xport…")
+        self.setText("Export…")  # Ctrl+E; no mnemonic (panes' own buttons use the letters)
         self.setToolTip("Save the table shown as Excel, PDF or CSV (Ctrl+E)")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self._menu = QMenu(self)

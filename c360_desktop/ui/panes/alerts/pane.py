@@ -197,7 +197,13 @@ class AlertsPane(QWidget):
         filters.addWidget(self.show_done)
         actions = QHBoxLayout()
         actions.addWidget(self.summary, 1)
-        for w in (self.ack_button, self.snooze_button, self.rules_button, self.dead_button):
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        self.export_button = ExportButton(
+            services, runner, lambda: [table_of_view(self.table, "alerts as shown", self.summary.text())]
+            if self.model.rowCount() else [], self.summary.setText)
+        self.export_button.bind_shortcut(self)
+        for w in (self.ack_button, self.snooze_button, self.rules_button, self.dead_button, self.export_button):
             actions.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)

@@ -254,6 +254,14 @@ class LeadsPane(QWidget):
             self.actions[kind] = b
         self.explain_button = QPushButton("E&xplain score")
         buttons.addWidget(self.explain_button)
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        self.export_button = ExportButton(
+            services, runner, lambda: [table_of_view(self.table, f"lead queue, the first {self.model.rowCount():,} as "
+                                                     "shown (c360 leads --json for every lead)", self.summary.text())]
+            if self.model.rowCount() else [], self.summary.setText)
+        self.export_button.bind_shortcut(self)
+        buttons.addWidget(self.export_button)
         self.assign_button = QPushButton("&Assign to…")
         self.assign_button.setMenu(QMenu(self.assign_button))
         for rep_id, name in self.reps.items():

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -54,9 +55,19 @@ class LookupPane(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((200, 95, 120, 85, 105)):
             header.resizeSection(col, width)
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        self.export_button = ExportButton(
+            services, runner, lambda: [table_of_view(self.table, "customers found", f"search: {self.search_box.text()!r}; "
+                                                     f"{self.status.text()}")] if self.model.rowCount() else [],
+            self.status.setText)
+        self.export_button.bind_shortcut(self)
+        line = QHBoxLayout()
+        line.addWidget(self.status, 1)
+        line.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_box)
-        layout.addWidget(self.status)
+        layout.addLayout(line)
         layout.addWidget(self.table, 1)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._run_search)
