@@ -6,7 +6,8 @@ range, with and without filters) on a demo cache of N customers, three ways in t
              (what an analyst's notebook does); the read is what every fresh report would pay
              without a resident copy
 
-Also the dashboard (c360 kpi) of each role.
+Also the dashboard (c360 kpi) of each role, and one tile of a year-window measure (active
+customers, churn rate) beside one of revenue.
 
     python -m benchmarks.bench_reports --customers 1000000
 """
@@ -132,6 +133,10 @@ def main() -> None:
         t = time.perf_counter()
         tiles = kpis(services.reports, role, date(2026, 11, 27))
         print(f"dashboard {role}: {len(tiles)} tiles in {(time.perf_counter() - t) * 1000:,.0f} ms")
+    for name in ("revenue", "active_customers", "churn_rate"):  # a year-window tile beside a plain one
+        t = time.perf_counter()
+        kpis(services.reports, "manager", date(2026, 11, 27), (name,))
+        print(f"one tile {name}: {(time.perf_counter() - t) * 1000:,.0f} ms")
     print(f"memory (RSS) with the copy open and the dashboards made: "
           f"{psutil.Process().memory_info().rss / 1e6:,.0f} MB")
 

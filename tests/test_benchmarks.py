@@ -109,6 +109,8 @@ def test_reports_benchmark(demo_cache):
     assert re.search(r"plain SQLite GROUP BY\s+p50", out) and re.search(r"pandas groupby after read\s+p50", out), out
     for role in ("manager", "analyst", "field_rep"):
         assert re.search(rf"dashboard {role}: \d+ tiles in [\d,]+ ms", out), out
+    for name in ("revenue", "active_customers", "churn_rate"):
+        assert re.search(rf"one tile {name}: [\d,]+ ms", out), out
     assert re.search(r"after 1,000 changed sales: [\d,]+ rows in [\d,]+ ms", out), out
 
 
