@@ -287,3 +287,46 @@ def test_active_customers_and_churn_rate_match_pandas(run, raw):
         run(ReportQuery(("churn_rate",), ("month",), *period))
     with pytest.raises(ReportError, match="churn_rate needs the period's start and end"):
         run(ReportQuery(("churn_rate",)))
+
+
+def test_clv_is_the_mean_of_the_models_latest_scores(demo_cache):
+    """The demo cache holds no scores until the models are trained: the test writes a CLV model's
+    scores as the scorer does (one row per customer and model), then reads them on both engines."""
+    import numpy as np
+
+    conn = sqlite3.connect(demo_cache)
+    ids = [r for (r,) in conn.execute("SELECT id FROM customer WHERE deleted_at IS NULL ORDER BY id")]
+    rng = np.random.default_rng(4)
+    values = rng.gamma(2.0, 40_000.0, len(ids))
+    conn.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at) "
+                     "VALUES (?, 0, ?, ?, 'clv-test', ?, '2026-11-27 00:00:00')",
+                     [(f"s{i}", cid, "clv", float(v)) for i, (cid, v) in enumerate(zip(ids, values, strict=True))])
+    conn.executemany("INSERT INTO score (id, row_version, customer_id, model, model_version, value, scored_at) "
+                     "VALUES (?, 0, ?, 'churn', 'churn-test', 0.5, '2026-11-27 00:00:00')",
+                     [(f"c{i}", cid) for i, cid in enumerate(ids[:100])])
+    conn.commit()
+    frame = pd.read_sql("SELECT c.parish, s.value FROM score s JOIN customer c ON c.id = s.customer_id "
+                        "WHERE s.model = 'clv'", conn)
+    from c360_desktop.core import jamaica
+
+    want = frame.groupby("parish")["value"].agg(["mean", "size"])
+    want.index = [jamaica.parish_by_code()[c].address_name for c in want.index]
+    from c360_desktop.core.reports.columnar import ColumnarCopy
+    from c360_desktop.core.storage.cache import open_cache
+
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    q = ReportQuery(("clv", "scored_customers", "revenue"), ("parish",), *H1, compare="last_year")
+    with copy.cursor() as cur:
+        results = [run_query(conn, q).frame, run_query(cur, q, "duckdb").frame]
+    copy.close()
+    cache.close()
+    for got in results:
+        got = got.set_index("Parish")
+        assert got["Predicted lifetime value"].to_dict() == pytest.approx(want["mean"].to_dict())
+        assert got["Customers with a CLV"].to_dict() == want["size"].to_dict()
+        assert got["Predicted lifetime value last year"].isna().all(), "today's snapshot has no last year"
+        assert got["Revenue last year"].notna().all()
+    with pytest.raises(ReportError, match="clv cannot be split or filtered by month"):
+        run_query(conn, ReportQuery(("clv",), ("month",)))

@@ -27,7 +27,7 @@ from c360_desktop.core.progress import Progress
 
 log = logging.getLogger(__name__)
 
-FORMAT = "2"
+FORMAT = "3"  # 3: the models' scores (for the clv measure)
 BATCH = 200_000
 FULL_COPY_OVER = 50_000  # more changed rows of a table than this: copy the table whole
 
@@ -44,9 +44,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "territory": ("id", "code", "name", "deleted_at"),
     "segment": ("id", "name", "deleted_at"),
     "marketing_campaign": ("id", "name", "channel", "start_date", "end_date", "budget_cents", "deleted_at"),
+    "score": ("id", "customer_id", "model", "value", "deleted_at"),
 }
 ORDER = {"transaction": "occurred_at", "lead": "created_at", "campaign_spend": "spend_date"}
 INTEGER = {"quantity", "amount_cents", "total_cents", "estimated_value_cents", "budget_cents"}
+FLOAT = {"value"}
 # Columns the copy adds: each customer's integer key (ck, from customer_key: counting and joining
 # on integers) and each dated row's DATE (day), computed as rows are copied.
 DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {  # table -> (column, type, SQL over the batch b)
@@ -54,8 +56,9 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {  # table -> (column, ty
     "transaction": (("day", "DATE", "CAST(substr(b.occurred_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
     "lead": (("day", "DATE", "CAST(substr(b.created_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
     "campaign_spend": (("day", "DATE", "CAST(substr(b.spend_date, 1, 10) AS DATE)"),),
+    "score": (("ck", "BIGINT", "k.key"),),
 }
-KEYED = {"customer": "id", "transaction": "customer_id", "lead": "customer_id"}
+KEYED = {"customer": "id", "transaction": "customer_id", "lead": "customer_id", "score": "customer_id"}
 
 
 class CopyUnavailable(Exception):
@@ -67,7 +70,7 @@ def copy_path(cache_path: Path) -> Path:
 
 
 def _ddl(table: str) -> str:
-    cols = [f'"{c}" {"BIGINT" if c in INTEGER else "VARCHAR"}' for c in COLUMNS[table]]
+    cols = [f'"{c}" {"BIGINT" if c in INTEGER else "DOUBLE" if c in FLOAT else "VARCHAR"}' for c in COLUMNS[table]]
     cols += [f'"{name}" {kind}' for name, kind, _sql in DERIVED.get(table, ())]
     return f'CREATE TABLE "{table}" ({", ".join(cols)})'
 
@@ -188,7 +191,8 @@ class ColumnarCopy:
 
         cols = COLUMNS[table]
         data = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
-        batch = pa.table({c: pa.array(list(v), type=pa.int64() if c in INTEGER else pa.string())
+        batch = pa.table({c: pa.array(list(v), type=pa.int64() if c in INTEGER else pa.float64() if c in FLOAT
+                                      else pa.string())
                           for c, v in zip(cols, data, strict=True)})
         db.register("batch_rows", batch)
         try:

@@ -101,13 +101,15 @@ def _conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str]
         bounds.append(q.start.isoformat())
     if q.end:
         bounds.append((q.end + timedelta(days=1)).isoformat())
+    if not table.time:  # a snapshot: no period applies
+        bounds = []
     params: list[object] = list(bounds)
     where = [table.live]
-    if q.start:
+    if q.start and table.time:
         where.append(f"{table.time} >= {date_param}")
-    if q.end:
+    if q.end and table.time:
         where.append(f"{table.time} < {date_param}")
-    if q.scope is not None and fact in ("sale", "lead"):
+    if q.scope is not None and fact in ("sale", "lead", "value"):
         where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
         params.extend(q.scope)
     for d, value in q.where:
@@ -328,6 +330,9 @@ def _compared(conn: Any, q: ReportQuery, now: pd.DataFrame, dialect: Dialect) ->
             before = before[before[col].notna()]
     names = [measure(n).label for n in q.measures]
     suffix = " last year" if q.compare == "last_year" else " previous"
+    for n in q.measures:  # a snapshot of today has no earlier figure to compare with
+        if any(m.fact and not facts(dialect)[m.fact].time for m in base_measures(n)) and measure(n).label in before:
+            before[measure(n).label] = float("nan")
     before = before.rename(columns={n: n + suffix for n in names})
     out = now.merge(before, on=labels, how="left") if labels else pd.concat([now, before], axis=1)
     units: dict[str, str] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Fact = Literal["sale", "lead", "spend"]
+Fact = Literal["sale", "lead", "spend", "value"]
 Unit = Literal["jmd", "count", "ratio"]
 
 
@@ -20,7 +20,7 @@ Unit = Literal["jmd", "count", "ratio"]
 class FactTable:
     name: Fact
     source: str  # FROM ... JOIN ...: the rows one measure aggregates
-    time: str  # the column that dates a row (ISO text)
+    time: str  # the column that dates a row (ISO text); "" for a snapshot (no period applies)
     live: str  # the rows that count (not deleted)
 
 
@@ -42,6 +42,12 @@ FACTS: dict[Fact, FactTable] = {
         "spend",
         "FROM campaign_spend cs JOIN marketing_campaign mc ON mc.id = cs.campaign_id",
         "cs.spend_date", "cs.deleted_at IS NULL"),
+    # the models' latest scores, one row per customer and model: a snapshot of today
+    "value": FactTable(
+        "value",
+        "FROM score s JOIN customer c ON c.id = s.customer_id LEFT JOIN sales_rep r ON r.id = c.rep_id "
+        "LEFT JOIN territory tr ON tr.id = r.territory_id LEFT JOIN segment sg ON sg.id = c.segment_id",
+        "", "s.deleted_at IS NULL AND s.model = 'clv' AND c.deleted_at IS NULL"),
 }
 
 
@@ -53,6 +59,8 @@ COPY_FACTS: dict[Fact, FactTable] = {
     "lead": FactTable("lead", FACTS["lead"].source.replace("c.id = l.customer_id", "c.ck = l.ck"), "l.day",
                       "l.deleted_at IS NULL"),
     "spend": FactTable("spend", FACTS["spend"].source, "cs.day", "cs.deleted_at IS NULL"),
+    "value": FactTable("value", FACTS["value"].source.replace("c.id = s.customer_id", "c.ck = s.ck"), "",
+                       FACTS["value"].live),
 }
 CUSTOMER_KEY = {"sqlite": "t.customer_id", "duckdb": "t.ck"}
 
@@ -124,6 +132,11 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             rolling="churn"),
     Measure("churn_rate", "Churn rate", "ratio", "lapsed_customers / prior_customers",
             ratio=("lapsed_customers", "prior_customers")),
+    Measure("clv", "Predicted lifetime value", "jmd",
+            "mean of the customers' predicted 12-month value from the CLV model's latest scores (today's, "
+            "whatever the period)", "value", "AVG(s.value)"),
+    Measure("scored_customers", "Customers with a CLV", "count",
+            "customers the CLV model has scored (today's, whatever the period)", "value", "COUNT(*)"),
     Measure("campaign_revenue", "Campaign revenue", "jmd",
             "sum of the sales lines carrying a campaign's code, dated in the period, in JMD before GCT", "sale",
             "COALESCE(SUM(CASE WHEN t.campaign_id IS NOT NULL THEN t.amount_cents END), 0) / 100.0", additive=True),
@@ -199,11 +212,12 @@ def facts(dialect: Dialect) -> dict[Fact, FactTable]:
     return COPY_FACTS if dialect == "duckdb" else FACTS
 
 
-_CUSTOMER: tuple[Fact, ...] = ("sale", "lead")
+_CUSTOMER: tuple[Fact, ...] = ("sale", "lead", "value")
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     # a time dimension's expression is the fact's time column; the bucket is made per dialect
-    *(Dimension(name, name.capitalize(), {f: "{time}" for f in FACTS}, time=True) for name in TIME_DIMENSIONS),
+    *(Dimension(name, name.capitalize(), {f: "{time}" for f, t in FACTS.items() if t.time}, time=True)
+      for name in TIME_DIMENSIONS),
     Dimension("parish", "Parish", {f: "c.parish" for f in _CUSTOMER}),
     Dimension("town", "Town", {f: "c.town" for f in _CUSTOMER}),
     Dimension("segment", "Segment", {f: "sg.name" for f in _CUSTOMER}),
