@@ -167,6 +167,8 @@ class Launcher:
         if self.schedules is not None:
             self.schedules.stop()
         self.schedules = ScheduleController(window, services, self.runner)
+        self.schedules.sig_alerts_raised.connect(self.alerts.show_local)
+        self.sync.sig_sync_finished.connect(lambda _ok: self.schedules.check_budgets())
         window.sig_import_requested.connect(self.imports.choose)
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):

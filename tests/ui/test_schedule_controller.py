@@ -28,3 +28,17 @@ def test_a_due_schedule_runs_off_the_gui_thread(qtbot, services, runner, tmp_pat
     assert (tmp_path / "Parish week 2026-11-23 0600.pdf").read_bytes().startswith(b"%PDF-")
     assert "Scheduled reports: written" in window.statusBar().currentMessage()
     controller.stop()
+
+
+def test_the_budget_monitor_raises_each_campaign_once(qtbot, services, runner):
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    controller = ScheduleController(window, services, runner)
+    with qtbot.waitSignal(controller.sig_alerts_raised, timeout=60_000) as raised:
+        assert controller.check_budgets() is not None
+    assert [a.title.split(" will pass")[0] for a in raised.args[0]] == ["Black Friday 2026"]
+    qtbot.waitUntil(lambda: controller.budget_task is None, timeout=5_000)
+    again = controller.check_budgets()
+    qtbot.waitUntil(lambda: again.done, timeout=60_000)
+    assert services.reports.raise_budget_alerts() == []
+    controller.stop()
