@@ -62,3 +62,21 @@ def test_the_lead_queue_and_alerts_export_as_shown(qtbot, services, runner, tmp_
     qtbot.waitUntil(lambda: alerts.model.rowCount() > 0, timeout=30_000)
     ws = _export(qtbot, alerts.export_button, alerts.export_button._tables(), tmp_path / "alerts.xlsx")["Report"]
     assert any("will pass its budget" in str(c.value) for row in ws.iter_rows() for c in row)
+
+
+def test_sync_conflicts_export_as_shown(qtbot, services, runner, tmp_path):
+    import json
+
+    from c360_desktop.ui.panes.conflicts.pane import ConflictsPane
+
+    with services.cache.writer() as conn:
+        (cid, name) = conn.execute("SELECT id, display_name FROM customer ORDER BY id LIMIT 1").fetchone()
+        conn.execute("INSERT INTO sync_conflict (entity, entity_id, field, base, mine, theirs, theirs_row_version, "
+                     "outbox_key, created_at) VALUES ('customer', ?, 'primary_phone', ?, ?, ?, 7, 'k1', "
+                     "'2026-11-27 10:00:00')", (cid, json.dumps("+18765550100"), json.dumps("+18765550111"),
+                                                 json.dumps("+18765550122")))
+    pane = ConflictsPane(services, runner)
+    qtbot.addWidget(pane)
+    qtbot.waitUntil(lambda: pane.table.rowCount() == 1, timeout=30_000)
+    ws = _export(qtbot, pane.export_button, pane.export_button._tables(), tmp_path / "conflicts.xlsx")["Report"]
+    assert [c.value for c in ws[2]][:2] == [name, "primary_phone"]

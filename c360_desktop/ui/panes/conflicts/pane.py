@@ -43,10 +43,17 @@ class ConflictsPane(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.mine_button, self.theirs_button = QPushButton("Keep &yours"), QPushButton("Keep &theirs")
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        self.export_button = ExportButton(
+            services, runner, lambda: [table_of_view(self.table, "sync conflicts to decide", self.summary.text())]
+            if self.table.rowCount() else [], self.summary.setText)
+        self.export_button.bind_shortcut(self)
         row = QHBoxLayout()
         row.addWidget(self.summary, 1)
         row.addWidget(self.mine_button)
         row.addWidget(self.theirs_button)
+        row.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.table)
