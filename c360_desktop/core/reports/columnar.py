@@ -102,7 +102,7 @@ class ColumnarCopy:
             if "lock" in str(exc).lower():  # held by another process (the app, while the CLI runs)
                 raise CopyUnavailable(f"{self.path} is in use by another program") from exc
             raise  # damaged: built again
-        db.execute("SET memory_limit = '400MB'")
+        db.execute("SET memory_limit = '300MB'")
         db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
         db.execute("SET preserve_insertion_order = false")
         return db
