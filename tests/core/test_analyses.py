@@ -35,30 +35,6 @@ def raw(demo_template):
     return {"tx": tx, "leads": leads, "products": products}
 
 
-@pytest.fixture(params=["sqlite", "duckdb"])
-def engine(request, demo_cache):
-    """``call(analysis, *args, **kw)`` on the cache itself or on its columnar copy."""
-    if request.param == "sqlite":
-        conn = sqlite3.connect(demo_cache)
-        yield lambda fn, *a, **kw: fn(conn, "sqlite", *a, **kw)
-        conn.close()
-        return
-    from c360_desktop.core.reports.columnar import ColumnarCopy
-    from c360_desktop.core.storage.cache import open_cache
-
-    cache = open_cache(demo_cache)
-    copy = ColumnarCopy(cache)
-    copy.ready()
-
-    def call(fn, *a, **kw):
-        with copy.cursor() as cur:
-            return fn(cur, "duckdb", *a, **kw)
-
-    yield call
-    copy.close()
-    cache.close()
-
-
 def test_cohort_matrix_matches_pandas(engine, raw):
     got = engine(A.cohorts, date(2025, 1, 1), date(2025, 12, 31), months=12)
     tx = raw["tx"]

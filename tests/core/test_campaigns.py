@@ -21,29 +21,6 @@ C360 = str(Path(sys.executable).with_name("c360"))
 AS_OF = date(2026, 11, 26)
 
 
-@pytest.fixture(params=["sqlite", "duckdb"])
-def engine(request, demo_cache):
-    if request.param == "sqlite":
-        conn = sqlite3.connect(demo_cache)
-        yield lambda fn, *a, **kw: fn(conn, "sqlite", *a, **kw)
-        conn.close()
-        return
-    from c360_desktop.core.reports.columnar import ColumnarCopy
-    from c360_desktop.core.storage.cache import open_cache
-
-    cache = open_cache(demo_cache)
-    copy = ColumnarCopy(cache)
-    copy.ready()
-
-    def call(fn, *a, **kw):
-        with copy.cursor() as cur:
-            return fn(cur, "duckdb", *a, **kw)
-
-    yield call
-    copy.close()
-    cache.close()
-
-
 def _raw(path):
     conn = sqlite3.connect(path)
     out = {t: pd.read_sql(f'SELECT * FROM "{t}" WHERE deleted_at IS NULL', conn)

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from c360_desktop.core.reports.semantic import ReportError
+from c360_desktop.core.reports.targets import refuse_if
 
 Source = Literal["google_ads", "meta_ads"]
 CHANNEL = {"google_ads": "search", "meta_ads": "social"}
-MAX_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,7 @@ def read_ads(path: Path) -> tuple[Source, list[SpendRow]]:
                                     None if clicked is None or k else clicked))
         except ValueError as exc:
             problems.append(Problem(n, None, str(exc)))
-    if problems:
-        shown_problems = "; ".join(str(p) for p in problems[:MAX_PROBLEMS])
-        more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
-        raise ReportError(f"{path}: nothing imported: {shown_problems}{more}")
+    refuse_if(path, problems)
     if not out:
         raise ReportError(f"{path}: no spend rows in the file")
     return source, out

@@ -98,13 +98,18 @@ def read_targets(path: Path) -> list[Target]:
             problems.append(Problem(n, None, str(exc) if str(exc) else "a cell is missing or not readable"))
             continue
         out.append(Target(name, start, end, value, dim if where else None, where))
+    refuse_if(path, problems)
+    if not out:
+        raise ReportError(f"{path}: no targets in the file")
+    return out
+
+
+def refuse_if(path: Path, problems: list[Any]) -> None:
+    """ReportError naming the file's problems (up to ten, by row), so nothing is imported."""
     if problems:
         shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS])
         more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
         raise ReportError(f"{path}: nothing imported: {shown}{more}")
-    if not out:
-        raise ReportError(f"{path}: no targets in the file")
-    return out
 
 
 def target_for(targets: list[Target], name: str, start: date, end: date,
@@ -176,4 +181,4 @@ def store(cache: Any, targets: list[Target], source: str, user: str) -> tuple[in
     return added, replaced
 
 
-__all__ = ["Target", "load", "read_targets", "store", "target_for"]
+__all__ = ["Target", "load", "read_targets", "refuse_if", "store", "target_for"]

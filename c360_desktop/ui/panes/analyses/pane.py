@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
 from c360_desktop.core import jamaica
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.reports.export import Table
-from c360_desktop.core.reports.formatting import figure
 from c360_desktop.core.reports.kpi import last_day
 from c360_desktop.core.reports.query import ReportQuery
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.widgets.export import ExportButton
+from c360_desktop.ui.widgets.figures import fill_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 TABS = ("Cohorts", "Campaigns", "Affinity", "Journey", "Seasonality", "RFM", "Explain", "Correlations")
@@ -51,14 +51,6 @@ class Shown:
     heat: bool = False  # colour the first table's share cells
     chart: tuple[str, list[str], dict[str, list[float]]] | None = None  # title, x labels, series
     flagged: list[int] | None = None  # rows of the first table to mark (over budget)
-
-
-def _cell(value: Any, unit: str | None) -> str:
-    if unit:
-        return figure(None if value is None else float(value), unit)
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    return str(value)
 
 
 def heat(share: float) -> QColor:
@@ -232,26 +224,18 @@ class _Page(QWidget):
 
 def fill(table: QTableWidget, frame: pd.DataFrame, units: dict[str, str], heat_shares: bool = False,
          flagged: list[int] | None = None) -> None:
-    table.clear()
     shares = [frame[c] for c in frame.columns if units.get(str(c)) == "pct"] if heat_shares else []
     top = max((float(v.max()) for v in shares if v.notna().any()), default=1.0) or 1.0  # the darkest cell
-    table.setColumnCount(len(frame.columns))
-    table.setRowCount(len(frame))
-    table.setHorizontalHeaderLabels([str(c) for c in frame.columns])
-    for r, row in enumerate(frame.itertuples(index=False)):
-        for c, value in enumerate(row):
-            unit = units.get(str(frame.columns[c]))
-            item = QTableWidgetItem(_cell(value, unit))
-            if unit:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if heat_shares and unit == "pct" and isinstance(value, float) and value == value:
-                item.setBackground(heat(value / top))
-                if value / top > 0.55:
-                    item.setForeground(QColor("white"))
-            if flagged and r in flagged:
-                item.setForeground(QColor(OVER_BUDGET))
-            table.setItem(r, c, item)
-    table.resizeColumnsToContents()
+
+    def style(item: QTableWidgetItem, row: int, value: Any, unit: str | None) -> None:
+        if heat_shares and unit == "pct" and isinstance(value, float) and value == value:
+            item.setBackground(heat(value / top))
+            if value / top > 0.55:
+                item.setForeground(QColor("white"))
+        if flagged and row in flagged:
+            item.setForeground(QColor(OVER_BUDGET))
+
+    fill_table(table, frame, units, style)
 
 
 def _draw(chart: LazyPlot, title: str, labels: list[str], series: dict[str, list[float]]) -> None:

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from c360_desktop.core.reports.semantic import MEASURES
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.widgets.export import ExportButton
+from c360_desktop.ui.widgets.figures import fill_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 GOOD, BAD, FLAT = "#1b7f3b", "#b3261e", "#555555"
@@ -307,20 +307,7 @@ class DashboardPane(QWidget):
 
     def _show_detail(self, result: ReportResult) -> None:
         self.detail_result = result
-        frame = result.frame
-        self.detail.clear()
-        self.detail.setColumnCount(len(frame.columns))
-        self.detail.setRowCount(len(frame))
-        self.detail.setHorizontalHeaderLabels([str(c) for c in frame.columns])
-        for r, row in enumerate(frame.itertuples(index=False)):
-            for c, value in enumerate(row):
-                unit = result.units.get(str(frame.columns[c]))
-                text = figure(value, unit) if unit else ("—" if value is None else str(value))
-                item = QTableWidgetItem(text)
-                if unit:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.detail.setItem(r, c, item)
-        self.detail.resizeColumnsToContents()
+        fill_table(self.detail, result.frame, result.units)
         self.detail.setVisible(True)
 
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +42,7 @@ from c360_desktop.core.reports.semantic import DIMENSIONS, MEASURES, ReportError
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.widgets.export import ExportButton
+from c360_desktop.ui.widgets.figures import fill_table
 from c360_desktop.ui.widgets.parish_map import ParishMap
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
@@ -50,23 +50,6 @@ NONE = "(none)"
 COMPARES = {"no comparison": None, "the previous period": "previous", "the same period last year": "last_year"}
 COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf8f00", "#d6336c", "#6c757d", "#2e75b6")
 NOTE_MARK = QColor("#fff4ce")
-
-
-def fill_table(table: QTableWidget, frame: pd.DataFrame, units: dict[str, str]) -> None:
-    table.clear()
-    table.setColumnCount(len(frame.columns))
-    table.setRowCount(len(frame))
-    table.setHorizontalHeaderLabels([str(c) for c in frame.columns])
-    for r, row in enumerate(frame.itertuples(index=False)):
-        for c, value in enumerate(row):
-            unit = units.get(str(frame.columns[c]))
-            text = figure(None if value is None else float(value), unit) if unit else (
-                "—" if value is None or (isinstance(value, float) and value != value) else str(value))
-            item = QTableWidgetItem(text)
-            if unit:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
-    table.resizeColumnsToContents()
 
 
 class ReportBuilderPane(QWidget):
