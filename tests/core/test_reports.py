@@ -330,3 +330,28 @@ def test_clv_is_the_mean_of_the_models_latest_scores(demo_cache):
         assert got["Revenue last year"].notna().all()
     with pytest.raises(ReportError, match="clv cannot be split or filtered by month"):
         run_query(conn, ReportQuery(("clv",), ("month",)))
+
+
+def test_both_distinct_count_paths_give_the_same_customers(demo_cache):
+    """DuckDB counts distinct customers as bitstrings for reports with few groups, and per
+    customer first for many: a wide report (town by week) must take the second way, a narrow
+    one the first, and both agree with SQLite's COUNT(DISTINCT)."""
+    from c360_desktop.core.reports import query as Q
+    from c360_desktop.core.reports.columnar import ColumnarCopy
+    from c360_desktop.core.storage.cache import open_cache
+
+    narrow = ReportQuery(("customers", "new_customers", "revenue"), ("parish",), *H1)
+    wide = ReportQuery(("customers", "new_customers", "revenue"), ("town", "week"), *H1)
+    m = [MEASURES["customers"], MEASURES["new_customers"]]
+    assert Q.use_bits(m, narrow, 3_000) and not Q.use_bits(m, wide, 3_000)
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    conn = sqlite3.connect(demo_cache)
+    for q in (narrow, wide):
+        with copy.cursor() as cur:
+            got = run_query(cur, q, "duckdb").frame
+        want = run_query(conn, q).frame
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+    copy.close()
+    cache.close()
