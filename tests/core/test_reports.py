@@ -355,3 +355,15 @@ def test_both_distinct_count_paths_give_the_same_customers(demo_cache):
         pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
     copy.close()
     cache.close()
+
+
+def test_reports_join_only_the_tables_they_read():
+    from c360_desktop.core.reports.query import pruned
+    from c360_desktop.core.reports.semantic import FACTS
+
+    src = FACTS["sale"].source
+    assert pruned(src, "SELECT SUM(t.amount_cents) WHERE t.deleted_at IS NULL") == \
+        'FROM "transaction" t JOIN customer c ON c.id = t.customer_id'  # the inner join decides the rows
+    by_territory = pruned(src, "SELECT tr.name")
+    assert "LEFT JOIN sales_rep r" in by_territory and "LEFT JOIN territory tr" in by_territory  # through the rep
+    assert "product" not in by_territory and "segment" not in by_territory

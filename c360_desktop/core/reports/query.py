@@ -4,6 +4,7 @@ optional comparison with the previous period or the same period last year."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -200,6 +201,28 @@ def use_bits(measures: list[Measure], q: ReportQuery, max_key: int | None) -> bo
         _groups(q) * ((max_key or 0) + KEY_MARGIN) / 8 <= BITS_BUDGET
 
 
+_JOIN = re.compile(r"\s(LEFT JOIN|JOIN) (\S+) (\w+) ON (.+?)(?=\s(?:LEFT JOIN|JOIN)\s|$)")
+
+
+def pruned(source: str, used: str) -> str:
+    """``FROM ...`` without the LEFT JOINs nothing in ``used`` (the rest of the statement) reads:
+    a report by week need not join the product, rep, territory, segment and campaign tables.
+    Inner joins stay (they decide which rows count), and so does any join a kept one needs."""
+    head = _JOIN.split(source, maxsplit=1)[0] if _JOIN.search(source) else source
+    joins = [(m.group(0), m.group(1), m.group(3), m.group(4)) for m in _JOIN.finditer(source)]
+    keep = {alias for _t, kind, alias, _on in joins if kind == "JOIN" or re.search(rf"\b{alias}\.", used)}
+    changed = True
+    while changed:  # a kept join's ON may read another join's alias (territory through the rep)
+        changed = False
+        for _t, _k, alias, on in joins:
+            if alias in keep:
+                for _t2, _k2, other, _on2 in joins:
+                    if other not in keep and re.search(rf"\b{other}\.", on):
+                        keep.add(other)
+                        changed = True
+    return head + "".join(text for text, _k, alias, _on in joins if alias in keep)
+
+
 def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect,
               max_key: int | None = None) -> tuple[str, list[object]]:
     """One fact's GROUP BY. In DuckDB a distinct count of customers is the set bits of a
@@ -216,7 +239,7 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
 
     dims = [expr(d) for d in q.by]
     where, params, bounds = _conditions(fact, q, dialect)
-    source = table.source
+    source, extra = table.source, ""  # extra: joins the pruning must not see (a subquery's)
     two_step = dialect == "duckdb" and not bits and all(m.per_customer for m in measures)
     aggs, inner = [], []
     for m in measures:
@@ -229,11 +252,11 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
             sql = m.per_customer[0]
         if m.needs_first_purchase:
             if dialect == "duckdb":
-                source += (' JOIN (SELECT ck, MIN(day) AS first_at FROM "transaction" '
-                           "WHERE deleted_at IS NULL GROUP BY ck) fp ON fp.ck = t.ck")
+                extra += (' JOIN (SELECT ck, MIN(day) AS first_at FROM "transaction" '
+                          "WHERE deleted_at IS NULL GROUP BY ck) fp ON fp.ck = t.ck")
             else:
-                source += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
-                           "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
+                extra += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
+                          "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
             time_dims = [d for d in q.by if dimension(d).time]
             cond = []
             if time_dims:
@@ -255,10 +278,12 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
     group = f" GROUP BY {', '.join(keys)}" if dims else ""
     if two_step:  # per (group, customer) first, then per group
         first = ", ".join([*(f"{e} AS d{i}" for i, e in enumerate(dims)), "t.ck AS ck", *inner])
-        body = (f"SELECT {first} {source} WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, 't.ck'])}")
+        rest = f"WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, 't.ck'])}"
+        body = f"SELECT {first} {pruned(source, first + ' ' + rest)}{extra} {rest}"
         return f"SELECT {', '.join([*keys, *aggs])} FROM ({body}) per_customer{group}", params
-    select = [f"{e} AS d{i}" for i, e in enumerate(dims)] + aggs
-    return f"SELECT {', '.join(select)} {source} WHERE {' AND '.join(where)}{group}", params
+    select = ", ".join([f"{e} AS d{i}" for i, e in enumerate(dims)] + aggs)
+    rest = f"WHERE {' AND '.join(where)}{group}"
+    return f"SELECT {select} {pruned(source, select + ' ' + rest)}{extra} {rest}", params
 
 
 def run_query(conn: Any, q: ReportQuery, dialect: Dialect = "sqlite") -> ReportResult:
