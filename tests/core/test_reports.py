@@ -362,8 +362,10 @@ def test_reports_join_only_the_tables_they_read():
     from c360_desktop.core.reports.semantic import FACTS
 
     src = FACTS["sale"].source
-    assert pruned(src, "SELECT SUM(t.amount_cents) WHERE t.deleted_at IS NULL") == \
-        'FROM "transaction" t JOIN customer c ON c.id = t.customer_id'  # the inner join decides the rows
+    assert pruned(src, "SELECT SUM(t.amount_cents) WHERE t.deleted_at IS NULL") == 'FROM "transaction" t'
+    assert pruned(src, "SELECT c.parish") == 'FROM "transaction" t JOIN customer c ON c.id = t.customer_id'
+    spend = FACTS["spend"].source  # an inner join that is not the customers' stays
+    assert pruned(spend, "SELECT SUM(cs.amount_cents)") == spend
     by_territory = pruned(src, "SELECT tr.name")
     assert "LEFT JOIN sales_rep r" in by_territory and "LEFT JOIN territory tr" in by_territory  # through the rep
     assert "product" not in by_territory and "segment" not in by_territory

@@ -201,16 +201,20 @@ def use_bits(measures: list[Measure], q: ReportQuery, max_key: int | None) -> bo
         _groups(q) * ((max_key or 0) + KEY_MARGIN) / 8 <= BITS_BUDGET
 
 
+PRUNABLE_INNER = {"c"}  # the customer join: see pruned
 _JOIN = re.compile(r"\s(LEFT JOIN|JOIN) (\S+) (\w+) ON (.+?)(?=\s(?:LEFT JOIN|JOIN)\s|$)")
 
 
 def pruned(source: str, used: str) -> str:
-    """``FROM ...`` without the LEFT JOINs nothing in ``used`` (the rest of the statement) reads:
-    a report by week need not join the product, rep, territory, segment and campaign tables.
-    Inner joins stay (they decide which rows count), and so does any join a kept one needs."""
+    """``FROM ...`` without the joins nothing in ``used`` (the rest of the statement) reads: a
+    report by week need not join the product, rep, territory, segment and campaign tables, nor
+    the customers (every sale and lead hangs off a customer the cache holds: pulls and imports
+    bring a customer with, or before, what hangs off it). Other inner joins stay (they decide
+    which rows count), and so does any join a kept one reads through."""
     head = _JOIN.split(source, maxsplit=1)[0] if _JOIN.search(source) else source
     joins = [(m.group(0), m.group(1), m.group(3), m.group(4)) for m in _JOIN.finditer(source)]
-    keep = {alias for _t, kind, alias, _on in joins if kind == "JOIN" or re.search(rf"\b{alias}\.", used)}
+    keep = {alias for _t, kind, alias, _on in joins
+            if (kind == "JOIN" and alias not in PRUNABLE_INNER) or re.search(rf"\b{alias}\.", used)}
     changed = True
     while changed:  # a kept join's ON may read another join's alias (territory through the rep)
         changed = False
