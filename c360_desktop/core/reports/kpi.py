@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from c360_desktop.core.reports.service import ReportService
 
 # Which measures each role's dashboard shows first (a user may change theirs in the pane). The
-# year-window measures (active_customers, churn_rate) are left to the user to add: each costs
-# some 0.4-0.5 s on the 1M-customer demo with its comparison (docs/benchmarks.md), and the
-# default layouts open in under a second.
+# year-window measures (active_customers, churn_rate) are left to the user to add: churn rate
+# costs 0.6-0.8 s on the 1M-customer demo with its comparison (docs/benchmarks.md), and the
+# default layouts must open in under a second.
 LAYOUTS: dict[str, tuple[str, ...]] = {
     "manager": ("revenue", "orders", "customers", "new_customers", "average_order_value", "pipeline_value",
                 "win_rate", "campaign_spend"),
