@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from c360_desktop.core.reports.query import filter_value
+from c360_desktop.core.reports.query import ReportQuery, conditions
 from c360_desktop.core.reports.semantic import Dialect, ReportError, dimension, facts
 
 EPOCH = date(1970, 1, 1)
@@ -53,25 +53,13 @@ def month_label(i: int) -> str:
 
 def _sales(dialect: Dialect, where: Filters, scope: tuple[str, ...] | None,
            start: date | None = None, end: date | None = None) -> tuple[str, list[object]]:
-    """``FROM ... WHERE ...`` over the live sales lines the filters keep, and its parameters."""
-    table = facts(dialect)["sale"]
-    date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
-    conds, params = [table.live], []  # type: tuple[list[str], list[object]]
-    if start:
-        conds.append(f"{table.time} >= {date_param}")
-        params.append(start.isoformat())
-    if end:
-        conds.append(f"{table.time} < {date_param}")
-        params.append((end + timedelta(days=1)).isoformat())
-    if scope is not None:
-        conds.append(f"c.parish IN ({', '.join('?' * len(scope))})" if scope else "1 = 0")
-        params.extend(scope)
-    for d, value in where:
+    """``FROM ... WHERE ...`` over the live sales lines the filters keep, and its parameters (the
+    period, scope and filters as every report has them: query.conditions)."""
+    for d, _value in where:
         dim = dimension(d)
         if dim.time or "sale" not in dim.exprs:
             raise ReportError(f"an analysis of sales cannot be filtered by {d}")
-        conds.append(f"{dim.exprs['sale']} = ?")
-        params.append(filter_value(d, value))
+    conds, params, _bounds = conditions("sale", ReportQuery(("revenue",), (), start, end, where, scope=scope), dialect)
     return f"{_source(dialect, where)} WHERE {' AND '.join(conds)}", params
 
 
@@ -308,18 +296,11 @@ def journey(conn: Any, dialect: Dialect, as_of: date, lapse_days: int = 180, whe
 
 
 def _leads(dialect: Dialect, where: Filters, scope: tuple[str, ...] | None, as_of: date) -> tuple[str, list[object]]:
-    table = facts(dialect)["lead"]
-    conds, params = [table.live, f"{table.time} < {'CAST(? AS DATE)' if dialect == 'duckdb' else '?'}"], \
-        [(as_of + timedelta(days=1)).isoformat()]  # type: tuple[list[str], list[object]]
-    if scope is not None:
-        conds.append(f"c.parish IN ({', '.join('?' * len(scope))})" if scope else "1 = 0")
-        params.extend(scope)
-    for d, value in where:
-        dim = dimension(d)
-        if "lead" in dim.exprs and not dim.time:
-            conds.append(f"{dim.exprs['lead']} = ?")
-            params.append(filter_value(d, value))
-    return f"{table.source} WHERE {' AND '.join(conds)}", params
+    """The leads created up to ``as_of``, with the filters the leads have (a product filter
+    applies to the sales only)."""
+    kept = tuple(w for w in where if "lead" in dimension(w[0]).exprs and not dimension(w[0]).time)
+    conds, params, _bounds = conditions("lead", ReportQuery(("leads",), (), None, as_of, kept, scope=scope), dialect)
+    return f"{facts(dialect)['lead'].source} WHERE {' AND '.join(conds)}", params
 
 
 # -- seasonality --------------------------------------------------------------------------------

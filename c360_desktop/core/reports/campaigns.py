@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from c360_desktop.core.reports.analyses import DAY, LEAD_DAY, _frame, day_number
+from c360_desktop.core.reports.query import scope_condition
 from c360_desktop.core.reports.semantic import Dialect, ReportError, facts
 
 ALERT_TYPE = "campaign_budget"
@@ -81,7 +82,8 @@ def campaign_report(conn: Any, dialect: Dialect, as_of: date, start: date | None
                          f"WHERE {spend_fact.live} AND {SPEND_DAY[dialect]} <= ? GROUP BY 1", [at], ["id", "cents"])
     spent = camps["id"].map(dict(zip(spend["id"], spend["cents"].astype(float), strict=True))).fillna(0.0)
 
-    scope_sql, scope_params = _scope(scope)
+    scope_sql, scope_params = scope_condition(scope)
+    scope_sql = f" AND {scope_sql}" if scope_sql else ""
     lead_fact = facts(dialect)["lead"]
     leads = _frame(conn, f"SELECT l.campaign_id, {LEAD_DAY[dialect]}, l.status {lead_fact.source} WHERE "
                          f"{lead_fact.live} AND l.campaign_id IS NOT NULL AND {LEAD_DAY[dialect]} <= ?{scope_sql}",
@@ -120,14 +122,6 @@ def campaign_report(conn: Any, dialect: Dialect, as_of: date, start: date | None
         "id": camps["id"]})
     frame = frame.sort_values(["start", "campaign"], ascending=[False, True]).reset_index(drop=True)
     return CampaignReport(as_of, window_days, frame)
-
-
-def _scope(scope: tuple[str, ...] | None) -> tuple[str, list[object]]:
-    if scope is None:
-        return "", []
-    if not scope:
-        return " AND 1 = 0", []
-    return f" AND c.parish IN ({', '.join('?' * len(scope))})", list(scope)
 
 
 def budget_alerts(report: CampaignReport, now: datetime | None = None) -> list[Any]:

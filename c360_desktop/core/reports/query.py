@@ -92,7 +92,17 @@ def filter_value(dim: str, value: str) -> str:
     return value
 
 
-def _conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str], list[object], list[object]]:
+def scope_condition(scope: tuple[str, ...] | None) -> tuple[str, list[object]]:
+    """The condition keeping a user's parishes (a field rep's territory) and its parameters;
+    ("", []) for a user who sees every parish. Every report, analysis and campaign figure uses it."""
+    if scope is None:
+        return "", []
+    if not scope:
+        return "1 = 0", []
+    return f"c.parish IN ({', '.join('?' * len(scope))})", list(scope)
+
+
+def conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str], list[object], list[object]]:
     """The WHERE conditions for a fact's rows in the query's period, scope and filters; their
     parameters; and the period's bounds as [first day, day after the last)."""
     table = facts(dialect)[fact]
@@ -110,9 +120,11 @@ def _conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str]
         where.append(f"{table.time} >= {date_param}")
     if q.end and table.time:
         where.append(f"{table.time} < {date_param}")
-    if q.scope is not None and fact in ("sale", "lead", "value"):
-        where.append(f"c.parish IN ({', '.join('?' * len(q.scope))})" if q.scope else "1 = 0")
-        params.extend(q.scope)
+    if fact in ("sale", "lead", "value"):
+        sql, scope_params = scope_condition(q.scope)
+        if sql:
+            where.append(sql)
+            params.extend(scope_params)
     for d, value in q.where:
         dim = dimension(d)
         where.append(f"{time_expr(d, table.time, dialect, True) if dim.time else dim.exprs[fact]} = ?")
@@ -139,7 +151,7 @@ def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int
         extra.append((by_label[label], str(value)))
     narrowed = replace(q, where=(*q.where, *extra), compare=None)
     narrowed.check()
-    where, params, _bounds = _conditions(fact, narrowed, "sqlite")
+    where, params, _bounds = conditions(fact, narrowed, "sqlite")
     figures = ("COUNT(*), SUM(t.amount_cents) / 100.0" if fact == "sale"
                else f"COUNT(*), COALESCE(SUM(CASE WHEN {OPEN_LEAD} THEN l.estimated_value_cents END), 0) / 100.0")
     names = ["Orders", "Revenue"] if fact == "sale" else ["Leads", "Pipeline value"]
@@ -163,14 +175,15 @@ def _rolling_sql(kind: str, q: ReportQuery, dialect: Dialect) -> tuple[str, list
     assert q.start is not None
     table = facts(dialect)["sale"]
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
-    where, params, _bounds = _conditions("sale", replace(q, start=q.start - timedelta(days=365)), dialect)
+    where, params, _bounds = conditions("sale", replace(q, start=q.start - timedelta(days=365)), dialect)
     dims = [dimension(d).exprs["sale"] for d in q.by]
     keys = [f"d{i}" for i in range(len(dims))]
     key = CUSTOMER_KEY[dialect]
     inner = ", ".join([*(f"{e} AS {k}" for e, k in zip(dims, keys, strict=True)), f"{key} AS k",
                        f"MAX(CASE WHEN {table.time} < {date_param} THEN 1 ELSE 0 END) AS b",
                        f"MAX(CASE WHEN {table.time} >= {date_param} THEN 1 ELSE 0 END) AS d"])
-    body = (f"SELECT {inner} {table.source} WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, key])}")
+    rest = f"WHERE {' AND '.join(where)} GROUP BY {', '.join([*keys, key])}"
+    body = f"SELECT {inner} {pruned(table.source, inner + ' ' + rest)} {rest}"
     outer = ", ".join([*keys, "SUM(b) AS m_prior", "SUM(CASE WHEN b = 1 AND d = 0 THEN 1 ELSE 0 END) AS m_lapsed"])
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     start = q.start.isoformat()
@@ -242,7 +255,7 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
         return dimension(d).exprs[fact]
 
     dims = [expr(d) for d in q.by]
-    where, params, bounds = _conditions(fact, q, dialect)
+    where, params, bounds = conditions(fact, q, dialect)
     source, extra = table.source, ""  # extra: joins the pruning must not see (a subquery's)
     two_step = dialect == "duckdb" and not bits and all(m.per_customer for m in measures)
     aggs, inner = [], []

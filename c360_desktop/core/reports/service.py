@@ -67,12 +67,17 @@ class ReportService:
         if self._copy is not None:
             self._copy.close()
 
-    def scoped(self, q: ReportQuery) -> ReportQuery:
-        """The query limited to the parishes the user may see (a field rep: their territory)."""
+    def scope(self) -> tuple[str, ...] | None:
+        """The parishes the user may see (a field rep: their territory; None: all)."""
         user = self._user()
         if can(user, Permission.VIEW_ALL_TERRITORIES) or not user.territory:
-            return q
-        return replace(q, scope=tuple(user.territory))
+            return None
+        return tuple(user.territory)
+
+    def scoped(self, q: ReportQuery) -> ReportQuery:
+        """The query limited to the parishes the user may see."""
+        scope = self.scope()
+        return q if scope is None else replace(q, scope=scope)
 
     @contextlib.contextmanager
     def reader(self, progress: Progress | None = None) -> Iterator[tuple[Any, Dialect]]:
@@ -84,10 +89,6 @@ class ReportService:
                 yield cur, "duckdb"
         else:
             yield self._cache.reader(), "sqlite"
-
-    def scope(self) -> tuple[str, ...] | None:
-        """The parishes the user may see (None: all)."""
-        return self.scoped(ReportQuery(("revenue",))).scope
 
     def query(self, q: ReportQuery, progress: Progress | None = None) -> ReportResult:
         q = self.scoped(q)
