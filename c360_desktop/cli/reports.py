@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,22 @@ from c360_desktop.cli.common import (
     print_json,
     stderr_progress,
 )
+
+
+@contextlib.contextmanager
+def report_services(args: argparse.Namespace) -> Iterator[Any]:
+    """The cache's services for one command, closed after it; a report that cannot be made (or a
+    file that may not be written) becomes the command's one-line error."""
+    from c360_desktop.core.outputs import OutputError
+    from c360_desktop.core.reports.semantic import ReportError
+
+    services = open_services(args)
+    try:
+        yield services
+    except (ReportError, OutputError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        services.close()
 
 
 def _where(text: str) -> tuple[str, str]:
@@ -30,17 +48,14 @@ def _names(text: str) -> list[str]:
 
 
 def cmd_report_query(args: argparse.Namespace) -> int:
-    from c360_desktop.core.outputs import OutputError
     from c360_desktop.core.reports.query import ReportQuery
-    from c360_desktop.core.reports.semantic import ReportError
 
     q = ReportQuery(tuple(m for spec in args.measure for m in _names(spec)),
                     tuple(d for spec in args.by or [] for d in _names(spec)), args.start, args.end,
                     tuple(args.where or ()), args.compare)
     if args.format != "json" and not args.out:
         raise CliError(f"--format {args.format} needs --out FILE")
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         result = services.reports.query(q, stderr_progress())
         if args.out:
             info = services.reports.export(result, Path(args.out), args.format, args.force, stderr_progress())
@@ -50,25 +65,15 @@ def cmd_report_query(args: argparse.Namespace) -> int:
             from c360_desktop.core.reports.export import records
 
             print_json({"columns": list(result.frame.columns), "rows": records(result.frame)})
-    except (ReportError, OutputError) as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     return 0
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
     from c360_desktop.core.reports.kpi import kpis
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         services.reports.prepare(stderr_progress())
         tiles = kpis(services.reports, args.role or services.user.role.value, args.as_of)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     if args.json:
         print_json([t.as_dict() for t in tiles])
         return 0
@@ -127,17 +132,11 @@ def _span(text: str) -> tuple[Any, Any]:
 
 def cmd_explain_change(args: argparse.Namespace) -> int:
     from c360_desktop.core.reports.explain import explain_change
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         services.reports.prepare(stderr_progress())
         ex = explain_change(services.reports, args.measure, args.period, args.against,
                             tuple(d for spec in args.by for d in _names(spec)), tuple(args.where or ()))
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     if args.json:
         print_json(ex.as_dict())
     else:
@@ -165,12 +164,10 @@ def cmd_analysis(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from c360_desktop.core.reports.kpi import last_day
-    from c360_desktop.core.reports.semantic import ReportError
 
     name = getattr(args, "analysis", "cohorts")
     where = tuple(args.where or ())
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         reports = services.reports
         reports.prepare(stderr_progress())
         end = args.end or last_day(reports)
@@ -188,10 +185,6 @@ def cmd_analysis(args: argparse.Namespace) -> int:
             out = reports.correlations(end, args.window_days if args.window_days != 30 else 90, where)
         else:
             out = reports.seasonality(args.start or end.replace(year=end.year - 2), end, where)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     if args.json:
         print_json(out.as_dict())
     else:
@@ -245,18 +238,12 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from c360_desktop.core.reports.kpi import last_day
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         services.reports.prepare(stderr_progress())
         as_of = args.as_of or last_day(services.reports)
         report = services.reports.campaigns(as_of, args.start, args.end, args.window_days)
         raised = services.reports.raise_budget_alerts(as_of) if args.alert else []
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     over = report.over_budget()["campaign"].tolist()
     if args.json:
         print_json({**report.as_dict(), "over_budget": over, "alerts_raised": [a.title for a in raised]})
@@ -283,22 +270,16 @@ def register_campaigns(sub: Any) -> None:
 
 def cmd_report_save(args: argparse.Namespace) -> int:
     from c360_desktop.core.reports.saved import Definition
-    from c360_desktop.core.reports.semantic import ReportError
 
     definition = Definition(tuple(m for spec in args.measure for m in _names(spec)),
                             tuple(d for spec in args.by or [] for d in _names(spec)), args.period,
                             args.start if args.period == "fixed" else None, args.end if args.period == "fixed" else None,
                             tuple(args.where or ()), args.compare, args.chart)
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         existing = next((r for r in services.reports.saved() if r.name.lower() == args.name.lower()), None)
         if existing is not None and not args.replace:
             raise CliError(f"a report named {existing.name!r} exists already; --replace to give it this definition")
         saved = services.reports.save(args.name, definition, existing.id if existing else None)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     print(f"saved {saved.name!r} ({saved.id}); it reaches colleagues at the next sync", file=sys.stderr)
     return 0
 
@@ -324,9 +305,7 @@ def cmd_report_list(args: argparse.Namespace) -> int:
 
 
 def cmd_report_run(args: argparse.Namespace) -> int:
-    from c360_desktop.core.outputs import OutputError
     from c360_desktop.core.reports.export import FORMATS, records
-    from c360_desktop.core.reports.semantic import ReportError
 
     fmt = args.format
     if args.report_command == "export":
@@ -337,8 +316,7 @@ def cmd_report_run(args: argparse.Namespace) -> int:
     fmt = fmt or "json"
     if fmt != "json" and not args.out:
         raise CliError(f"--format {fmt} needs --out FILE")
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         report, result = services.reports.run_saved(args.name, args.as_of, stderr_progress())
         if args.out:
             info = services.reports.export(result, Path(args.out), fmt, args.force, stderr_progress())
@@ -346,24 +324,14 @@ def cmd_report_run(args: argparse.Namespace) -> int:
                   f"{info.data_as_of})", file=sys.stderr)
         else:
             print_json({"report": report.name, "columns": list(result.frame.columns), "rows": records(result.frame)})
-    except (ReportError, OutputError) as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     return 0
 
 
 def cmd_report_delete(args: argparse.Namespace) -> int:
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         report = services.reports.saved_report(args.name)
         services.reports.delete(report.id)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     print(f"deleted {report.name!r}; colleagues lose it at the next sync", file=sys.stderr)
     return 0
 
@@ -420,19 +388,13 @@ def _clock(text: str) -> Any:
 def cmd_report_schedule(args: argparse.Namespace) -> int:
     from c360_desktop.core.ids import new_id
     from c360_desktop.core.reports.schedules import WEEKDAYS, Condition, Schedule
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         report = services.reports.saved_report(args.name)
         s = Schedule(new_id(), report.id, args.every, args.at, WEEKDAYS.index(args.weekday), args.day, args.format,
                      tuple(args.email or ()), args.folder, Condition.parse(args.only_when) if args.only_when else None,
                      args.always_summary)
         services.reports.add_schedule(s)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     print(f"{report.name}: {s.describe()} (schedule {s.id}); it runs while the app is open, or with "
           "c360 report run-due", file=sys.stderr)
     return 0
@@ -472,15 +434,9 @@ def cmd_report_run_due(args: argparse.Namespace) -> int:
 
 
 def cmd_report_unschedule(args: argparse.Namespace) -> int:
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         services.reports.remove_schedule(args.schedule_id)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     return 0
 
 
@@ -514,20 +470,14 @@ def register_schedules(rsub: Any) -> None:
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         if args.targets_command == "import":
             added, replaced = services.reports.import_targets(Path(args.file))
             print(f"{added:,} targets added, {replaced:,} replaced from {args.file}; they reach colleagues at the "
                   "next sync", file=sys.stderr)
             return 0
         found = services.reports.targets()
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     if args.json:
         print_json([t.as_dict() for t in found])
     else:
@@ -552,15 +502,9 @@ def register_targets(sub: Any) -> None:
 
 
 def cmd_import_ads(args: argparse.Namespace) -> int:
-    from c360_desktop.core.reports.semantic import ReportError
 
-    services = open_services(args)
-    try:
+    with report_services(args) as services:
         source, counts = services.reports.import_ads(Path(args.file))
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        services.close()
     what = "Google Ads" if source == "google_ads" else "Meta Ads"
     print(f"{what}: {counts['days_added']:,} days of spend added, {counts['days_replaced']:,} replaced, "
           f"{counts['days_unchanged']:,} unchanged; {counts['campaigns_created']:,} new campaigns", file=sys.stderr)

@@ -26,6 +26,18 @@ ROLE_LAYOUT = {"manager": "manager", "analyst": "analyst", "field_rep": "field_r
                "admin": "manager"}
 
 
+def layout_of(role: str) -> str:
+    """The dashboard layout a role sees first (a role with none of its own: the analyst's)."""
+    return ROLE_LAYOUT.get(role, "analyst")
+
+
+def scope_words(user: Any) -> str:
+    """Whose figures a dashboard shows, in words: the user's territory, or all parishes."""
+    from c360_desktop.core.security import Permission, can
+
+    return "your territory" if user.territory and not can(user, Permission.VIEW_ALL_TERRITORIES) else "all parishes"
+
+
 @dataclass(frozen=True)
 class Tile:
     measure: str

@@ -30,7 +30,15 @@ from PySide6.QtWidgets import (
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.reports.export import Table, table_of
 from c360_desktop.core.reports.formatting import figure
-from c360_desktop.core.reports.kpi import LAYOUTS, ROLE_LAYOUT, Tile, kpis, last_day, monthly
+from c360_desktop.core.reports.kpi import (
+    LAYOUTS,
+    Tile,
+    kpis,
+    last_day,
+    layout_of,
+    monthly,
+    scope_words,
+)
 from c360_desktop.core.reports.query import ReportQuery, ReportResult
 from c360_desktop.core.reports.semantic import MEASURES
 from c360_desktop.core.services import Services
@@ -194,7 +202,7 @@ class DashboardPane(QWidget):
 
     @property
     def layout_name(self) -> str:
-        return ROLE_LAYOUT.get(self._services.user.role.value, "analyst")
+        return layout_of(self._services.user.role.value)
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -275,7 +283,7 @@ class DashboardPane(QWidget):
         self.filled = filled
         user = self._services.user
         start, end = filled.tiles[0].period if filled.tiles else ("", "")
-        where = "your territory" if user.territory and self.layout_name == "field_rep" else "all parishes"
+        where = scope_words(user)
         self.title.setText(f"{self.layout_name.replace('_', ' ').capitalize()} dashboard: month to date")
         self.status.setText(f"{start} to {end}, {where}, against the same days last year. "
                             f"Data as of {self._services.reports.data_as_of()}.")
