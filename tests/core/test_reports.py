@@ -258,10 +258,44 @@ def test_drill_down_lists_the_customers_behind_a_cell(services, raw):
     tx = tx[(tx["kind"] == "business") & (tx["occurred_at"].str[:7] == row["Month"])]
     ids = set(tx["customer_id"]) & set(behind["customer_id"])
     assert ids == set(behind["customer_id"])
-    with pytest.raises(ReportError, match="campaign spend has no customers behind it"):
+    with pytest.raises(ReportError, match="campaign spend and model scores do not"):
         services.reports.customers_behind(ReportQuery(("campaign_spend",), ("month",), *H1), {"Month": "2026-01"})
     with pytest.raises(ReportError, match="'Town' is not one of this report's dimensions"):
         services.reports.customers_behind(q, {"Town": "Ocho Rios"})
+
+
+def test_drill_down_lists_the_sales_lines_behind_a_cell(services, raw):
+    q = ReportQuery(("revenue", "customers"), ("category",), *H1, (("parish", "St Ann"), ("parish", "St Mary")))
+    result = services.reports.query(q)
+    row = result.frame.iloc[0]
+    lines, total = services.reports.lines_behind(q, {"Category": row["Category"]}, limit=10_000)
+    assert total == len(lines) and lines["Amount"].sum() == pytest.approx(row["Revenue"])
+    assert lines["customer_id"].nunique() == row["Customers"]
+    assert set(lines["Parish"]) <= {"St. Ann", "St. Mary"} and set(lines["Category"]) == {row["Category"]}
+    assert lines["Date"].is_monotonic_decreasing
+    first, total_again = services.reports.lines_behind(q, {"Category": row["Category"]}, limit=5)
+    assert len(first) == 5 and total_again == total and list(first["Date"]) == list(lines["Date"][:5])
+    # a cell on a filtered dimension narrows to that one value
+    by_parish = ReportQuery(("revenue",), ("parish",), *H1, (("parish", "St Ann"), ("parish", "St Mary")))
+    ann = services.reports.query(by_parish).frame.set_index("Parish").loc["St. Ann", "Revenue"]
+    lines, _ = services.reports.lines_behind(by_parish, {"Parish": "St. Ann"}, limit=100_000)
+    assert set(lines["Parish"]) == {"St. Ann"} and lines["Amount"].sum() == pytest.approx(ann)
+    leads, n = services.reports.lines_behind(ReportQuery(("leads",), ("month",), *H1), {"Month": "2026-03"})
+    want = raw["lead"][raw["lead"]["created_at"].str[:7] == "2026-03"]
+    assert n == len(want) and set(leads["Status"]) <= set(want["status"])
+
+
+def test_several_values_of_one_filter_keep_rows_of_any(run, raw):
+    q = ReportQuery(("revenue", "orders"), ("kind",), *H1,
+                    (("parish", "St Ann"), ("parish", "Trelawny"), ("channel", "online")))
+    got = run(q).frame.set_index("Customer kind")
+    tx = raw["transaction"].merge(raw["customer"][["id", "kind", "parish"]].rename(columns={"id": "customer_id"}))
+    tx = tx[(tx["occurred_at"] >= "2026-01-01") & (tx["occurred_at"] < "2026-07-01")
+            & tx["parish"].isin(["JM-06", "JM-07"]) & (tx["channel"] == "online")]
+    want = tx.groupby("kind")["amount_cents"].agg(["sum", "count"])
+    assert len(want) >= 2
+    for kind, w in want.iterrows():
+        assert round(got.loc[kind, "Revenue"] * 100) == w["sum"] and got.loc[kind, "Orders"] == w["count"]
 
 
 def test_active_customers_and_churn_rate_match_pandas(run, raw):

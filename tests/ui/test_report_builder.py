@@ -69,7 +69,8 @@ def test_choices_update_the_result_in_a_worker_and_charts_draw(qtbot, services, 
     qtbot.waitUntil(lambda: "Not yet a report: split by one time dimension" in pane.status.text(), timeout=5_000)
 
 
-def test_a_cell_drills_down_to_its_customers_and_their_360_view(qtbot, services, runner):
+def test_a_cell_drills_down_to_its_customers_and_their_360_view(qtbot, services, runner, monkeypatch):
+    monkeypatch.setattr("c360_desktop.ui.panes.reports.pane.LINES_SHOWN", 100)  # the demo's St Ann has fewer than 1,000
     opened: list[str] = []
     pane = _pane(qtbot, services, runner, opened)
     pane.show_definition(Definition(("revenue", "orders"), ("parish",), "last_12_months"))
@@ -82,7 +83,47 @@ def test_a_cell_drills_down_to_its_customers_and_their_360_view(qtbot, services,
     save_screenshot(dialog, "report_builder_drill")
     dialog.table.cellDoubleClicked.emit(0, 0)
     assert opened == [pane.drilled.iloc[0]["customer_id"]]
-    assert [t.title for t in pane.tables_shown()][-1] == "customers behind the figure"
+    # the sales lines behind the same figure, newest first, each opening its customer
+    lines = pane.drilled_lines
+    assert set(lines["Parish"]) == {"St. Ann"} and lines["Date"].is_monotonic_decreasing
+    orders = int(pane.result.frame.loc[row, "Orders"])
+    assert dialog.tabs.tabText(1) == f"&Sales lines (100 newest of {orders:,})"
+    assert dialog.lines_table.rowCount() == len(lines) == 100
+    dialog.tabs.setCurrentIndex(1)
+    save_screenshot(dialog, "report_builder_drill_lines")
+    dialog.lines_table.cellDoubleClicked.emit(2, 0)
+    assert opened[-1] == lines.iloc[2]["customer_id"]
+    assert [t.title for t in pane.tables_shown()][-2:] == ["customers behind Parish St. Ann",
+                                                          "sales lines behind Parish St. Ann"]
+
+
+def test_filters_add_and_remove(qtbot, services, runner):
+    pane = _pane(qtbot, services, runner)
+    pane.show_definition(Definition(("revenue",), ("parish",), "last_12_months"))
+    _wait(qtbot, pane)
+    for value in ("St Ann", "Trelawny"):
+        pane.filter_dim.setCurrentIndex(pane.filter_dim.findData("parish"))
+        qtbot.keyClicks(pane.filter_value, value)
+        qtbot.keyClick(pane.filter_value, Qt.Key.Key_Return)
+    pane.filter_dim.setCurrentIndex(pane.filter_dim.findData("kind"))
+    pane.filter_value.setText("business")
+    pane.add_filter_button.click()
+    assert pane.definition().where == (("parish", "St Ann"), ("parish", "Trelawny"), ("kind", "business"))
+    assert pane.filter_value.text() == "" and pane.filters.isVisibleTo(pane)
+    _wait(qtbot, pane)
+    assert set(pane.result.frame["Parish"]) == {"St. Ann", "Trelawny"}
+    want = services.reports.query(pane.definition().query(pane.today)).frame
+    assert list(pane.result.frame["Revenue"]) == list(want["Revenue"])
+    save_screenshot(pane, "report_builder_filters")
+    pane.filters.setCurrentRow(1)
+    qtbot.keyClick(pane.filters, Qt.Key.Key_Delete)
+    assert pane.definition().where == (("parish", "St Ann"), ("kind", "business"))
+    _wait(qtbot, pane)
+    assert set(pane.result.frame["Parish"]) == {"St. Ann"}
+    pane.filter_dim.setCurrentIndex(0)
+    pane.filter_value.setText("oops")
+    pane.add_filter()
+    assert "Choose what to filter on" in pane.status.text() and len(pane.definition().where) == 2
 
 
 def test_save_rename_copy_note_and_delete(qtbot, services, runner):

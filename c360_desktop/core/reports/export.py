@@ -82,7 +82,10 @@ def describe(result: ReportResult) -> tuple[str, str]:
     if q.by:
         title += " by " + listed([dimension(d).label.lower() for d in q.by])
     parts = [f"{q.start or 'the first day'} to {q.end or 'the last day'}"]
-    parts += [f"{d} = {v}" for d, v in q.where]
+    chosen: dict[str, list[str]] = {}
+    for d, v in q.where:
+        chosen.setdefault(d, []).append(v)
+    parts += [f"{d} = {' or '.join(vs)}" for d, vs in chosen.items()]
     if q.compare:
         parts.append("against " + ("the same period last year" if q.compare == "last_year" else "the previous period"))
     return title, "; ".join(parts)

@@ -37,7 +37,8 @@ class ReportQuery:
     by: tuple[str, ...] = ()
     start: date | None = None  # inclusive
     end: date | None = None  # inclusive
-    where: tuple[tuple[str, str], ...] = ()  # (dimension, value): rows where the dimension is the value
+    # (dimension, value): rows where the dimension is the value; see filters for several
+    where: tuple[tuple[str, str], ...] = ()
     compare: Compare | None = None
     # Parishes (codes) the user may see: customer data outside them is left out (None: all).
     # Campaign spend, which belongs to no parish, is not restricted.
@@ -125,22 +126,34 @@ def conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str],
         if sql:
             where.append(sql)
             params.extend(scope_params)
-    for d, value in q.where:
+    for d, values in filters(q.where).items():
         dim = dimension(d)
-        where.append(f"{time_expr(d, table.time, dialect, True) if dim.time else dim.exprs[fact]} = ?")
-        params.append(filter_value(d, value))
+        column = time_expr(d, table.time, dialect, True) if dim.time else dim.exprs[fact]
+        where.append(f"{column} = ?" if len(values) == 1 else f"{column} IN ({', '.join('?' * len(values))})")
+        params.extend(values)
     return where, params, bounds
 
 
-def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int = 500) -> pd.DataFrame:
-    """The customers behind one cell of a report (``cell``: the row's dimension labels, as the
-    result shows them), most revenue (or pipeline) first; read from the cache (SQLite), which
-    holds the names. Columns: customer_id, Customer, Parish, then the fact's figures."""
+def filters(where: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """The filters by dimension, in the order given: filters on different dimensions must all
+    hold; several values of one dimension (parish St Ann, parish St Mary) keep rows of any."""
+    out: dict[str, list[str]] = {}
+    for d, value in where:
+        v = filter_value(d, value)
+        if v not in out.setdefault(d, []):
+            out[d].append(v)
+    return out
+
+
+def _narrowed(q: ReportQuery, cell: dict[str, str]) -> tuple[Fact, ReportQuery]:
+    """The fact of the report's first measure and the query narrowed to one cell (the row's
+    dimension labels, as the result shows them)."""
     q.check()
     fact = base_measures(q.measures[0])[0].fact
     assert fact is not None
-    if fact == "spend":
-        raise ReportError("campaign spend has no customers behind it: drill into a sales or lead figure")
+    if fact in ("spend", "value"):
+        raise ReportError("only a sales or lead figure has customers and lines behind it: "
+                          "campaign spend and model scores do not")
     by_label = {dimension(d).label: d for d in q.by}
     extra = []
     for label, value in cell.items():
@@ -149,19 +162,58 @@ def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int
         if value is None or value != value:
             raise ReportError(f"the cell has no {label.lower()} to drill into")
         extra.append((by_label[label], str(value)))
-    narrowed = replace(q, where=(*q.where, *extra), compare=None)
+    # the cell's value stands in for the filters on its dimensions (it is one of their values)
+    narrowed = replace(q, where=(*((d, v) for d, v in q.where if d not in dict(extra)), *extra), compare=None)
     narrowed.check()
+    return fact, narrowed
+
+
+def _parish_names(frame: pd.DataFrame) -> pd.DataFrame:
+    by_code = jamaica.parish_by_code()
+    frame["Parish"] = frame["Parish"].map(lambda c: by_code[c].address_name if c in by_code else c)
+    return frame
+
+
+def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int = 500) -> pd.DataFrame:
+    """The customers behind one cell of a report (``cell``: the row's dimension labels, as the
+    result shows them), most revenue (or pipeline) first; read from the cache (SQLite), which
+    holds the names. Columns: customer_id, Customer, Parish, then the fact's figures."""
+    fact, narrowed = _narrowed(q, cell)
     where, params, _bounds = conditions(fact, narrowed, "sqlite")
     figures = ("COUNT(*), SUM(t.amount_cents) / 100.0" if fact == "sale"
                else f"COUNT(*), COALESCE(SUM(CASE WHEN {OPEN_LEAD} THEN l.estimated_value_cents END), 0) / 100.0")
     names = ["Orders", "Revenue"] if fact == "sale" else ["Leads", "Pipeline value"]
     sql = (f"SELECT c.id, c.display_name, c.parish, {figures} {facts('sqlite')[fact].source} "
            f"WHERE {' AND '.join(where)} GROUP BY c.id ORDER BY 5 DESC, c.id LIMIT ?")
-    frame = pd.DataFrame(conn.execute(sql, [*params, limit]).fetchall(),
-                         columns=["customer_id", "Customer", "Parish", *names])
-    by_code = jamaica.parish_by_code()
-    frame["Parish"] = frame["Parish"].map(lambda c: by_code[c].address_name if c in by_code else c)
-    return frame
+    return _parish_names(pd.DataFrame(conn.execute(sql, [*params, limit]).fetchall(),
+                                      columns=["customer_id", "Customer", "Parish", *names]))
+
+
+LINE_COLUMNS = {
+    "sale": ("t.occurred_at", "t.amount_cents / 100.0", ["Date", "Customer", "Parish", "Product", "Category",
+                                                          "Quantity", "Channel", "Rep", "Campaign", "Amount"],
+             "substr(t.occurred_at, 1, 10), c.display_name, c.parish, p.name, p.category, t.quantity, t.channel, "
+             "r.name, mc.name, t.amount_cents / 100.0"),
+    "lead": ("l.created_at", "l.estimated_value_cents / 100.0", ["Created", "Customer", "Parish", "Status", "Source",
+                                                                  "Rep", "Campaign", "Estimated value"],
+             "substr(l.created_at, 1, 10), c.display_name, c.parish, l.status, l.source, r.name, mc.name, "
+             "l.estimated_value_cents / 100.0"),
+}
+LINE_UNITS = {"Amount": "jmd", "Estimated value": "jmd", "Quantity": "count"}
+
+
+def lines_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int = 1000) -> tuple[pd.DataFrame, int]:
+    """The sales lines (or leads) behind one cell, newest first, at most ``limit`` of them, and
+    how many there are in all (so a caller can say "the newest 1,000 of 4,210"). Columns:
+    customer_id, then LINE_COLUMNS' names."""
+    fact, narrowed = _narrowed(q, cell)
+    where, params, _bounds = conditions(fact, narrowed, "sqlite")
+    when, _amount, names, columns = LINE_COLUMNS[fact]
+    source, cond = facts("sqlite")[fact].source, " AND ".join(where)
+    (total,) = conn.execute(f"SELECT COUNT(*) {pruned(source, cond)} WHERE {cond}", params).fetchone()
+    sql = f"SELECT c.id, {columns} {source} WHERE {cond} ORDER BY {when} DESC, {when.split('.')[0]}.id LIMIT ?"
+    frame = pd.DataFrame(conn.execute(sql, [*params, limit]).fetchall(), columns=["customer_id", *names])
+    return _parish_names(frame), int(total)
 
 
 def _rolling_sql(kind: str, q: ReportQuery, dialect: Dialect) -> tuple[str, list[object], list[str]]:

@@ -292,6 +292,13 @@ class ReportService:
 
         return customers_behind(self._cache.reader(), self.scoped(q), cell, limit)
 
+    def lines_behind(self, q: ReportQuery, cell: dict[str, str], limit: int = 1000) -> tuple[Any, int]:
+        """Drill-down: the sales lines (or leads) behind one cell, newest first, and how many
+        there are in all (see core.reports.query.lines_behind), within the user's parishes."""
+        from c360_desktop.core.reports.query import lines_behind
+
+        return lines_behind(self._cache.reader(), self.scoped(q), cell, limit)
+
     # -- targets (core.reports.targets), synced like saved reports -------------------------------
     def targets(self) -> list[Any]:
         from c360_desktop.core.reports import targets

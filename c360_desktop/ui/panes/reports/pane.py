@@ -1,6 +1,6 @@
 """The report builder: pick measures, dimensions, a period, filters and a chart; the result is read
-again in a worker as you choose (a busy bar past 300 ms); double-click a cell for the customers
-behind it, and one of them for their 360 view; save, rename, copy and delete reports, and pin
+again in a worker as you choose (a busy bar past 300 ms); double-click a cell for the customers and
+sales lines behind it, and one of them for their 360 view; save, rename, copy and delete reports, and pin
 notes to a report or to one of its figures (both shared with colleagues through sync)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +66,9 @@ class ReportBuilderPane(QWidget):
         self.pending = False  # a change came while a read was running: read again after it
         self.result: ReportResult | None = None
         self.current: SavedReport | None = None
-        self.drilled: pd.DataFrame | None = None
+        self.drilled: pd.DataFrame | None = None  # the customers behind the last figure drilled into
+        self.drilled_lines: pd.DataFrame | None = None  # and its lines
+        self.drill_dialog: DrillDialog | None = None
         self.today: date | None = None
         # saved reports
         self.saved_list = QListWidget()
@@ -115,7 +118,29 @@ class ReportBuilderPane(QWidget):
             if not d.time:
                 self.filter_dim.addItem(d.label, name)
         self.filter_value = QLineEdit()
-        self.filter_value.setPlaceholderText("value, e.g. St. Ann")
+        self.filter_value.setPlaceholderText("value, e.g. St. Ann; Enter adds it")
+        self.filter_value.setToolTip("Filters on different dimensions must all hold; several values of one "
+                                     "dimension keep rows of any of them")
+        self.filter_value.returnPressed.connect(self.add_filter)
+        self.add_filter_button = QPushButton("&Add")
+        self.add_filter_button.clicked.connect(self.add_filter)
+        self.filters = QListWidget()
+        self.filters.setFlow(QListWidget.Flow.LeftToRight)
+        self.filters.setWrapping(True)
+        self.filters.setSpacing(2)
+        self.filters.setMaximumHeight(52)
+        self.filters.setStyleSheet("QListWidget { border: none; background: transparent; }"
+                                   "QListWidget::item { border: 1px solid #8aa4c8; border-radius: 3px;"
+                                   " background: #e8f0fa; padding: 1px 6px; }"
+                                   "QListWidget::item:selected { background: #1f4e79; color: white; }")
+        self.filters.setToolTip("The filters in force; select one and press Delete to remove it")
+        self.filters.setVisible(False)
+        QShortcut(QKeySequence.StandardKey.Delete, self.filters, self.remove_filter,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.remove_filter_button = QPushButton("Remo&ve")
+        self.remove_filter_button.setToolTip("Remove the selected filter (Delete)")
+        self.remove_filter_button.clicked.connect(self.remove_filter)
+        self.remove_filter_button.setVisible(False)
         self.compare = QComboBox()
         for text, key in COMPARES.items():
             self.compare.addItem(text.capitalize(), key)
@@ -144,7 +169,12 @@ class ReportBuilderPane(QWidget):
         where.addWidget(self.filter_dim)
         where.addWidget(QLabel("="))
         where.addWidget(self.filter_value, 1)
+        where.addWidget(self.add_filter_button)
         form.addRow(label("&Filter", self.filter_dim), where)
+        chosen = QHBoxLayout()
+        chosen.addWidget(self.filters, 1)
+        chosen.addWidget(self.remove_filter_button)
+        form.addRow("", chosen)
         form.addRow(label("Co&mpare with", self.compare), self.compare)
         form.addRow(label("&Chart", self.chart), self.chart)
         # the result
@@ -209,7 +239,7 @@ class ReportBuilderPane(QWidget):
         QVBoxLayout(self).addWidget(split)
         for signal in (self.measures.itemChanged, self.by1.currentIndexChanged, self.by2.currentIndexChanged,
                        self.period.currentIndexChanged, self.start.dateChanged, self.end.dateChanged,
-                       self.filter_dim.currentIndexChanged, self.filter_value.editingFinished,
+                       self.filters.model().rowsInserted, self.filters.model().rowsRemoved,
                        self.compare.currentIndexChanged, self.chart.currentIndexChanged):
             signal.connect(self.changed)
         self.period.currentIndexChanged.connect(self._period_editable)
@@ -224,8 +254,7 @@ class ReportBuilderPane(QWidget):
         period = self.period.currentData()
         start = self.start.date().toPython() if period == "fixed" else None
         end = self.end.date().toPython() if period == "fixed" else None
-        where = ((self.filter_dim.currentData(), self.filter_value.text().strip()),) \
-            if self.filter_dim.currentData() and self.filter_value.text().strip() else ()
+        where = tuple(tuple(self.filters.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.filters.count()))
         return Definition(measures, by, period, start, end, where, self.compare.currentData(), self.chart.currentData())
 
     def show_definition(self, d: Definition) -> None:
@@ -241,13 +270,46 @@ class ReportBuilderPane(QWidget):
             if d.start and d.end:
                 self.start.setDate(QDate(d.start.year, d.start.month, d.start.day))
                 self.end.setDate(QDate(d.end.year, d.end.month, d.end.day))
-            self.filter_dim.setCurrentIndex(self.filter_dim.findData(d.where[0][0]) if d.where else 0)
-            self.filter_value.setText(d.where[0][1] if d.where else "")
+            self.filters.clear()
+            for dim, value in d.where:
+                self._filter_item(dim, value)
+            self.filter_value.clear()
             self.compare.setCurrentIndex(self.compare.findData(d.compare) if d.compare else 0)
             self.chart.setCurrentIndex(self.chart.findData(d.chart))
         finally:
             self._loading = False
         self.changed()
+
+    def add_filter(self) -> None:
+        """Add the filter typed (dimension = value) to those in force; a repeat is ignored."""
+        dim, value = self.filter_dim.currentData(), self.filter_value.text().strip()
+        if not value:
+            return
+        if not dim:
+            self.status.setText("Choose what to filter on (parish, segment, product…) before its value.")
+            self.filter_dim.setFocus()
+            return
+        self.filter_value.clear()
+        if (dim, value) not in self.definition().where:
+            self._filter_item(dim, value)
+
+    def _filter_item(self, dim: str, value: str) -> None:
+        item = QListWidgetItem(f"{DIMENSIONS[dim].label} = {value}")
+        item.setData(Qt.ItemDataRole.UserRole, (dim, value))
+        self.filters.addItem(item)
+        self._filters_shown()
+
+    def remove_filter(self) -> None:
+        rows = sorted((self.filters.row(i) for i in self.filters.selectedItems()), reverse=True)
+        if not rows:
+            self.status.setText("Select the filter to remove, then press Delete.")
+        for row in rows:
+            self.filters.takeItem(row)
+        self._filters_shown()
+
+    def _filters_shown(self) -> None:
+        self.filters.setVisible(self.filters.count() > 0)
+        self.remove_filter_button.setVisible(self.filters.count() > 0)
 
     def _period_editable(self) -> None:
         fixed = self.period.currentData() == "fixed"
@@ -395,11 +457,8 @@ class ReportBuilderPane(QWidget):
         if self.result is None:
             return []
         out = [table_of(self.result)]
-        if self.drilled is not None:
-            from c360_desktop.core.reports.export import Table
-
-            out.append(Table("customers behind the figure", self.status.text(), self.drilled.drop(columns=["customer_id"]),
-                             {"Orders": "count", "Revenue": "jmd", "Leads": "count", "Pipeline value": "jmd"}))
+        if self.drilled is not None and self.drill_dialog is not None:
+            out.extend(self.drill_dialog.tables)
         return out
 
     # -- drill-down -----------------------------------------------------------------------------
@@ -414,15 +473,20 @@ class ReportBuilderPane(QWidget):
             return None
         q, cell = self.result.query, self.cell_labels(row)
         reports = self._services.reports
-        self.status.setText(f"Customers behind {', '.join(f'{k} {v}' for k, v in cell.items()) or 'the total'}…")
-        return self._runner.run_query(lambda _p: reports.customers_behind(q, cell), lambda f: self._drilled(f, cell),
+        self.status.setText(f"Customers behind {_cell_words(cell)}…")
+
+        def work(_p: Progress) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+            return (reports.customers_behind(q, cell), *reports.lines_behind(q, cell, LINES_SHOWN))
+
+        return self._runner.run_query(work, lambda got: self._drilled(*got, cell),
                                       lambda exc: self.status.setText(f"Cannot drill into it: {exc}"))
 
-    def _drilled(self, frame: pd.DataFrame, cell: dict[str, str]) -> None:
-        self.drilled = frame
-        self.status.setText(f"{len(frame):,} customers behind {', '.join(f'{k} {v}' for k, v in cell.items())}; "
+    def _drilled(self, frame: pd.DataFrame, lines: pd.DataFrame, total: int, cell: dict[str, str]) -> None:
+        self.drilled, self.drilled_lines = frame, lines
+        self.status.setText(f"{len(frame):,} customers and {total:,} lines behind {_cell_words(cell)}; "
                             "double-click one for their 360 view.")
-        self.drill_dialog = DrillDialog(frame, cell, self._open_customer, self)
+        self.drill_dialog = DrillDialog(self._services, self._runner, frame, lines, total, cell,
+                                        self._open_customer, self)
         self.drill_dialog.show()
 
     # -- saved reports --------------------------------------------------------------------------
@@ -544,23 +608,56 @@ class ReportBuilderPane(QWidget):
         self.notes.setVisible(bool(lines))
 
 
-class DrillDialog(QDialog):
-    """The customers behind a figure; double-click one (or Enter) for their 360 view."""
+LINES_SHOWN = 1000  # sales lines (or leads) a drill-down lists; the dialog says how many there are
 
-    def __init__(self, frame: pd.DataFrame, cell: dict[str, str], open_customer: Callable[[str], None],
-                 parent: QWidget | None = None) -> None:
+
+def _cell_words(cell: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in cell.items()) or "the total"
+
+
+class DrillDialog(QDialog):
+    """What is behind a figure: its customers (most first) and its sales lines or leads (newest
+    first), in two tabs; double-click a row (or Enter) for that customer's 360 view; Ctrl+E exports
+    the tab shown."""
+
+    def __init__(self, services: Services, runner: TaskRunner, frame: pd.DataFrame, lines: pd.DataFrame, total: int,
+                 cell: dict[str, str], open_customer: Callable[[str], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Customers behind " + (", ".join(f"{k} {v}" for k, v in cell.items()) or "the total"))
-        self.frame = frame
-        self.table = QTableWidget(0, 0)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        shown = frame.drop(columns=["customer_id"])
-        fill_table(self.table, shown, {"Orders": "count", "Revenue": "jmd", "Leads": "count", "Pipeline value": "jmd"})
-        self.table.cellDoubleClicked.connect(lambda r, _c: open_customer(str(frame.iloc[r]["customer_id"])))
-        self.table.itemActivated.connect(lambda item: open_customer(str(frame.iloc[item.row()]["customer_id"])))
+        from c360_desktop.core.reports.export import Table
+        from c360_desktop.core.reports.query import LINE_UNITS
+
+        self.setWindowTitle("Behind " + _cell_words(cell))
+        self.frame, self.lines = frame, lines
+        self.tabs = QTabWidget()
+        units = {"Orders": "count", "Revenue": "jmd", "Leads": "count", "Pipeline value": "jmd"}
+        kind = "sales lines" if "Amount" in lines.columns else "leads"
+        self.tables: list[Table] = []
+        for rows, name, unit, title in (
+                (frame, f"&Customers ({len(frame):,})", units, "customers behind " + _cell_words(cell)),
+                (lines, f"&{kind.capitalize()} ({len(lines):,}" + (f" newest of {total:,})" if total > len(lines)
+                                                                   else ")"), LINE_UNITS,
+                 f"{kind} behind " + _cell_words(cell))):
+            table = QTableWidget(0, 0)
+            table.verticalHeader().hide()
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+            fill_table(table, rows.drop(columns=["customer_id"]), unit)
+            table.cellDoubleClicked.connect(lambda r, _c, rows=rows: open_customer(str(rows.iloc[r]["customer_id"])))
+            table.itemActivated.connect(lambda item, rows=rows: open_customer(str(rows.iloc[item.row()]["customer_id"])))
+            self.tabs.addTab(table, name)
+            self.tables.append(Table(title, "", rows.drop(columns=["customer_id"]), unit))
+        self.table = self.tabs.widget(0)
+        self.lines_table = self.tabs.widget(1)
+        self.message = QLabel(f"{len(frame):,} customers, most first (up to 500); {total:,} {kind}, newest first"
+                              + (f" (the newest {len(lines):,} listed)" if total > len(lines) else ""))
+        self.message.setWordWrap(True)
+        self.export_button = ExportButton(services, runner, lambda: [self.tables[self.tabs.currentIndex()]],
+                                          self.message.setText)
+        self.export_button.bind_shortcut(self)
+        top = QHBoxLayout()
+        top.addWidget(self.message, 1)
+        top.addWidget(self.export_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{len(frame):,} customers, most first (up to 500)"))
-        layout.addWidget(self.table)
-        self.resize(640, 480)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs)
+        self.resize(980, 560)
