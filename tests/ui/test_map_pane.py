@@ -60,7 +60,7 @@ def map_pane(qtbot, services, runner):
     return pane
 
 
-def test_the_map_loads_offline_with_parishes_and_every_customer(qtbot, services, map_pane):
+def test_the_map_loads_offline_with_parishes_and_every_customer(qtbot, services, map_pane, tmp_path):
     pane = map_pane
     # Nothing left the machine: every request the page made was for a local file or a Qt resource.
     requests = pane.interceptor.requests
@@ -87,6 +87,15 @@ def test_the_map_loads_offline_with_parishes_and_every_customer(qtbot, services,
     fills = dict(state["fills"])
     assert fills[max(rows, key=rows.get)] == "#08519c" and fills[min(rows, key=rows.get)] == "#eff3ff"
     assert pane.parish_table.rowCount() == 14 and pane.rep_table.rowCount() == 28
+    # the parish and rep tables export as shown
+    from openpyxl import load_workbook
+
+    tables = pane.export_button._tables()
+    assert [t.title for t in tables] == ["parishes", "reps"]
+    handle = pane.export_button.start(tables[0], tmp_path / "parishes.xlsx", "xlsx")
+    qtbot.waitUntil(lambda: handle.done, timeout=30_000)
+    ws = load_workbook(tmp_path / "parishes.xlsx")["Report"]
+    assert ws.max_row == 15 and [c.value for c in ws[2]][:2] == [pane.parish_table.item(0, c).text() for c in (0, 1)]
 
     pane.metric_box.setCurrentIndex(pane.metric_box.findData("churn"))
     until(qtbot, pane, "C360.legend.getContainer().innerText.includes('Churn risk')")

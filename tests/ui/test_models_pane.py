@@ -12,7 +12,7 @@ from tests.conftest import save_screenshot
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 
-def test_retrain_button_trains_in_the_background_then_every_page_draws(qtbot, services, runner):
+def test_retrain_button_trains_in_the_background_then_every_page_draws(qtbot, services, runner, tmp_path):
     pane = ModelsPane(services, runner)
     qtbot.addWidget(pane)
     pane.resize(1500, 950)
@@ -49,6 +49,13 @@ def test_retrain_button_trains_in_the_background_then_every_page_draws(qtbot, se
             assert pane.series_table.rowCount() == len(v.report["series"]) + len(v.report["skipped"])
         if model == "segments":
             assert pane.cluster_table.rowCount() == len(v.report["clusters"]) + 1
+            # the metrics and the page's table export as shown
+            tables = pane.export_button._tables()
+            assert [t.title for t in tables] == ["Segments metrics", "Segments detail"]
+            handle = pane.export_button.start(tables[1], tmp_path / "clusters.csv", "csv")
+            qtbot.waitUntil(lambda h=handle: h.done, timeout=30_000)
+            lines = (tmp_path / "clusters.csv").read_text(encoding="utf-8-sig").splitlines()
+            assert lines[0].startswith("Cluster,Customers") and len(lines) == pane.cluster_table.rowCount() + 1
         if model == "clv":
             assert pane.cohort_table.rowCount() == len(v.report["cohorts"])
         qtbot.wait(100)

@@ -229,10 +229,23 @@ class MapPane(QWidget):
         bar.addWidget(self.find_button)
         bar.addWidget(self.here_button)
         bar.addWidget(self.alert_me)
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        def shown() -> list[Any]:
+            period = self.period_label.text() or self.period_box.currentText()
+            return [table_of_view(t, title, period) for t, title in (
+                (self.parish_table, "parishes"), (self.rep_table, "reps"),
+                (self.near_table, f"customers near {self.place.currentText() or 'you'}")) if t.rowCount()]
+
+        self.export_button = ExportButton(services, runner, shown, self.status.setText)
+        self.export_button.bind_shortcut(self)
+        foot = QHBoxLayout()
+        foot.addWidget(self.status, 1)
+        foot.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(foot)
 
         self.metric_box.currentIndexChanged.connect(self._metric_changed)
         self.colour_box.currentIndexChanged.connect(self._colour_changed)

@@ -191,12 +191,25 @@ class ModelsPane(QWidget):
         self.empty.setWordWrap(True)
         self.pages.addWidget(self.empty)
 
+        from c360_desktop.ui.widgets.export import ExportButton, table_of_view
+
+        def shown() -> list[Any]:
+            model, version = self.model.currentText(), self.version.currentText()
+            page = {1: self.series_table, 2: self.cohort_table, 3: self.cluster_table}.get(self.pages.currentIndex())
+            return [table_of_view(t, f"{model} {title}", f"version {version}") for t, title in (
+                (self.metrics, "metrics"), (page, "detail")) if t is not None and t.rowCount()]
+
+        self.export_button = ExportButton(services, runner, shown, self.status.setText)
+        self.export_button.bind_shortcut(self)
+        foot = QHBoxLayout()
+        foot.addWidget(self.status, 1)
+        foot.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
         layout.addWidget(self.metrics)
         layout.addWidget(self.pages, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(foot)
         self.model.currentIndexChanged.connect(self.refresh)
         self.version.currentIndexChanged.connect(self._show_version)
         self.series.currentIndexChanged.connect(self._show_series)
