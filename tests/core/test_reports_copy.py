@@ -131,3 +131,39 @@ def test_the_copy_holds_no_names_phones_or_emails(demo_cache):
                           "date_of_birth", "street"}
     assert sqlite3.connect(demo_cache).execute("SELECT value FROM cache_meta WHERE key = 'reports_copy'").fetchone()
     cache.close()
+
+
+def test_closing_the_copy_while_a_report_reads_interrupts_it(demo_cache):
+    """Opening another cache closes this one's copy while a pane may still be reading from it:
+    the read stops with an error in its own thread, and the close neither fails nor hangs."""
+    import threading
+    import time
+
+    cache = open_cache(demo_cache)
+    copy = ColumnarCopy(cache)
+    copy.ready()
+    started, outcome = threading.Event(), []
+
+    def read() -> None:
+        try:
+            with copy.cursor() as cur:
+                started.set()
+                # a slow read (seconds): a hash of every pair of two years' sales lines
+                cur.execute('SELECT sum(hash(a.id || b.id)) FROM "transaction" a, "transaction" b '
+                            "WHERE a.day > DATE '2025-01-01' AND b.day > DATE '2025-01-01'").fetchone()
+            outcome.append("finished")
+        except Exception as exc:  # noqa: BLE001 - what the test looks for
+            outcome.append(type(exc).__name__)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    started.wait(10)
+    time.sleep(0.2)
+    t = time.perf_counter()
+    copy.close()  # must not raise "connection is busy"
+    reader.join(30)
+    assert not reader.is_alive() and outcome and outcome[0] != "finished", outcome
+    assert time.perf_counter() - t < 10
+    with pytest.raises(Exception, match="not open"), copy.cursor():
+        pass
+    cache.close()

@@ -87,7 +87,9 @@ class ColumnarCopy:
         self.path = copy_path(Path(cache.path))
         self._db: Any = None
         self._local = threading.local()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection itself: building, refreshing, closing
+        self._reading = threading.Condition()  # the cursors reading now (close waits for them)
+        self._cursors: set[Any] = set()
 
     # ---- opening and building ---------------------------------------------------------------
 
@@ -265,16 +267,31 @@ class ColumnarCopy:
     @contextlib.contextmanager
     def cursor(self) -> Iterator[Any]:
         """A DuckDB cursor for this thread (the copy must be ready)."""
-        if self._db is None:
-            raise CopyUnavailable("the reports copy is not open")
-        cur = self._db.cursor()
+        with self._lock:  # the connection refuses a new cursor while it runs a refresh (another thread)
+            if self._db is None:
+                raise CopyUnavailable("the reports copy is not open")
+            cur = self._db.cursor()
+        with self._reading:
+            self._cursors.add(cur)
         try:
             yield cur
         finally:
-            cur.close()
+            with self._reading:
+                self._cursors.discard(cur)
+                cur.close()
+                self._reading.notify_all()
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 10.0) -> None:
+        """Close the copy: reports still reading (another cache opened, the app closing) are
+        interrupted and fail as cancelled; the connection closes once they have let go."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            if self._db is None:
+                return
+            with self._reading:
+                for cur in list(self._cursors):
+                    with contextlib.suppress(Exception):  # one that has just finished
+                        cur.interrupt()
+                if not self._reading.wait_for(lambda: not self._cursors, timeout=wait_s):
+                    log.warning("reports copy closed with %d reads still running", len(self._cursors))
+            self._db.close()
+            self._db = None
