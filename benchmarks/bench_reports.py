@@ -87,6 +87,7 @@ def main() -> None:
     ap.add_argument("--cache", help="a cache to use instead of the benchmark's own demo cache")
     ap.add_argument("--reports", type=int, default=50)
     ap.add_argument("--sqlite-reports", type=int, default=50, help="how many of the mix to time on plain SQLite")
+    ap.add_argument("--slowest", type=int, default=5, help="list the slowest reports of the mix")
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline (it holds every row in memory)")
     args = ap.parse_args()
     path = args.cache or demo_cache(args.customers)
@@ -107,6 +108,9 @@ def main() -> None:
         services.reports.query(q)
         ours.append((time.perf_counter() - t) * 1000)
     print(f"ours (DuckDB columnar copy)  {summary(ours)}")
+    for ms, q in sorted(zip(ours, reports, strict=True), key=lambda p: -p[0])[: args.slowest]:
+        print(f"  {ms:6.0f} ms  {'+'.join(q.measures)} by {'x'.join(q.by) or '-'}, {(q.end - q.start).days + 1} days"
+              f"{', ' + ', '.join(f'{d}={v}' for d, v in q.where) if q.where else ''}")
 
     run_query(conn, reports[0])  # warm the page cache
     plain = []

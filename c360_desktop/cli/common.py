@@ -92,8 +92,8 @@ def need_analytics(*modules: str) -> None:
     if missing:
         from c360_desktop.core.analytics.training import PACKAGE_OF
 
-        raise CliError(f"this needs {', '.join(PACKAGE_OF.get(m, m) for m in missing)}: "
-                       "pip install 'c360-desktop[analytics]'")
+        raise CliError(f"this needs {', '.join(PACKAGE_OF.get(m, m) for m in missing)}, missing from this "
+                       "installation: reinstall C360 Desktop")
 
 
 def read_csv(path: Path) -> Any:

@@ -28,6 +28,10 @@ from c360_desktop.ui.workers import TaskRunner, collect_garbage_on_gui_thread
 log = logging.getLogger(__name__)
 
 CHOICE_OPEN, CHOICE_DEMO, CHOICE_QUIT = "open", "demo", "quit"
+# The panes each role finds open on a first start, beside the lookup and the 360 view (the first
+# in front); later starts restore the user's own layout.
+OPEN_FIRST = {"manager": ("dashboard_pane",), "analyst": ("reports_pane", "dashboard_pane"),
+              "field_rep": ("leads_pane",), "data_steward": ("review_pane",), "admin": ("dashboard_pane",)}
 
 
 class Launcher:
@@ -173,7 +177,7 @@ class Launcher:
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):
                 pane.sig_alerts_raised.connect(self.alerts.show_local)
-        window.restore_layout()
+        window.restore_layout(OPEN_FIRST.get(str(services.user.role), ()))
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window
         info = services.cache.info

@@ -1,4 +1,10 @@
-"""The main window: a thin shell of docks, menus and a status bar. Panes come from plugins."""
+"""The main window: a thin shell of docks, menus and a status bar. Panes come from plugins.
+
+The layout fits a laptop screen (1366 x 768): the lookup pane docks on the left and every other
+pane is a tab in one dock area beside it (the Customer 360 first), so opening panes never makes
+the window wider or taller than the screen. Each pane sits in a scroll area, so a pane larger
+than the room it has scrolls instead of pushing the window out. The user can still drag tabs
+apart, split and float them; the layout is kept between runs."""
 
 from __future__ import annotations
 
@@ -6,24 +12,43 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
 
 from c360_desktop import __version__
 from c360_desktop.core import jamaica
 from c360_desktop.core.services import CacheStats
 from c360_desktop.ui.format import local_datetime
 
-_AREAS = {
-    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
-    "right": Qt.DockWidgetArea.RightDockWidgetArea,
-    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
-}
-LAYOUT_VERSION = 1
+SIDE = Qt.DockWidgetArea.LeftDockWidgetArea  # the "left" panes (lookup)
+TABS = Qt.DockWidgetArea.RightDockWidgetArea  # every other pane, as tabs
+LAYOUT_VERSION = 2  # 2: one tab area instead of a central 360 view and docks around it
+DEFAULT_SIZE = (1280, 800)
+SIDE_SHARE = 0.3  # of the window's width, for the lookup pane by default
+LOADED = "c360_loaded"  # a dock property: its pane's refresh() has run
+
+
+def dock_of(pane: QWidget) -> QDockWidget | None:
+    """The dock a pane is shown in (it sits in a scroll area inside it), if any."""
+    w = pane.parentWidget()
+    while w is not None and not isinstance(w, QDockWidget):
+        w = w.parentWidget()
+    return w
 
 
 def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
     """Show a pane's dock (even if the user closed it), raise it and give ``focus`` the keyboard."""
-    dock = pane.parentWidget()
+    dock = dock_of(pane)
     if dock is not None:
         dock.show()
         dock.raise_()
@@ -33,6 +58,9 @@ def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
 
 def refresh_and_bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
     """For a Go-menu action: the pane's data read again (its ``refresh()``), then brought forward."""
+    dock = dock_of(pane)
+    if dock is not None:
+        dock.setProperty(LOADED, True)  # read here: its first showing need not read it again
     pane.refresh()  # type: ignore[attr-defined]
     bring_forward(pane, focus)
 
@@ -50,7 +78,14 @@ class MainWindow(QMainWindow):
         self._qsettings = window_settings
         self._menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self._first_tab: str | None = None  # the "central" pane leads the tabs
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        placeholder = QWidget()  # QMainWindow needs a central widget; hidden, the docks share the room
+        placeholder.setObjectName("no_central_widget")
+        self.setCentralWidget(placeholder)
+        placeholder.hide()
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         file_menu = self.menu("&File")
         self._add(file_menu, "&Open cache…", QKeySequence.StandardKey.Open, self.sig_open_cache_requested.emit)
         self.import_action = self._add(file_menu, "&Import source records…", "Ctrl+I",
@@ -66,7 +101,19 @@ class MainWindow(QMainWindow):
         self.sync_label = QLabel()
         for label in (self.cache_label, self.count_label, self.sync_label):
             self.statusBar().addPermanentWidget(label)
-        self.resize(1280, 800)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """The default size, or the screen's available room where that is smaller (a laptop)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        w, h = DEFAULT_SIZE
+        if room is not None:
+            # the frame (title bar, borders) comes on top of the size asked for
+            w, h = min(w, room.width() - 16), min(h, room.height() - 40)
+        self.resize(w, h)
+        if room is not None:
+            self.move(room.topLeft())
 
     def menu(self, title: str) -> QMenu:
         key = title.replace("&", "")
@@ -89,17 +136,47 @@ class MainWindow(QMainWindow):
 
     def add_pane(self, widget: QWidget, title: str, object_name: str, area: str = "left",
                  visible: bool = True) -> None:
-        if area == "central":
-            widget.setObjectName(object_name)
-            self.setCentralWidget(widget)
-            return
+        """A pane in its own dock: ``area`` "left" beside the tabs, anything else ("central",
+        "right", "bottom") a tab; "central" leads the tabs."""
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name)
-        dock.setWidget(widget)
-        self.addDockWidget(_AREAS.get(area, Qt.DockWidgetArea.LeftDockWidgetArea), dock)
+        scroll = QScrollArea()
+        scroll.setObjectName(f"{object_name}_scroll")
+        scroll.setWidgetResizable(True)  # the pane fills the dock, and scrolls only past its minimum
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
+        dock.setFocusProxy(widget)
+        side = area == "left"
+        self.addDockWidget(SIDE if side else TABS, dock)
+        if area == "central":
+            self._first_tab = object_name
         self.view_menu.addAction(dock.toggleViewAction())
         self.docks[object_name] = dock
+        if hasattr(widget, "refresh"):  # a pane with data reads it when its tab is first shown
+            dock.visibilityChanged.connect(lambda shown, d=dock, w=widget: self._first_shown(shown, d, w))
         dock.setVisible(visible)
+
+    @staticmethod
+    def _first_shown(shown: bool, dock: QDockWidget, pane: QWidget) -> None:
+        if shown and not dock.property(LOADED):
+            dock.setProperty(LOADED, True)
+            pane.refresh()  # type: ignore[attr-defined]
+
+    def arrange(self) -> None:
+        """The default arrangement: the side panes stacked as tabs on the left, every other pane
+        a tab in one area (the "central" one first)."""
+        side = [d for d in self.docks.values() if self.dockWidgetArea(d) == SIDE]
+        tabs = [d for d in self.docks.values() if self.dockWidgetArea(d) != SIDE]
+        if self._first_tab is not None:
+            tabs.sort(key=lambda d: d.objectName() != self._first_tab)  # stable: the rest keep their order
+        for group, area in ((side, SIDE), (tabs, TABS)):
+            for dock in group:
+                if self.dockWidgetArea(dock) != area or dock.isFloating():
+                    dock.setFloating(False)
+                    self.addDockWidget(area, dock)
+            for dock in group[1:]:
+                self.tabifyDockWidget(group[0], dock)
 
     def show_stats(self, stats: CacheStats) -> None:
         kind = "demo data" if stats.demo else "cache"
@@ -121,19 +198,29 @@ class MainWindow(QMainWindow):
             "phonenumbers, rapidfuzz and holidays.</p>")
 
     # -- layout persistence ------------------------------------------------------------------
-    def restore_layout(self) -> None:
-        """The saved geometry and dock layout, or the default layout once the window is shown."""
+    def restore_layout(self, open_first: tuple[str, ...] = ()) -> None:
+        """The saved geometry and dock layout, or the default layout: ``open_first`` names the
+        panes (object names) opened beside the always-open ones, the first of them in front."""
         geometry = self._qsettings.value("main_window/geometry")
         state = self._qsettings.value("main_window/state")
+        self.arrange()
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)):
-            QTimer.singleShot(0, self.default_layout)
+            for name in open_first:
+                if name in self.docks:
+                    self.docks[name].show()
+            QTimer.singleShot(0, lambda: self.default_layout(open_first))
 
-    def default_layout(self) -> None:
-        left = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
-        if left:
-            self.resizeDocks(left, [int(self.width() * 0.45)] * len(left), Qt.Orientation.Horizontal)
+    def default_layout(self, open_first: tuple[str, ...] = ()) -> None:
+        side = [d for d in self.docks.values() if self.dockWidgetArea(d) == SIDE and d.isVisible()]
+        tabs = [d for d in self.docks.values() if self.dockWidgetArea(d) == TABS and d.isVisible()]
+        if side and tabs:
+            self.resizeDocks([side[0], tabs[0]], [int(self.width() * SIDE_SHARE), int(self.width() * (1 - SIDE_SHARE))],
+                             Qt.Orientation.Horizontal)
+        front = next((self.docks[n] for n in open_first if n in self.docks), None)
+        if front is not None:
+            front.raise_()
 
     def save_layout(self) -> None:
         self._qsettings.setValue("main_window/geometry", self.saveGeometry())

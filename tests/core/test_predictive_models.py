@@ -243,7 +243,7 @@ def test_a_base_install_is_told_what_to_install_by_the_names_pip_knows(monkeypat
     assert training.missing_libraries("leads") == ["sklearn", "xgboost"]
     assert training.missing_libraries("forecast") == []
     assert training.install_hint(training.missing_libraries("all")) == \
-        "scikit-learn, xgboost (pip install 'c360-desktop[analytics]')"
+        "scikit-learn, xgboost (missing from this installation: reinstall C360 Desktop)"
 
 
 def test_train_all_ranks_the_lead_queue_with_the_new_churn_risk_even_when_the_lead_model_fails(demo_cache):

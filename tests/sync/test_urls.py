@@ -84,13 +84,13 @@ def test_unsupported_urls_are_one_line(url, message, tmp_path):
 
 
 def test_without_a_driver_the_message_says_what_to_install():
-    """psycopg2 made unimportable in a child process, as on an install without the server extra."""
+    """psycopg2 made unimportable in a child process, as on an install that lost it."""
     code = ("import sys; sys.modules['psycopg2'] = None; sys.modules['psycopg'] = None\n"
             "from c360_desktop.core.sync.urls import central_url, UrlError\n"
             "try:\n    central_url('postgresql://rep@db/c360')\n"
             "except UrlError as exc:\n    print(exc)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert r.stdout.strip() == "no postgresql driver is installed: pip install 'c360-desktop[server]'"
+    assert r.stdout.strip() == "no postgresql driver is installed: reinstall C360 Desktop"
 
 
 def test_a_plain_postgresql_url_syncs(cache, central_url):

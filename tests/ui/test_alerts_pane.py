@@ -61,7 +61,7 @@ def test_live_alerts_reach_the_pane_and_can_be_handled(qtbot, tmp_path, demo_cac
     qtbot.waitUntil(lambda: pane.model.rowCount() == len(expected), timeout=30_000)
     qtbot.waitUntil(lambda: controller.state.text() == "Alerts: live", timeout=5000)
     assert {r.event_id for r in pane.model.rows()} == expected
-    dock = window.findChild(type(pane.parentWidget()), "alerts_pane")
+    dock = window.docks["alerts_pane"]
     qtbot.waitUntil(lambda: dock.windowTitle() == f"Alerts ({len(expected):,})", timeout=5000)
     qtbot.waitUntil(lambda: pane.dead_button.text() == "Dead letters (40)…", timeout=5000)
     severities = [r.severity for r in pane.model.rows()]

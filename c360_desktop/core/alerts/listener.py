@@ -117,7 +117,7 @@ class AlertListener:
         try:
             from confluent_kafka import OFFSET_STORED, Consumer, TopicPartition
         except ImportError:
-            raise RuntimeError("live alerts need the Kafka client: pip install 'c360-desktop[server]'") from None
+            raise RuntimeError("live alerts need the Kafka client (confluent-kafka), missing from this installation: reinstall C360 Desktop") from None
 
         self._set_state(CONNECTING, self.config.bootstrap)
         consumer = Consumer({**self.config.client_config(), "error_cb": self._on_error})
@@ -228,7 +228,7 @@ def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:
         from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
     except ImportError:
-        raise RuntimeError("the Kafka client is not installed: pip install 'c360-desktop[server]'") from None
+        raise RuntimeError("the Kafka client (confluent-kafka) is missing from this installation: reinstall C360 Desktop") from None
 
     conf = {k: v for k, v in config.client_config().items()
             if k in ("bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",

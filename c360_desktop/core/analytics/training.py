@@ -41,7 +41,7 @@ def missing_libraries(task: str) -> list[str]:
 
 def install_hint(modules: list[str]) -> str:
     """'scikit-learn, xgboost (pip install ...)' for a message."""
-    return f"{', '.join(PACKAGE_OF.get(m, m) for m in modules)} (pip install 'c360-desktop[analytics]')"
+    return f"{', '.join(PACKAGE_OF.get(m, m) for m in modules)} (missing from this installation: reinstall C360 Desktop)"
 
 
 def _one(cache: Any, task: str, progress: Step, cancelled: Callable[[], bool] | None,

@@ -408,7 +408,7 @@ def correlations(conn: Any, dialect: Dialect, as_of: date, days: int = 90, where
     try:
         from scipy.stats import spearmanr
     except ImportError:
-        raise ReportError("correlations need scipy: pip install 'c360-desktop[analytics]'") from None
+        raise ReportError("correlations need scipy, missing from this installation: reinstall C360 Desktop") from None
     if days < 7:
         raise ReportError(f"the outcome window must be a week or more, not {days} days")
     cut = day_number(as_of) - days

@@ -32,12 +32,12 @@ def central_url(text: str) -> URL:
     driver = url.get_driver_name() if "+" in url.drivername else ""
     if driver:
         if not _installed(driver):
-            raise UrlError(f"the {driver} driver is not installed: pip install 'c360-desktop[server]'")
+            raise UrlError(f"the {driver} driver is missing from this installation: reinstall C360 Desktop")
     else:
         # pyodbc is only taken when named: it needs an ODBC driver set up for the server.
         found = [d for d in DRIVERS[backend] if _installed(d) and (d != "pyodbc" or backend == "mssql")]
         if not found:
-            raise UrlError(f"no {backend} driver is installed: pip install 'c360-desktop[server]'")
+            raise UrlError(f"no {backend} driver is installed: reinstall C360 Desktop")
         driver = found[0]
     return url.set(drivername=f"{backend}+{driver}")
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QStyle, QSystemTrayIcon
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA
-from c360_desktop.ui.main_window import MainWindow, bring_forward
+from c360_desktop.ui.main_window import MainWindow, bring_forward, dock_of
 from c360_desktop.ui.workers import TaskRunner
 
 DRAIN_MS = 25
@@ -128,7 +128,7 @@ class AlertsController(QObject):
         if shown:
             if not self._announced:  # the first live alerts of the session bring the pane out
                 self._announced = True
-                dock = self.pane.parentWidget() if self.pane is not None else None
+                dock = dock_of(self.pane) if self.pane is not None else None
                 if dock is not None and not dock.isVisible():
                     dock.show()
             self.sig_alerts_shown.emit(len(shown))

@@ -44,6 +44,7 @@ from c360_desktop.core.alerts.store import AlertRow, AlertStore
 from c360_desktop.core.events import EVENT_TYPES
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA, local_datetime
+from c360_desktop.ui.main_window import dock_of
 from c360_desktop.ui.workers import TaskRunner
 
 MAX_ROWS = 5000
@@ -269,7 +270,7 @@ class AlertsPane(QWidget):
         shown = self.model.rowCount()
         self.summary.setText(f"{shown:,} alert{'s' if shown != 1 else ''} shown · {unread:,} unread")
         self.dead_button.setText(f"Dead letters ({dead:,})…")
-        dock = self.parentWidget()
+        dock = dock_of(self)
         if isinstance(dock, QDockWidget):
             dock.setWindowTitle(f"Alerts ({unread:,})" if unread else "Alerts")
         self.sig_unread_changed.emit(unread)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.services import Services
 from c360_desktop.core.sync.conflicts import Conflict, ConflictInbox
+from c360_desktop.ui.main_window import dock_of
 from c360_desktop.ui.workers import TaskRunner
 
 
@@ -78,7 +79,7 @@ class ConflictsPane(QWidget):
                 self.table.setItem(r, col, QTableWidgetItem(text))
         n = len(conflicts)
         self.summary.setText("No conflicts." if not n else "1 conflict to decide" if n == 1 else f"{n} conflicts to decide")
-        dock = self.parentWidget()
+        dock = dock_of(self)
         if conflicts and isinstance(dock, QDockWidget) and not dock.isVisible():
             dock.show()  # hidden while the inbox is empty; it asks for attention when it is not
         for b in (self.mine_button, self.theirs_button):

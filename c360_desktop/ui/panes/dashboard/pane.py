@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QMouseEvent
+from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -48,7 +48,8 @@ from c360_desktop.ui.widgets.figures import fill_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 GOOD, BAD, FLAT = "#1b7f3b", "#b3261e", "#555555"
-COLUMNS = 4
+COLUMNS = 4  # at most; fewer where the pane is narrower than that many tiles
+TILE_WIDTH = 250  # the narrowest a tile is laid out
 
 
 @dataclass
@@ -79,7 +80,9 @@ class TileWidget(QFrame):
         font.setBold(True)
         self.value.setFont(font)
         self.change = QLabel()
+        self.change.setWordWrap(True)
         self.against_target = QLabel()
+        self.against_target.setWordWrap(True)
         self.spark = LazyPlot(44)
         self.spark.setMaximumHeight(52)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -232,6 +235,24 @@ class DashboardPane(QWidget):
         if dialog.exec():
             self.set_tiles(dialog.chosen())
 
+    def columns(self) -> int:
+        """How many tiles a row holds at the pane's width (1 to COLUMNS)."""
+        return max(1, min(COLUMNS, self.width() // TILE_WIDTH))
+
+    def _regrid(self, force: bool = False) -> None:
+        columns = self.columns()
+        if not force and columns == getattr(self, "_columns", None):
+            return
+        self._columns = columns
+        for tile in self.tiles:
+            self.grid.removeWidget(tile)
+        for n, tile in enumerate(self.tiles):
+            self.grid.addWidget(tile, n // columns, n % columns)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._regrid()
+
     def _tile_menu(self, name: str, action: str) -> None:
         names = list(self.measures)
         i = names.index(name)
@@ -291,9 +312,8 @@ class DashboardPane(QWidget):
             tile = TileWidget()
             tile.sig_opened.connect(self.sig_report_opened)
             tile.sig_arranged.connect(self._tile_menu)
-            n = len(self.tiles)
-            self.grid.addWidget(tile, n // COLUMNS, n % COLUMNS)
             self.tiles.append(tile)
+        self._regrid(force=True)
         for widget, tile in zip(self.tiles, filled.tiles, strict=False):
             widget.show_tile(tile, filled.months, filled.series.get(tile.label, []))
             widget.setVisible(True)

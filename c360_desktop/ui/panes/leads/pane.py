@@ -220,6 +220,7 @@ class LeadsPane(QWidget):
                              ("Longest untouched", "last_contact"), ("By name", "name")):
             self.sort.addItem(label, value)
         self.summary = QLabel()
+        self.summary.setWordWrap(True)  # a long summary wraps rather than widen the pane
         self.model = QStandardItemModel(0, len(self.COLUMNS))
         self.model.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.table = QTableView()

@@ -220,15 +220,20 @@ class MapPane(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
 
-        bar = QHBoxLayout()
+        # two rows (what the map shows; who is near), so the pane fits a laptop's screen
+        shown = QHBoxLayout()
         for w in (self.metric_box, self.colour_box, self.period_box):
-            bar.addWidget(w)
-        bar.addSpacing(12)
-        bar.addWidget(self.place, 1)
-        bar.addWidget(self.radius)
-        bar.addWidget(self.find_button)
-        bar.addWidget(self.here_button)
-        bar.addWidget(self.alert_me)
+            shown.addWidget(w)
+        shown.addStretch(1)
+        near = QHBoxLayout()
+        near.addWidget(self.place, 1)
+        near.addWidget(self.radius)
+        near.addWidget(self.find_button)
+        near.addWidget(self.here_button)
+        near.addWidget(self.alert_me)
+        bar = QVBoxLayout()
+        bar.addLayout(shown)
+        bar.addLayout(near)
         from c360_desktop.ui.widgets.export import ExportButton, table_of_view
 
         def shown() -> list[Any]:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -74,14 +75,15 @@ class ReportBuilderPane(QWidget):
         self.saved_list = QListWidget()
         self.saved_list.itemActivated.connect(lambda item: self.open_saved(item.data(Qt.ItemDataRole.UserRole)))
         self.saved_list.itemClicked.connect(lambda item: self.open_saved(item.data(Qt.ItemDataRole.UserRole)))
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()  # three a row: the list stays narrow on a laptop screen
         self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (("new", "&New", self.new_report), ("save", "&Save…", self.save_report),
-                                ("copy", "Co&py", self.duplicate_report), ("rename", "Rena&me…", self.rename_report),
-                                ("delete", "&Delete", self.delete_report)):
+        for k, (key, text, slot) in enumerate((
+                ("new", "&New", self.new_report), ("save", "&Save…", self.save_report),
+                ("copy", "Co&py", self.duplicate_report), ("rename", "Rena&me…", self.rename_report),
+                ("delete", "&Delete", self.delete_report))):
             b = QPushButton(text)
             b.clicked.connect(slot)
-            buttons.addWidget(b)
+            buttons.addWidget(b, k // 3, k % 3)
             self.buttons[key] = b
         left = QWidget()
         lv = QVBoxLayout(left)

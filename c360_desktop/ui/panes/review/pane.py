@@ -45,6 +45,7 @@ class ReviewPane(QWidget):
         self.counter = QLabel()
         self.probability = QLabel()
         self.probability.setStyleSheet("font-weight: bold")
+        self.probability.setWordWrap(True)
         self.build_button = QPushButton("&Find pairs to review")
         self.build_button.setToolTip("Compare every customer with every likely duplicate (runs in the background)")
         self.buttons: dict[str, QPushButton] = {}
