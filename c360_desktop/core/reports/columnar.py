@@ -24,10 +24,11 @@ from typing import Any
 
 from c360_desktop.core.private import create_private
 from c360_desktop.core.progress import Progress
+from c360_desktop.core.reports.semantic import ON_SALE_ROW
 
 log = logging.getLogger(__name__)
 
-FORMAT = "3"  # 3: the models' scores (for the clv measure)
+FORMAT = "4"  # 3: the models' scores (for the clv measure); 4: each sale carries its customer's attributes
 BATCH = 200_000
 FULL_COPY_OVER = 50_000  # more changed rows of a table than this: copy the table whole
 
@@ -53,12 +54,15 @@ FLOAT = {"value"}
 # on integers) and each dated row's DATE (day), computed as rows are copied.
 DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {  # table -> (column, type, SQL over the batch b)
     "customer": (("ck", "BIGINT", "k.key"),),
-    "transaction": (("day", "DATE", "CAST(substr(b.occurred_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
+    "transaction": (("day", "DATE", "CAST(substr(b.occurred_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key"),
+                    # the customer's, as of the copy (semantic.on_row): kept in step by refresh
+                    *((f"c_{c}", "VARCHAR", f"cu.{c}") for c in ON_SALE_ROW)),
     "lead": (("day", "DATE", "CAST(substr(b.created_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
     "campaign_spend": (("day", "DATE", "CAST(substr(b.spend_date, 1, 10) AS DATE)"),),
     "score": (("ck", "BIGINT", "k.key"),),
 }
 KEYED = {"customer": "id", "transaction": "customer_id", "lead": "customer_id", "score": "customer_id"}
+ON_CUSTOMER = {"transaction"}  # tables whose rows carry customer columns (cu: the copy's customer)
 
 
 class CopyUnavailable(Exception):
@@ -205,6 +209,8 @@ class ColumnarCopy:
                            f'WHERE "{keyed}" IS NOT NULL AND "{keyed}" NOT IN (SELECT id FROM customer_key))')
             extra = "".join(f", {sql}" for _n, _k, sql in DERIVED.get(table, ()))
             join = f' LEFT JOIN customer_key k ON k.id = b."{keyed}"' if keyed else ""
+            if table in ON_CUSTOMER:
+                join += " LEFT JOIN customer cu ON cu.ck = k.key"
             db.execute(f'INSERT INTO "{table}" SELECT b.*{extra} FROM batch_rows b{join}')
         finally:
             db.unregister("batch_rows")
@@ -233,8 +239,9 @@ class ColumnarCopy:
         copied = 0
         db.execute("BEGIN TRANSACTION")
         try:
-            for table, ids in by_table.items():
-                if table not in COLUMNS:
+            for table in COLUMNS:  # customers first: the sales copied after them carry their attributes
+                ids = by_table.get(table)
+                if not ids:
                     continue
                 if len(ids) > FULL_COPY_OVER:
                     db.execute(f'DELETE FROM "{table}"')
@@ -242,16 +249,24 @@ class ColumnarCopy:
                     while rows := cur.fetchmany(BATCH):
                         self._append(db, table, rows)
                         copied += len(rows)
+                    if table == "customer":
+                        self._carry_customers(db, None)
                     continue
                 id_list = sorted(ids)
+                # the changed rows go in one scan of the table, not one per chunk of ids
+                db.execute("CREATE OR REPLACE TEMP TABLE changed_ids (id VARCHAR)")
+                db.executemany("INSERT INTO changed_ids VALUES (?)", [(i,) for i in id_list])
+                db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids)')
                 for i in range(0, len(id_list), 900):
                     chunk = id_list[i:i + 900]
                     marks = ", ".join("?" * len(chunk))
-                    db.execute(f'DELETE FROM "{table}" WHERE id IN ({marks})', chunk)
                     rows = src.execute(_select(table, f" WHERE id IN ({marks})"), chunk).fetchall()
                     if rows:
                         self._append(db, table, rows)
                         copied += len(rows)
+                if table == "customer":
+                    self._carry_customers(db, "changed_ids")
+                db.execute("DROP TABLE changed_ids")
             db.execute("UPDATE copy_state SET value = ? WHERE key = 'mark'", (str(new_mark),))
             db.execute("COMMIT")
         except BaseException:
@@ -261,6 +276,15 @@ class ColumnarCopy:
         with self._cache.writer() as w:
             w.execute("DELETE FROM report_change WHERE seq <= ?", (new_mark,))
         return copied
+
+    @staticmethod
+    def _carry_customers(db: Any, changed: str | None) -> None:
+        """The changed customers' (``changed``: a table of their ids; None: every customer)
+        parish, town, kind and segment onto their sales rows."""
+        sets = ", ".join(f"c_{c} = cu.{c}" for c in ON_SALE_ROW)
+        only = f" AND cu.id IN (SELECT id FROM {changed})" if changed else ""
+        for table in ON_CUSTOMER:
+            db.execute(f'UPDATE "{table}" SET {sets} FROM customer cu WHERE cu.ck = "{table}".ck{only}')
 
     # ---- reading ----------------------------------------------------------------------------
 

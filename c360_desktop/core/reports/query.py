@@ -24,6 +24,7 @@ from c360_desktop.core.reports.semantic import (
     dimension,
     facts,
     measure,
+    on_row,
     time_expr,
 )
 
@@ -131,7 +132,7 @@ def conditions(fact: Fact, q: ReportQuery, dialect: Dialect) -> tuple[list[str],
         column = time_expr(d, table.time, dialect, True) if dim.time else dim.exprs[fact]
         where.append(f"{column} = ?" if len(values) == 1 else f"{column} IN ({', '.join('?' * len(values))})")
         params.extend(values)
-    return where, params, bounds
+    return [on_row(fact, w, dialect) for w in where], params, bounds
 
 
 def filters(where: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
@@ -228,7 +229,7 @@ def _rolling_sql(kind: str, q: ReportQuery, dialect: Dialect) -> tuple[str, list
     table = facts(dialect)["sale"]
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
     where, params, _bounds = conditions("sale", replace(q, start=q.start - timedelta(days=365)), dialect)
-    dims = [dimension(d).exprs["sale"] for d in q.by]
+    dims = [on_row("sale", dimension(d).exprs["sale"], dialect) for d in q.by]
     keys = [f"d{i}" for i in range(len(dims))]
     key = CUSTOMER_KEY[dialect]
     inner = ", ".join([*(f"{e} AS {k}" for e, k in zip(dims, keys, strict=True)), f"{key} AS k",
@@ -251,19 +252,46 @@ BITS_BUDGET = 64 * 2**20  # bytes of bitstrings a report may hold (one bit per c
 KEY_MARGIN = 100_000  # keys a refresh between two statements might add
 
 
-def _groups(q: ReportQuery) -> float:
-    days = (q.end - q.start).days + 1 if q.start and q.end else 3650
+SIZED = {"product", "category", "rep", "segment", "territory", "campaign"}
+
+
+def dimension_sizes(conn: Any) -> dict[str, int]:
+    """How many values the dimensions kept in small tables have in the columnar copy (one more
+    for "none": a sale without a rep, say), for the guess of a report's groups; the customer's
+    own attributes keep their rough counts (counting them would scan every customer)."""
+    tables = (("product", "count(*)", "product"), ("category", "count(DISTINCT category)", "product"),
+              ("rep", "count(*)", "sales_rep"), ("segment", "count(*)", "segment"),
+              ("territory", "count(*)", "territory"), ("campaign", "count(*)", "marketing_campaign"))
+    row = conn.execute("SELECT " + ", ".join(f"(SELECT {what} FROM {table} WHERE deleted_at IS NULL)"
+                                             for _name, what, table in tables)).fetchone()
+    return {name: int(n) + 1 for (name, _w, _t), n in zip(tables, row, strict=True)}
+
+
+def buckets(dim: str, start: date | None, end: date | None) -> float:
+    """How many day, week, month, quarter or year buckets the period touches (a guess of ten
+    years' worth without one)."""
+    if not (start and end):
+        return 3650 / PER_BUCKET_DAYS[dim] + 2
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return {"day": (end - start).days + 1, "week": (end - start).days // 7 + 2, "month": months,
+            "quarter": (end.year - start.year) * 4 + (end.month - 1) // 3 - (start.month - 1) // 3 + 1,
+            "year": end.year - start.year + 1}[dim]
+
+
+def _groups(q: ReportQuery, sizes: dict[str, int] | None = None) -> float:
     n = 1.0
     for d in q.by:
-        n *= days / PER_BUCKET_DAYS[d] + 2 if dimension(d).time else CARDINALITY.get(d, 1000)
+        n *= buckets(d, q.start, q.end) if dimension(d).time else (sizes or CARDINALITY).get(
+            d, CARDINALITY.get(d, 1000))
     return n
 
 
-def use_bits(measures: list[Measure], q: ReportQuery, max_key: int | None) -> bool:
+def use_bits(measures: list[Measure], q: ReportQuery, max_key: int | None,
+             sizes: dict[str, int] | None = None) -> bool:
     """Count distinct customers as bitstrings: when the report has few enough groups that one bit
     per customer key per group fits the budget (measured 2-3x faster than the two-step count)."""
     return bool(max_key) and any(m.distinct for m in measures) and \
-        _groups(q) * ((max_key or 0) + KEY_MARGIN) / 8 <= BITS_BUDGET
+        _groups(q, sizes) * ((max_key or 0) + KEY_MARGIN) / 8 <= BITS_BUDGET
 
 
 PRUNABLE_INNER = {"c"}  # the customer join: see pruned
@@ -293,12 +321,12 @@ def pruned(source: str, used: str) -> str:
 
 
 def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dialect,
-              max_key: int | None = None) -> tuple[str, list[object]]:
+              max_key: int | None = None, sizes: dict[str, int] | None = None) -> tuple[str, list[object]]:
     """One fact's GROUP BY. In DuckDB a distinct count of customers is the set bits of a
     bitstring per group when ``max_key`` (the copy's largest customer key) is given and the
     groups are few, else a per-customer step first; SQLite counts DISTINCT."""
     table = facts(dialect)[fact]
-    bits = dialect == "duckdb" and use_bits(measures, q, max_key)
+    bits = dialect == "duckdb" and use_bits(measures, q, max_key, sizes)
     date_param = "CAST(? AS DATE)" if dialect == "duckdb" else "?"
 
     def expr(d: str, label: bool = False) -> str:
@@ -306,10 +334,12 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
             return time_expr(d, table.time, dialect, label)
         return dimension(d).exprs[fact]
 
-    dims = [expr(d) for d in q.by]
+    dims = [on_row(fact, expr(d), dialect) for d in q.by]
     where, params, bounds = conditions(fact, q, dialect)
     source, extra = table.source, ""  # extra: joins the pruning must not see (a subquery's)
-    two_step = dialect == "duckdb" and not bits and all(m.per_customer for m in measures)
+    # per (group, customer) first only where a customer is counted once per group
+    two_step = dialect == "duckdb" and not bits and any(m.distinct for m in measures) \
+        and all(m.per_customer for m in measures)
     aggs, inner = [], []
     for m in measures:
         sql = m.sql.replace("{customer}", CUSTOMER_KEY[dialect])
@@ -378,13 +408,15 @@ def _figures(conn: Any, q: ReportQuery, dialect: Dialect) -> pd.DataFrame:
     merged: pd.DataFrame | None = None
     queries: list[tuple[str, list[object], list[str]]] = []
     rolling = {m.rolling for ms in needed.values() for m in ms.values() if m.rolling}
-    max_key = None
+    max_key, sizes = None, None
     if dialect == "duckdb" and any(m.distinct for ms in needed.values() for m in ms.values()):
         (max_key,) = conn.execute("SELECT COALESCE(MAX(key), 0) FROM customer_key").fetchone()
+        if set(q.by) & SIZED:  # their real counts decide between bitstrings and the two-step count
+            sizes = dimension_sizes(conn)
     for fact, ms in needed.items():
         plain = [m for m in ms.values() if not m.rolling]
         if plain:
-            sql, params = _fact_sql(fact, plain, q, dialect, max_key)
+            sql, params = _fact_sql(fact, plain, q, dialect, max_key, sizes)
             queries.append((sql, params, [m.name for m in plain]))
     for kind in sorted(rolling):
         queries.append(_rolling_sql(kind, q, dialect))
