@@ -15,10 +15,13 @@ from c360_desktop.core.storage.cache import open_cache
 Q = ReportQuery(("revenue", "orders", "customers"), ("parish",), date(2026, 1, 1), date(2026, 12, 31))
 
 
-def _both(cache, copy):
+NEW = ReportQuery(("new_customers",), ("month",), date(2025, 1, 1), date(2026, 12, 31))
+
+
+def _both(cache, copy, q=Q):
     with copy.cursor() as cur:
-        columnar = run_query(cur, Q, "duckdb").frame
-    return columnar, run_query(cache.reader(), Q).frame
+        columnar = run_query(cur, q, "duckdb").frame
+    return columnar, run_query(cache.reader(), q).frame
 
 
 def _change(cache):
@@ -31,11 +34,21 @@ def _change(cache):
     mover = w_conn.execute("SELECT customer_id FROM \"transaction\" WHERE occurred_at >= '2026-05-01' "
                            "AND customer_id IN (SELECT id FROM customer WHERE parish = 'JM-01') LIMIT 1").fetchone()[0]
     gone = w_conn.execute("SELECT id FROM \"transaction\" WHERE occurred_at >= '2026-06-01' LIMIT 1").fetchone()[0]
+    # a customer who first bought in mid-2026 is found to have bought in January 2025 (their new
+    # month moves), and another's first purchase is deleted (theirs moves later)
+    late = w_conn.execute('SELECT customer_id FROM "transaction" WHERE deleted_at IS NULL GROUP BY customer_id '
+                          "HAVING min(occurred_at) >= '2026-05-01' ORDER BY customer_id LIMIT 1").fetchone()[0]
+    first = w_conn.execute('SELECT id FROM "transaction" t WHERE deleted_at IS NULL AND occurred_at = (SELECT '
+                           'min(occurred_at) FROM "transaction" WHERE customer_id = t.customer_id) AND '
+                           "occurred_at >= '2025-03-01' AND customer_id IN (SELECT customer_id FROM \"transaction\" "
+                           "GROUP BY customer_id HAVING count(*) > 3) ORDER BY id LIMIT 1").fetchone()[0]
+    early = dict(row, id="new-sale-2", customer_id=late, occurred_at="2025-01-15 09:00:00")
     with cache.writer() as w:
-        w.execute(f'INSERT INTO "transaction" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
-                  list(row.values()))
+        for r in (row, early):
+            w.execute(f'INSERT INTO "transaction" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+                      list(r.values()))
         w.execute("UPDATE customer SET parish = 'JM-13' WHERE id = ?", (mover,))
-        w.execute("UPDATE \"transaction\" SET deleted_at = '2026-12-01 00:00:00' WHERE id = ?", (gone,))
+        w.execute("UPDATE \"transaction\" SET deleted_at = '2026-12-01 00:00:00' WHERE id IN (?, ?)", (gone, first))
 
 
 def test_changes_by_any_writer_reach_the_copy_on_refresh(demo_cache):
@@ -45,11 +58,14 @@ def test_changes_by_any_writer_reach_the_copy_on_refresh(demo_cache):
     before_columnar, before_sqlite = _both(cache, copy)
     assert before_columnar.equals(before_sqlite)
     _change(cache)
+    new_before = _both(cache, copy, NEW)[0]
     stale, fresh = _both(cache, copy)
     assert not stale.equals(fresh)  # the change is not in the copy until it is refreshed
-    assert copy.refresh() == 3
+    assert copy.refresh() == 5
     after_columnar, after_sqlite = _both(cache, copy)
     assert after_columnar.equals(after_sqlite)
+    new_columnar, new_sqlite = _both(cache, copy, NEW)
+    assert new_columnar.equals(new_sqlite) and not new_columnar.equals(new_before)  # first purchases moved
     assert not after_sqlite.equals(before_sqlite)
     assert cache.reader().execute("SELECT count(*) FROM report_change").fetchone()[0] == 0  # applied, cleared
     assert copy.refresh() == 0
@@ -78,16 +94,17 @@ def test_a_refresh_that_fails_half_way_leaves_the_copy_as_it_was_and_resumes(dem
     unchanged, _ = _both(cache, copy)
     assert unchanged.equals(stale)  # nothing half-applied
     monkeypatch.setattr(ColumnarCopy, "_append", staticmethod(original))
-    assert copy.refresh() == 3
-    columnar, sqlite_ = _both(cache, copy)
-    assert columnar.equals(sqlite_)
+    assert copy.refresh() == 5
+    for q in (Q, NEW):
+        columnar, sqlite_ = _both(cache, copy, q)
+        assert columnar.equals(sqlite_)
     copy.close()
     # Closed and opened again (the app's next start): still in step, nothing rebuilt.
     built = copy_path(demo_cache).stat().st_mtime_ns
     again = ColumnarCopy(cache)
     again.ready()
     assert copy_path(demo_cache).stat().st_mtime_ns == built
-    assert _both(cache, again)[0].equals(sqlite_)
+    assert _both(cache, again, NEW)[0].equals(sqlite_)
     again.close()
     cache.close()
 

@@ -28,7 +28,11 @@ from c360_desktop.core.reports.semantic import ON_SALE_ROW
 
 log = logging.getLogger(__name__)
 
-FORMAT = "4"  # 3: the models' scores (for the clv measure); 4: each sale carries its customer's attributes
+# 3: the models' scores (for the clv measure); 4: each sale carries its customer's attributes;
+# 5: each customer's first purchase (first_purchase, for new_customers)
+FORMAT = "5"
+FIRST_PURCHASE = ('SELECT ck, MIN(day) AS first_at FROM "transaction" WHERE deleted_at IS NULL AND ck IS NOT NULL'
+                  "{only} GROUP BY ck")
 BATCH = 200_000
 FULL_COPY_OVER = 50_000  # more changed rows of a table than this: copy the table whole
 
@@ -179,6 +183,7 @@ class ColumnarCopy:
             src.execute("COMMIT")
         finally:
             src.close()
+        db.execute(f"CREATE TABLE first_purchase AS {FIRST_PURCHASE.format(only='')}")
         db.execute("CREATE TABLE copy_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
         db.executemany("INSERT INTO copy_state VALUES (?, ?)",
                        [("format", FORMAT), ("identity", identity), ("mark", str(mark))])
@@ -251,21 +256,32 @@ class ColumnarCopy:
                         copied += len(rows)
                     if table == "customer":
                         self._carry_customers(db, None)
+                    if table == "transaction":
+                        db.execute("DELETE FROM first_purchase")
+                        db.execute(f"INSERT INTO first_purchase {FIRST_PURCHASE.format(only='')}")
                     continue
                 id_list = sorted(ids)
                 # the changed rows go in one scan of the table, not one per chunk of ids
                 db.execute("CREATE OR REPLACE TEMP TABLE changed_ids (id VARCHAR)")
                 db.executemany("INSERT INTO changed_ids VALUES (?)", [(i,) for i in id_list])
-                db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids)')
+                returning = " RETURNING ck" if table == "transaction" else ""
+                gone = db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids){returning}'
+                                  ).fetchall() if returning else None
+                if not returning:
+                    db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids)')
+                rows = []
                 for i in range(0, len(id_list), 900):
                     chunk = id_list[i:i + 900]
                     marks = ", ".join("?" * len(chunk))
-                    rows = src.execute(_select(table, f" WHERE id IN ({marks})"), chunk).fetchall()
-                    if rows:
-                        self._append(db, table, rows)
-                        copied += len(rows)
+                    rows += src.execute(_select(table, f" WHERE id IN ({marks})"), chunk).fetchall()
+                if rows:  # one append: its joins (keys, customers) are built once
+                    self._append(db, table, rows)
+                    copied += len(rows)
                 if table == "customer":
                     self._carry_customers(db, "changed_ids")
+                if gone is not None:  # the first purchase of every customer these sales were or are of
+                    self._first_purchases(db, {int(k) for (k,) in gone if k is not None},
+                                          {r[COLUMNS[table].index("customer_id")] for r in rows})
                 db.execute("DROP TABLE changed_ids")
             db.execute("UPDATE copy_state SET value = ? WHERE key = 'mark'", (str(new_mark),))
             db.execute("COMMIT")
@@ -276,6 +292,23 @@ class ColumnarCopy:
         with self._cache.writer() as w:
             w.execute("DELETE FROM report_change WHERE seq <= ?", (new_mark,))
         return copied
+
+    @staticmethod
+    def _first_purchases(db: Any, old_keys: set[int], customer_ids: set[str]) -> None:
+        """Each named customer's first purchase again (their sales changed)."""
+        keys = set(old_keys)
+        ids = sorted(i for i in customer_ids if i)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            keys |= {k for (k,) in db.execute(f"SELECT key FROM customer_key WHERE id IN ({', '.join('?' * len(chunk))})",
+                                               chunk).fetchall()}
+        if not keys:
+            return
+        db.execute("CREATE OR REPLACE TEMP TABLE touched (ck BIGINT)")
+        db.executemany("INSERT INTO touched VALUES (?)", [(k,) for k in sorted(keys)])
+        db.execute("DELETE FROM first_purchase WHERE ck IN (SELECT ck FROM touched)")
+        db.execute(f"INSERT INTO first_purchase {FIRST_PURCHASE.format(only=' AND ck IN (SELECT ck FROM touched)')}")
+        db.execute("DROP TABLE touched")
 
     @staticmethod
     def _carry_customers(db: Any, changed: str | None) -> None:

@@ -351,8 +351,7 @@ def _fact_sql(fact: Fact, measures: list[Measure], q: ReportQuery, dialect: Dial
             sql = m.per_customer[0]
         if m.needs_first_purchase:
             if dialect == "duckdb":
-                extra += (' JOIN (SELECT ck, MIN(day) AS first_at FROM "transaction" '
-                          "WHERE deleted_at IS NULL GROUP BY ck) fp ON fp.ck = t.ck")
+                extra += " JOIN first_purchase fp ON fp.ck = t.ck"  # kept by the copy (columnar.py)
             else:
                 extra += (' JOIN (SELECT customer_id, MIN(occurred_at) AS first_at FROM "transaction" '
                           "WHERE deleted_at IS NULL GROUP BY customer_id) fp ON fp.customer_id = t.customer_id")
