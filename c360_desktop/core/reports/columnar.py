@@ -29,8 +29,8 @@ from c360_desktop.core.reports.semantic import ON_SALE_ROW
 log = logging.getLogger(__name__)
 
 # 3: the models' scores (for the clv measure); 4: each sale carries its customer's attributes;
-# 5: each customer's first purchase (first_purchase, for new_customers)
-FORMAT = "5"
+# 5: each customer's first purchase (first_purchase, for new_customers); 6: each sale a hash of its id
+FORMAT = "6"
 FIRST_PURCHASE = ('SELECT ck, MIN(day) AS first_at FROM "transaction" WHERE deleted_at IS NULL AND ck IS NOT NULL'
                   "{only} GROUP BY ck")
 BATCH = 200_000
@@ -60,13 +60,27 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {  # table -> (column, ty
     "customer": (("ck", "BIGINT", "k.key"),),
     "transaction": (("day", "DATE", "CAST(substr(b.occurred_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key"),
                     # the customer's, as of the copy (semantic.on_row): kept in step by refresh
-                    *((f"c_{c}", "VARCHAR", f"cu.{c}") for c in ON_SALE_ROW)),
+                    *((f"c_{c}", "VARCHAR", f"cu.{c}") for c in ON_SALE_ROW),
+                    # finds a changed sale's row in one scan of integers, not of text ids (refresh)
+                    ("hid", "UBIGINT", "hash(b.id)")),
     "lead": (("day", "DATE", "CAST(substr(b.created_at, 1, 10) AS DATE)"), ("ck", "BIGINT", "k.key")),
     "campaign_spend": (("day", "DATE", "CAST(substr(b.spend_date, 1, 10) AS DATE)"),),
     "score": (("ck", "BIGINT", "k.key"),),
 }
 KEYED = {"customer": "id", "transaction": "customer_id", "lead": "customer_id", "score": "customer_id"}
 ON_CUSTOMER = {"transaction"}  # tables whose rows carry customer columns (cu: the copy's customer)
+
+
+def _temp_table(db: Any, name: str, column: str, values: Sequence[Any], text: bool = False) -> None:
+    """A temporary one-column table of ``values``, integers (or ``text``), through Arrow
+    (DuckDB's executemany takes about a millisecond a row)."""
+    import pyarrow as pa
+
+    db.register(f"{name}_values", pa.table({column: pa.array(list(values), type=pa.string() if text else pa.int64())}))
+    try:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_values")
+    finally:
+        db.unregister(f"{name}_values")
 
 
 class CopyUnavailable(Exception):
@@ -262,12 +276,9 @@ class ColumnarCopy:
                     continue
                 id_list = sorted(ids)
                 # the changed rows go in one scan of the table, not one per chunk of ids
-                db.execute("CREATE OR REPLACE TEMP TABLE changed_ids (id VARCHAR)")
-                db.executemany("INSERT INTO changed_ids VALUES (?)", [(i,) for i in id_list])
-                returning = " RETURNING ck" if table == "transaction" else ""
-                gone = db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids){returning}'
-                                  ).fetchall() if returning else None
-                if not returning:
+                _temp_table(db, "changed_ids", "id", id_list, text=True)
+                gone = self._delete_sales(db, set(id_list)) if table == "transaction" else None
+                if gone is None:
                     db.execute(f'DELETE FROM "{table}" WHERE id IN (SELECT id FROM changed_ids)')
                 rows = []
                 for i in range(0, len(id_list), 900):
@@ -280,7 +291,7 @@ class ColumnarCopy:
                 if table == "customer":
                     self._carry_customers(db, "changed_ids")
                 if gone is not None:  # the first purchase of every customer these sales were or are of
-                    self._first_purchases(db, {int(k) for (k,) in gone if k is not None},
+                    self._first_purchases(db, gone,
                                           {r[COLUMNS[table].index("customer_id")] for r in rows})
                 db.execute("DROP TABLE changed_ids")
             db.execute("UPDATE copy_state SET value = ? WHERE key = 'mark'", (str(new_mark),))
@@ -294,6 +305,19 @@ class ColumnarCopy:
         return copied
 
     @staticmethod
+    def _delete_sales(db: Any, ids: set[str]) -> set[int]:
+        """Delete the sales rows with these ids (in the temporary table changed_ids); the keys of
+        the customers they were of. Found by the hash of the id (a scan of integers: 60 ms on
+        11M rows, against 400 ms for the text ids), checked against the ids, deleted by row."""
+        found = db.execute('SELECT rowid, ck, id FROM "transaction" WHERE hid IN '
+                           "(SELECT hash(id) FROM changed_ids)").fetchall()
+        found = [(row, ck) for row, ck, i in found if i in ids]  # a hash shared by another id stays
+        _temp_table(db, "gone_rows", "r", [row for row, _ck in found])
+        db.execute('DELETE FROM "transaction" WHERE rowid IN (SELECT r FROM gone_rows)')
+        db.execute("DROP TABLE gone_rows")
+        return {int(ck) for _row, ck in found if ck is not None}
+
+    @staticmethod
     def _first_purchases(db: Any, old_keys: set[int], customer_ids: set[str]) -> None:
         """Each named customer's first purchase again (their sales changed)."""
         keys = set(old_keys)
@@ -304,8 +328,7 @@ class ColumnarCopy:
                                                chunk).fetchall()}
         if not keys:
             return
-        db.execute("CREATE OR REPLACE TEMP TABLE touched (ck BIGINT)")
-        db.executemany("INSERT INTO touched VALUES (?)", [(k,) for k in sorted(keys)])
+        _temp_table(db, "touched", "ck", sorted(keys))
         db.execute("DELETE FROM first_purchase WHERE ck IN (SELECT ck FROM touched)")
         db.execute(f"INSERT INTO first_purchase {FIRST_PURCHASE.format(only=' AND ck IN (SELECT ck FROM touched)')}")
         db.execute("DROP TABLE touched")
