@@ -321,11 +321,9 @@ class ColumnarCopy:
     def _first_purchases(db: Any, old_keys: set[int], customer_ids: set[str]) -> None:
         """Each named customer's first purchase again (their sales changed)."""
         keys = set(old_keys)
-        ids = sorted(i for i in customer_ids if i)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            keys |= {k for (k,) in db.execute(f"SELECT key FROM customer_key WHERE id IN ({', '.join('?' * len(chunk))})",
-                                               chunk).fetchall()}
+        _temp_table(db, "touched_ids", "id", sorted(i for i in customer_ids if i), text=True)
+        keys |= {k for (k,) in db.execute("SELECT k.key FROM customer_key k JOIN touched_ids t ON t.id = k.id").fetchall()}
+        db.execute("DROP TABLE touched_ids")
         if not keys:
             return
         _temp_table(db, "touched", "ck", sorted(keys))
