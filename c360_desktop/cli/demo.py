@@ -24,6 +24,22 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     out = build_demo_cache(args.out, spec, progress=stderr_progress(), overwrite=args.force)
     print(f"wrote {out} ({spec.customers:,} customers, seed {spec.seed}, as of {spec.as_of}) "
           f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.prepare:  # what the app does on a new demo cache's first start
+        from c360_desktop.core.demo.first_start import prepare_demo
+        from c360_desktop.core.services import Services
+        from c360_desktop.core.settings import load_settings
+
+        started = time.perf_counter()
+        services = Services.open(out, load_settings()[0], create=False)
+        try:
+            got = prepare_demo(services, stderr_progress())
+        finally:
+            services.close()
+        print(f"prepared in {time.perf_counter() - started:.1f} s: {len(got.trained)} models trained "
+              f"({', '.join(got.trained) or 'none'}), {got.scored:,} customers scored, {got.pairs:,} pairs to review, "
+              f"{got.alerts:,} alerts", file=sys.stderr)
+        for task, why in got.skipped.items():
+            print(f"not trained: {task}: {why}", file=sys.stderr)
     return 0
 
 
@@ -36,5 +52,8 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="the cache file to write (must not exist)")
     p.add_argument("--as-of", type=date_type, help="the dataset's 'today' (default: today)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--prepare", action="store_true",
+                   help="then train the models, score every customer, fill the review queue and raise the "
+                        "budget alerts (what the app does on a new demo cache's first start)")
     p.set_defaults(func=cmd_demo_data)
 

@@ -51,6 +51,8 @@ class Launcher:
         self.alerts: Any = None
         self.imports: Any = None
         self.schedules: Any = None
+        self.first_start: Any = None
+        app.aboutToQuit.connect(lambda: self.first_start.stop() if self.first_start is not None else None)
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -95,7 +97,7 @@ class Launcher:
             dialog.close()
             self.quit(1, "The demo build was cancelled; nothing was written.")
 
-        handle = self.runner.run_mutation(lambda p: build_demo_cache(path, spec, p), done, failed,
+        handle = self.runner.run_mutation(lambda p: build_demo_cache(path, spec, p, prepare=True), done, failed,
                                           progressed, stopped)
 
         def cancel() -> None:
@@ -174,6 +176,12 @@ class Launcher:
         self.schedules.sig_alerts_raised.connect(self.alerts.show_local)
         self.sync.sig_sync_finished.connect(lambda _ok: self.schedules.check_budgets())
         window.sig_import_requested.connect(self.imports.choose)
+        from c360_desktop.ui.controllers.first_start import FirstStartController
+
+        if self.first_start is not None:
+            self.first_start.stop()
+        self.first_start = FirstStartController(window, services, self.runner)
+        self.first_start.sig_prepared.connect(lambda _p: self.data_changed(window))
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):
                 pane.sig_alerts_raised.connect(self.alerts.show_local)
@@ -203,6 +211,21 @@ class Launcher:
             gc.freeze()  # what start-up built lives on: later collections need not walk it
         if self.report_ready:
             QTimer.singleShot(0, self._report_ready)
+
+    def data_changed(self, window: MainWindow) -> None:
+        """Much of the cache changed (the demo's first-start work): the panes already showing
+        data read it again, and the 360 view shows its customer again."""
+        from c360_desktop.ui.main_window import LOADED
+
+        if window is not self.window or self.host is None:
+            return
+        for name, pane in self.host.panes.items():
+            dock = window.docks.get(name)
+            if hasattr(pane, "show_customer") and getattr(pane, "customer_id", None):
+                pane.show_customer(pane.customer_id)
+            elif hasattr(pane, "refresh") and dock is not None and dock.property(LOADED):
+                pane.refresh()
+        self.refresh_stats()
 
     def _report_ready(self) -> None:
         print("C360_READY", flush=True)

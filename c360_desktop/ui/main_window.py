@@ -46,6 +46,14 @@ def dock_of(pane: QWidget) -> QDockWidget | None:
     return w
 
 
+def show_tab(pane: QWidget) -> None:
+    """Show a pane's dock and raise its tab, leaving the keyboard where it is."""
+    dock = dock_of(pane)
+    if dock is not None:
+        dock.show()
+        dock.raise_()
+
+
 def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
     """Show a pane's dock (even if the user closed it), raise it and give ``focus`` the keyboard."""
     dock = dock_of(pane)

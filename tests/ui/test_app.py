@@ -37,6 +37,49 @@ def test_first_start_builds_the_demo_cache_with_progress(qtbot, launch):
     save_screenshot(window, "main_window_first_start")
 
 
+@pytest.mark.slow
+def test_a_new_demo_cache_is_prepared_once_with_models_scores_and_pairs(qtbot, launch):
+    """The README's first command: the app opens on a new demo cache, then trains the models,
+    scores every customer, fills the review queue and raises the budget alerts in the
+    background, so the 360 view shows scores and the model dashboard a trained model."""
+    start, rec = launch
+    settings = Settings(user_name="tester", demo_customers=5000, role="manager")  # enough for every model
+    launcher = start(settings)
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=60_000)
+    controller = launcher.first_start
+    assert controller.needed
+    with qtbot.waitSignal(controller.sig_prepared, timeout=300_000) as prepared:
+        qtbot.waitUntil(lambda: controller.task is not None, timeout=10_000)
+        assert controller.bar.isVisible() or controller.task.done
+    got = prepared.args[0]
+    services = launcher.services
+    conn = services.cache.reader()
+    assert sorted(got.trained) == sorted(("churn", "clv", "leads", "forecast", "segments"))
+    trained = {m for (m,) in conn.execute("SELECT DISTINCT model FROM model_version")}
+    assert {"churn", "clv", "lead", "forecast", "segments"} <= trained
+    (buyers,) = conn.execute('SELECT count(DISTINCT customer_id) FROM "transaction" WHERE deleted_at IS NULL').fetchone()
+    (valued,) = conn.execute("SELECT count(*) FROM score WHERE model = 'clv' AND deleted_at IS NULL").fetchone()
+    assert got.scored >= valued == buyers > 0 and got.skipped == {}  # every buyer has a lifetime value
+    (pairs,) = conn.execute("SELECT count(*) FROM review_pair WHERE status = 'pending'").fetchone()
+    assert got.pairs == pairs > 0
+    # the budget monitor (8 s after start) or the preparation raised the demo's budget alert
+    (alerts,) = conn.execute("SELECT count(*) FROM alert WHERE type = 'campaign_budget'").fetchone()
+    assert alerts >= 1 and "models trained" in launcher.window.statusBar().currentMessage()
+    # the 360 view of a customer shows each score with its reasons, not "not scored"
+    profile = launcher.host.panes["profile_pane"]
+    cid = conn.execute("SELECT customer_id FROM score WHERE deleted_at IS NULL GROUP BY customer_id "
+                       "HAVING count(DISTINCT model) = 3 ORDER BY customer_id LIMIT 1").fetchone()[0]
+    profile.show_customer(cid)
+    qtbot.waitUntil(lambda: profile.customer_id == cid and profile.header.scores.text() != "", timeout=10_000)
+    assert "not scored" not in profile.header.scores.text()
+    save_screenshot(launcher.window, "first_start_prepared")
+    # once only: the next start of the same cache has nothing to prepare
+    launcher.window.close()
+    again = start(settings)
+    qtbot.waitUntil(lambda: again.window is not None, timeout=60_000)
+    assert not again.first_start.needed and rec.asked == []
+
+
 def test_cancelling_the_first_start_build_leaves_nothing(qtbot, launch):
     start, rec = launch
     launcher = start(Settings(user_name="tester", demo_customers=200_000))
@@ -125,6 +168,10 @@ def test_ctrl_k_focuses_search_from_anywhere_and_enter_opens(qtbot, launch, demo
         qtbot.keyClicks(lookup.search_box, name)
         qtbot.keyClick(lookup.search_box, Qt.Key.Key_Return)  # before the results are in
     assert profile.header.title.text() == name
+    # the 360 view is a tab beside the analyst's reports: opening a customer brings it to the front
+    dock = window.docks["profile_pane"]
+    qtbot.waitUntil(lambda: window.rect().contains(dock.geometry().center()), timeout=5_000)
+    assert not window.rect().contains(window.docks["reports_pane"].geometry().center())
     qtbot.waitUntil(lambda: profile.timeline_model.rowCount() > 0, timeout=10_000)
     qtbot.wait(100)  # let the columns size themselves to the new rows before the screenshot
     save_screenshot(window, "main_window")

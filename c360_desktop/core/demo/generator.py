@@ -119,9 +119,10 @@ def insert_rows(conn: sqlite3.Connection, batch: dict[str, Rows]) -> int:
 
 
 def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None = None,
-                     overwrite: bool = False) -> Path:
+                     overwrite: bool = False, prepare: bool = False) -> Path:
     """Write the demo dataset to a new cache at ``out``. The cache is built beside it under a
-    temporary name and moved into place at the end, so an interrupted build leaves nothing."""
+    temporary name and moved into place at the end, so an interrupted build leaves nothing.
+    ``prepare``: the app trains the models on it at its first start (core.demo.first_start)."""
     out = Path(out).expanduser().resolve()
     if out.is_dir():
         raise CacheError(f"{out} is a folder; give the path of the cache file to write (e.g. {out / 'demo.db'}).")
@@ -153,7 +154,7 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
             refresh_lead_ranks(conn, now=datetime.combine(spec.as_of, datetime.min.time()).replace(hour=18))
             meta = {"demo_seed": spec.seed, "demo_as_of": spec.as_of.isoformat(),
                     "demo_customers": spec.customers, "created_at": datetime.now().isoformat(timespec="seconds"),
-                    "last_sync_at": None}
+                    "last_sync_at": None, "demo_prepare": "wanted" if prepare else None}
             conn.executemany("INSERT OR REPLACE INTO cache_meta (key, value) VALUES (?, ?)",
                              [(key, None if v is None else str(v)) for key, v in meta.items()])
             conn.execute("COMMIT")

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
@@ -36,18 +36,28 @@ class ScheduleController(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(EVERY_MS)
         self.timer.timeout.connect(self.check)
-        QTimer.singleShot(FIRST_CHECK_MS, self.check)
         self.timer.start()
         self.budget_task: TaskHandle | None = None
         self.budget_timer = QTimer(self)
         self.budget_timer.setInterval(BUDGETS_EVERY_MS)
         self.budget_timer.timeout.connect(self.check_budgets)
-        QTimer.singleShot(BUDGETS_FIRST_MS, self.check_budgets)
         self.budget_timer.start()
+        self.first_checks = []  # soon after start: missed runs, then the budgets
+        for delay, slot in ((FIRST_CHECK_MS, self.check), (BUDGETS_FIRST_MS, self.check_budgets)):
+            once = QTimer(self, singleShot=True, interval=delay)
+            once.timeout.connect(slot)
+            once.start()
+            self.first_checks.append(once)
+        window.installEventFilter(self)  # the window closing stops the schedule
 
     def stop(self) -> None:
-        self.timer.stop()
-        self.budget_timer.stop()
+        for timer in (self.timer, self.budget_timer, *self.first_checks):
+            timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
 
     def check_budgets(self) -> TaskHandle | None:
         """Raise a budget alert for each campaign newly projected past its budget."""

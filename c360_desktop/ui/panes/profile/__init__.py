@@ -15,4 +15,10 @@ class ProfilePlugin(Plugin):
 
         pane = ProfilePane(context.services, context.runner)
         context.add_pane(pane, "Customer 360", "profile_pane", area="central")
-        context.set_customer_viewer(pane.show_customer)
+        from c360_desktop.ui.main_window import show_tab
+
+        def view(customer_id: str) -> None:  # the 360 view is a tab: it comes to the front
+            pane.show_customer(customer_id)
+            show_tab(pane)
+
+        context.set_customer_viewer(view)
