@@ -52,7 +52,7 @@ class Launcher:
         self.imports: Any = None
         self.schedules: Any = None
         self.first_start: Any = None
-        app.aboutToQuit.connect(lambda: self.first_start.stop() if self.first_start is not None else None)
+        app.aboutToQuit.connect(self.stop_background)
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
         # Until the main window is up, dialogs (progress, problems) are the only windows, and
@@ -182,6 +182,8 @@ class Launcher:
             self.first_start.stop()
         self.first_start = FirstStartController(window, services, self.runner)
         self.first_start.sig_prepared.connect(lambda _p: self.data_changed(window))
+        for controller in (self.schedules, self.first_start):  # their window closing stops them
+            window.sig_closing.connect(controller.stop)
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):
                 pane.sig_alerts_raised.connect(self.alerts.show_local)
@@ -211,6 +213,12 @@ class Launcher:
             gc.freeze()  # what start-up built lives on: later collections need not walk it
         if self.report_ready:
             QTimer.singleShot(0, self._report_ready)
+
+    def stop_background(self) -> None:
+        """The app is quitting: the schedule and the first-start work stop at their next step."""
+        for controller in (self.schedules, self.first_start):
+            if controller is not None:
+                controller.stop()
 
     def data_changed(self, window: MainWindow) -> None:
         """Much of the cache changed (the demo's first-start work): the panes already showing

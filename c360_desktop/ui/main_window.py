@@ -56,10 +56,7 @@ def show_tab(pane: QWidget) -> None:
 
 def bring_forward(pane: QWidget, focus: QWidget | None = None) -> None:
     """Show a pane's dock (even if the user closed it), raise it and give ``focus`` the keyboard."""
-    dock = dock_of(pane)
-    if dock is not None:
-        dock.show()
-        dock.raise_()
+    show_tab(pane)
     pane.window().activateWindow()
     (focus or pane).setFocus()
 
@@ -78,6 +75,8 @@ class MainWindow(QMainWindow):
     """The user asked to open another cache file."""
     sig_import_requested = Signal()
     """The user asked to import source records from a file."""
+    sig_closing = Signal()
+    """The window is closing: the background work that belongs to it stops."""
 
     def __init__(self, window_settings: QSettings) -> None:
         super().__init__()
@@ -237,4 +236,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        self.sig_closing.emit()
         super().closeEvent(event)

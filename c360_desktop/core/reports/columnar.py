@@ -108,7 +108,6 @@ class ColumnarCopy:
         self._cache = cache
         self.path = copy_path(Path(cache.path))
         self._db: Any = None
-        self._local = threading.local()
         self._lock = threading.Lock()  # the connection itself: building, refreshing, closing
         self._reading = threading.Condition()  # the cursors reading now (close waits for them)
         self._cursors: set[Any] = set()

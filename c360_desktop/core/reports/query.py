@@ -190,13 +190,13 @@ def customers_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int
                                       columns=["customer_id", "Customer", "Parish", *names]))
 
 
-LINE_COLUMNS = {
-    "sale": ("t.occurred_at", "t.amount_cents / 100.0", ["Date", "Customer", "Parish", "Product", "Category",
-                                                          "Quantity", "Channel", "Rep", "Campaign", "Amount"],
+LINE_COLUMNS = {  # fact -> (newest first, the columns' names, their SQL)
+    "sale": ("t.occurred_at DESC, t.id", ["Date", "Customer", "Parish", "Product", "Category", "Quantity", "Channel",
+                                          "Rep", "Campaign", "Amount"],
              "substr(t.occurred_at, 1, 10), c.display_name, c.parish, p.name, p.category, t.quantity, t.channel, "
              "r.name, mc.name, t.amount_cents / 100.0"),
-    "lead": ("l.created_at", "l.estimated_value_cents / 100.0", ["Created", "Customer", "Parish", "Status", "Source",
-                                                                  "Rep", "Campaign", "Estimated value"],
+    "lead": ("l.created_at DESC, l.id", ["Created", "Customer", "Parish", "Status", "Source", "Rep", "Campaign",
+                                         "Estimated value"],
              "substr(l.created_at, 1, 10), c.display_name, c.parish, l.status, l.source, r.name, mc.name, "
              "l.estimated_value_cents / 100.0"),
 }
@@ -209,10 +209,10 @@ def lines_behind(conn: Any, q: ReportQuery, cell: dict[str, str], limit: int = 1
     customer_id, then LINE_COLUMNS' names."""
     fact, narrowed = _narrowed(q, cell)
     where, params, _bounds = conditions(fact, narrowed, "sqlite")
-    when, _amount, names, columns = LINE_COLUMNS[fact]
+    newest, names, columns = LINE_COLUMNS[fact]
     source, cond = facts("sqlite")[fact].source, " AND ".join(where)
     (total,) = conn.execute(f"SELECT COUNT(*) {pruned(source, cond)} WHERE {cond}", params).fetchone()
-    sql = f"SELECT c.id, {columns} {source} WHERE {cond} ORDER BY {when} DESC, {when.split('.')[0]}.id LIMIT ?"
+    sql = f"SELECT c.id, {columns} {source} WHERE {cond} ORDER BY {newest} LIMIT ?"
     frame = pd.DataFrame(conn.execute(sql, [*params, limit]).fetchall(), columns=["customer_id", *names])
     return _parish_names(frame), int(total)
 

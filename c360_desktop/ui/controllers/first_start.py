@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar
 
 from c360_desktop.core.services import Services
@@ -31,10 +31,9 @@ class FirstStartController(QObject):
         from c360_desktop.core.demo.first_start import needs_preparing
 
         self.needed = needs_preparing(services.cache)
-        window.installEventFilter(self)  # the window closing stops the work
+        self.timer = QTimer(self, singleShot=True, interval=START_AFTER_MS)
+        self.timer.timeout.connect(self.start)
         if self.needed:
-            self.timer = QTimer(self, singleShot=True, interval=START_AFTER_MS)
-            self.timer.timeout.connect(self.start)
             self.timer.start()
 
     def start(self) -> TaskHandle | None:
@@ -55,15 +54,9 @@ class FirstStartController(QObject):
 
     def stop(self) -> None:
         """Another cache was opened, or the app is closing: the work stops at its next step."""
-        if self.needed and self.timer.isActive():
-            self.timer.stop()
+        self.timer.stop()
         if self.task is not None:
             self.task.cancel()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Close:
-            self.stop()
-        return False
 
     def _progressed(self, fraction: float, message: str) -> None:
         self.bar.setValue(int(fraction * 1000))

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
@@ -48,16 +48,10 @@ class ScheduleController(QObject):
             once.timeout.connect(slot)
             once.start()
             self.first_checks.append(once)
-        window.installEventFilter(self)  # the window closing stops the schedule
 
     def stop(self) -> None:
         for timer in (self.timer, self.budget_timer, *self.first_checks):
             timer.stop()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() == QEvent.Type.Close:
-            self.stop()
-        return False
 
     def check_budgets(self) -> TaskHandle | None:
         """Raise a budget alert for each campaign newly projected past its budget."""

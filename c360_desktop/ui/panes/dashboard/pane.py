@@ -171,6 +171,7 @@ class DashboardPane(QWidget):
         self.grid = QGridLayout()
         self.grid.setSpacing(8)
         self.tiles: list[TileWidget] = []
+        self._columns = 0  # tiles a row as last laid out
         self.detail_title = QLabel()
         self.detail_title.setStyleSheet("font-weight: 600;")
         self.detail = QTableWidget(0, 0)
@@ -241,7 +242,7 @@ class DashboardPane(QWidget):
 
     def _regrid(self, force: bool = False) -> None:
         columns = self.columns()
-        if not force and columns == getattr(self, "_columns", None):
+        if not force and columns == self._columns:
             return
         self._columns = columns
         for tile in self.tiles:
