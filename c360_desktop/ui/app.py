@@ -28,10 +28,6 @@ from c360_desktop.ui.workers import TaskRunner, collect_garbage_on_gui_thread
 log = logging.getLogger(__name__)
 
 CHOICE_OPEN, CHOICE_DEMO, CHOICE_QUIT = "open", "demo", "quit"
-# The panes each role finds open on a first start, beside the lookup and the 360 view (the first
-# in front); later starts restore the user's own layout.
-OPEN_FIRST = {"manager": ("dashboard_pane",), "analyst": ("reports_pane", "dashboard_pane"),
-              "field_rep": ("leads_pane",), "data_steward": ("review_pane",), "admin": ("dashboard_pane",)}
 
 
 class Launcher:
@@ -187,7 +183,10 @@ class Launcher:
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):
                 pane.sig_alerts_raised.connect(self.alerts.show_local)
-        window.restore_layout(OPEN_FIRST.get(str(services.user.role), ()))
+        from c360_desktop.core.security import HOME_VIEWS
+
+        # each feature's pane is named after it (dashboard_pane...)
+        window.restore_layout(tuple(f"{view}_pane" for view in HOME_VIEWS.get(services.user.role, ())))
         window.sig_open_cache_requested.connect(self.choose_cache)
         self.window = window
         info = services.cache.info
