@@ -76,7 +76,7 @@ def test_clv_benchmark():
 
 
 def test_churn_benchmark():
-    out = run("benchmarks.bench_churn")
+    out = run("benchmarks.bench_churn", "--quick")  # the full run's searches take minutes
     for name in ("ours", "xgboost \\(tuned\\)", "random forest", "logistic regression"):
         assert re.search(rf"{name}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+", out), out
 
