@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from datetime import date
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=None, help="stop after this many (default: until Ctrl+C)")
     p.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    from c360_desktop.core import logs
+
+    # On a server the console is the log (container logs); a file too if C360_LOG_DIR names one.
+    # The long-running publisher tells what it does; one-shot commands only what goes wrong.
+    logs.setup(console=True, to_file=bool(os.environ.get("C360_LOG_DIR")),
+               console_level=logging.INFO if args.command == "publish-changes" else logging.WARNING)
     if args.command in ("kafka-init", "publish-changes", "simulate"):
         return _kafka_command(args, os.environ.get("PGPASSWORD"))
     password = os.environ.get("PGPASSWORD")

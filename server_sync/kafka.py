@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from c360_desktop.core.events import TOPICS, encode, make_event
+from c360_desktop.core import logs
+from c360_desktop.core.events import CID_HEADER, TOPICS, encode, make_event
 from c360_desktop.core.storage.schema import SYNCED_TABLES
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,12 @@ class ChangePublisher:
         self.central.commit()
 
     def publish_once(self) -> int:
-        """One pass over every table; returns the events sent."""
+        """One pass over every table; returns the events sent. Each pass has its own correlation
+        id, on its log lines and in the ``CID_HEADER`` of the events it sends."""
+        with logs.correlated():
+            return self._publish_pass()
+
+    def _publish_pass(self) -> int:
         from confluent_kafka import KafkaException
 
         sent = 0
@@ -147,12 +153,15 @@ class ChangePublisher:
                     if err is not None:
                         failures.append(str(err))
 
-                self.producer.produce("system-changes", key=name, value=encode(event), on_delivery=delivered)
+                self.producer.produce("system-changes", key=name, value=encode(event), on_delivery=delivered,
+                                      headers=[(CID_HEADER, logs.current().encode())])
                 if self.producer.flush(30) or failures:
                     raise KafkaException(f"Kafka did not acknowledge the change event for {name}: "
                                          f"{failures[0] if failures else 'timed out'}")
                 cursor = (rows[-1][2], rows[-1][0])
                 self._save(name, cursor)  # only after Kafka has it: at least once, never lost
+                log.info("published %s: %d rows changed, up to row_version %d", name, len(rows),
+                         max(r[1] for r in rows))
                 sent += 1
                 if len(rows) < self.batch:
                     break

@@ -9,16 +9,17 @@ subcommands next to their handlers (``register(sub)``).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
 from c360_desktop import __version__
-from c360_desktop.cli import demo, identity, leads, lookup, models, reports, sync
+from c360_desktop.cli import demo, diagnostics, identity, leads, lookup, models, reports, sync
 from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,8 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     # (JSON output escapes them itself). Progress lines keep their carriage return.
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err, keep_cr=True)  # type: ignore[assignment]
+    from c360_desktop.core import logs
+
+    logs.setup(console=True, console_level=logging.WARNING)
     try:
-        return _run(args)
+        with logs.correlated():
+            logging.getLogger("c360_desktop.cli").info("c360 %s started", args.command)
+            return _run(args)
     finally:
         if isinstance(sys.stdout, PrintableStream):
             sys.stdout = out

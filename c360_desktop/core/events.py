@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 
 TOPICS = ("customer-interactions", "system-changes", "marketing-events", "sales-activities")
 MAX_MESSAGE_BYTES = 1_048_576  # larger messages are dead-lettered unread
+CID_HEADER = "c360-correlation-id"
+"""The Kafka message header that carries the sender's correlation id (``core.logs``)."""
 
 
 class BadEvent(ValueError):

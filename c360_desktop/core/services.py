@@ -26,6 +26,7 @@ class CacheStats:
 
 if TYPE_CHECKING:
     from c360_desktop.core.analytics.service import ModelService
+    from c360_desktop.core.diagnostics.service import DiagnosticsService
     from c360_desktop.core.geo.service import MapService
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
@@ -48,6 +49,12 @@ class Services:
 
     # The feature services load their modules (numpy, pandas, folium...) on first use, not at
     # start-up: the window must not wait for the map's or the models' imports.
+    @cached_property
+    def diagnostics(self) -> DiagnosticsService:
+        from c360_desktop.core.diagnostics.service import DiagnosticsService
+
+        return DiagnosticsService(self.cache, self.settings)
+
     @cached_property
     def leads(self) -> LeadService:
         from c360_desktop.core.leads.service import LeadService

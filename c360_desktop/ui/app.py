@@ -11,9 +11,9 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 
 from c360_desktop import __version__
@@ -24,6 +24,9 @@ from c360_desktop.ui.controllers.sync import SyncController
 from c360_desktop.ui.main_window import MainWindow
 from c360_desktop.ui.plugin_host import PluginHost
 from c360_desktop.ui.workers import TaskRunner, collect_garbage_on_gui_thread
+
+if TYPE_CHECKING:
+    from c360_desktop.ui.widgets.diagnostics import DiagnosticsDialog
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class Launcher:
         self.imports: Any = None
         self.schedules: Any = None
         self.first_start: Any = None
+        self.plugin_reports: list[Any] = []
         app.aboutToQuit.connect(self.stop_background)
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
@@ -144,7 +148,8 @@ class Launcher:
         self.services = services
         window = MainWindow(QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat))
         self.host = PluginHost(window, services, self.runner)
-        for report in load_plugins(self.host):
+        self.plugin_reports = load_plugins(self.host)
+        for report in self.plugin_reports:
             if not report.loaded:
                 window.statusBar().showMessage(f"Plugin {report.name} skipped: {report.reason}", 15000)
         self.sync = SyncController(window, services, self.runner)
@@ -188,6 +193,7 @@ class Launcher:
         # each feature's pane is named after it (dashboard_pane...)
         window.restore_layout(tuple(f"{view}_pane" for view in HOME_VIEWS.get(services.user.role, ())))
         window.sig_open_cache_requested.connect(self.choose_cache)
+        window.sig_diagnostics_requested.connect(self.show_diagnostics)
         self.window = window
         info = services.cache.info
         if info.wal_warning:
@@ -212,6 +218,28 @@ class Launcher:
             gc.freeze()  # what start-up built lives on: later collections need not walk it
         if self.report_ready:
             QTimer.singleShot(0, self._report_ready)
+
+    def show_diagnostics(self) -> DiagnosticsDialog | None:
+        """Help > Diagnostics: the report, collected on a worker, and the bundle for support."""
+        from c360_desktop.ui.widgets.diagnostics import DiagnosticsDialog
+
+        services, window = self.services, self.window
+        if services is None or window is None:
+            return None
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        def extra() -> dict[str, Any]:
+            return {"versions": {"Qt": qVersion(), "PySide6": PySide6.__version__},
+                    "broker": self.alerts.describe() if self.alerts is not None else {},
+                    "plugins": [{"name": r.name, "loaded": r.loaded, "reason": r.reason}
+                                for r in self.plugin_reports]}
+
+        dialog = DiagnosticsDialog(window, services.diagnostics, self.runner, extra)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.collect()
+        dialog.show()
+        return dialog
 
     def stop_background(self) -> None:
         """The app is quitting: the schedule and the first-start work stop at their next step."""
@@ -333,10 +361,17 @@ def prepare_web_engine() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from c360_desktop.core import logs
+
+    logs.setup()
     if QApplication.instance() is None:
         prepare_web_engine()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from c360_desktop.ui.widgets.diagnostics import CrashReporter
+
+    crashes = CrashReporter(app)
+    logs.install_crash_handler(crashes.report)
+    log.info("C360 Desktop %s starting", __version__)
     app.setApplicationName("C360 Desktop")
     app.setOrganizationName("C360")
     app.setApplicationVersion(__version__)

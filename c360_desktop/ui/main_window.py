@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
     """The user asked to import source records from a file."""
     sig_closing = Signal()
     """The window is closing: the background work that belongs to it stops."""
+    sig_diagnostics_requested = Signal()
+    """The user asked for Help > Diagnostics."""
 
     def __init__(self, window_settings: QSettings) -> None:
         super().__init__()
@@ -102,6 +104,8 @@ class MainWindow(QMainWindow):
         self.menu("&Go")
         self.view_menu = self.menu("&View")
         help_menu = self.menu("&Help")
+        self._add(help_menu, "&Diagnostics…", None, self.sig_diagnostics_requested.emit)
+        help_menu.addSeparator()
         self._add(help_menu, "&About C360 Desktop", None, self.show_about)
         self.cache_label = QLabel()
         self.count_label = QLabel()

@@ -7,6 +7,7 @@ GUI thread through queued signals. Mutations run one at a time on a single write
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import logging
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
+from c360_desktop.core import logs
 from c360_desktop.core.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class TaskHandle(QObject):
         super().__init__()
         self.progress = Progress(lambda f, msg: self.sig_progressed.emit(f, msg))
         self.done = False
+        self.cid = ""
+        """The correlation id the task's log lines carry."""
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
         self._on_settled, self._on_cancelled = on_settled, on_cancelled
         self.sig_finished.connect(self._finished)
@@ -110,17 +114,41 @@ class TaskHandle(QObject):
             self._on_progress(fraction, message)
 
 
+def task_name(fn: Callable[..., Any]) -> str:
+    """A short readable name of a background function, for the log."""
+    name = getattr(fn, "__qualname__", None) or type(fn).__name__
+    return name.replace(".<locals>", "")
+
+
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[Progress], Any], handle: TaskHandle) -> None:
+    """Runs ``fn`` in a copy of the starter's context, so the correlation id of the user action
+    that started it (``core.logs``) is on every line the work logs, on whichever thread."""
+
+    def __init__(self, fn: Callable[[Progress], Any], handle: TaskHandle, writes: bool) -> None:
         super().__init__()
-        self._fn, self._handle = fn, handle
+        self._fn, self._handle, self._writes = fn, handle, writes
+        with logs.correlated(logs.current() or None) as self.cid:
+            self._context = contextvars.copy_context()
 
     def run(self) -> None:
+        self._context.run(self._run)
+
+    def _run(self) -> None:
+        name = task_name(self._fn)
+        level = logging.INFO if self._writes else logging.DEBUG
+        log.log(level, "task %s started", name)
+        started = time.perf_counter()
         try:
             value = self._fn(self._handle.progress)
         except BaseException as exc:  # reported on the GUI thread
+            ms = (time.perf_counter() - started) * 1000
+            if isinstance(exc, Cancelled) or self._handle.cancelled:
+                log.info("task %s cancelled after %.0f ms", name, ms)
+            else:
+                log.warning("task %s failed after %.0f ms: %s: %s", name, ms, type(exc).__name__, exc)
             self._handle.sig_failed.emit(exc)
         else:
+            log.log(level, "task %s finished in %.0f ms", name, (time.perf_counter() - started) * 1000)
             self._handle.sig_finished.emit(value)
 
 
@@ -140,23 +168,25 @@ class TaskRunner(QObject):
                   on_progress: Callable[[float, str], None] | None = None,
                   on_cancelled: Callable[[], None] | None = None) -> TaskHandle:
         """Run ``fn(progress)`` on a reader thread; every callback runs on the GUI thread."""
-        return self._start(self._readers, fn, on_done, on_error, on_progress, on_cancelled)
+        return self._start(self._readers, fn, on_done, on_error, on_progress, on_cancelled, False)
 
     def run_mutation(self, fn: Callable[[Progress], Any], on_done: Callable[[Any], None] | None = None,
                      on_error: Callable[[BaseException], None] | None = None,
                      on_progress: Callable[[float, str], None] | None = None,
                      on_cancelled: Callable[[], None] | None = None) -> TaskHandle:
         """Like run_query, on the single writer thread, so writes never overlap."""
-        return self._start(self._writer, fn, on_done, on_error, on_progress, on_cancelled)
+        return self._start(self._writer, fn, on_done, on_error, on_progress, on_cancelled, True)
 
     def _start(self, pool: QThreadPool, fn: Callable[[Progress], Any], on_done: Any, on_error: Any,
-               on_progress: Any, on_cancelled: Any) -> TaskHandle:
+               on_progress: Any, on_cancelled: Any, writes: bool) -> TaskHandle:
         # Callbacks are called from the handle's slots (GUI thread), never connected to its
         # signals directly: PySide runs a plain function connected to a signal in the emitting
         # (worker) thread. For the same reason the handle is released from a slot.
         handle = TaskHandle(on_done, on_error, on_progress, self._live.discard, on_cancelled)
         self._live.add(handle)
-        pool.start(_Job(fn, handle))
+        job = _Job(fn, handle, writes)
+        handle.cid = job.cid
+        pool.start(job)
         return handle
 
     def wait(self, msecs: int = 30_000) -> bool:

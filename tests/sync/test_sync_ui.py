@@ -224,3 +224,82 @@ def test_central_changes_announced_on_kafka_are_pulled_without_waiting(qtbot, ap
             "SELECT display_name FROM customer WHERE id = ?", (cid,)).fetchone()[0] == "Announced Change",
             timeout=30_000)
         launcher.alerts.stop()
+
+
+@pytest.fixture
+def log_file(tmp_path, monkeypatch):
+    from c360_desktop.core import logs
+
+    monkeypatch.setenv("C360_LOG_DIR", str(tmp_path / "logs"))
+    path = logs.setup(console=False)
+    yield path
+    import logging
+
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_c360", False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def _entries(path):
+    import json
+
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_one_correlation_id_follows_f5_through_the_worker_and_the_sync(qtbot, app_for, central_url,
+                                                                        keyring_memory, log_file):
+    """Support searches the log for one id and gets the whole story of one action; the password
+    (from the keyring) and the customers' TRNs, phones and e-mails never reach the log."""
+    from c360_desktop.core.sync import account_for
+
+    keyring_memory.set_password("c360-desktop", account_for(central_url), "pw-Zq81x-never-logged")
+    launcher = app_for(central_url)
+    with qtbot.waitSignal(launcher.sync.sig_sync_finished, timeout=60_000) as done:
+        qtbot.keyClick(launcher.window, Qt.Key.Key_F5)
+    assert done.args == [True]
+    found = _entries(log_file)
+    (started,) = [e for e in found if e["msg"].startswith("task SyncController.sync_now.work started")]
+    cid = started["cid"]
+    assert len(cid) == 12 and started["thread"] != "MainThread"  # logged by the worker
+    story = [e["msg"] for e in found if e["cid"] == cid]
+    assert story[0] == started["msg"] and story[-1].startswith("task SyncController.sync_now.work finished")
+    assert any(m.startswith("sync with 127.0.0.1 started") for m in story)
+    assert any(m.startswith("pulled ") and " rows of customer in " in m for m in story)
+    assert any(m.startswith("pull finished: ") for m in story)
+    assert not [e for e in found if e["msg"].startswith(("pulled ", "pull finished")) and e["cid"] != cid]
+
+    # the main flows: a search, a 360 view, an edit pushed by a second sync
+    services = launcher.services
+    customer_id, name = services.cache.reader().execute(
+        "SELECT id, display_name FROM customer WHERE trn IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+    lookup = launcher.host.panes["lookup_pane"]
+    with qtbot.waitSignal(lookup.sig_results_shown, timeout=10_000):
+        lookup.search_box.setText(name)
+    launcher.host.open_customer(customer_id)
+    services.profiles.update_customer(customer_id, {"primary_email": "moved.on@example.com"}, "rep.campbell")
+    with qtbot.waitSignal(launcher.sync.sig_sync_finished, timeout=60_000):
+        launcher.sync.sync_now()
+    text = log_file.read_text("utf-8")
+    assert "pushing 1 local changes" in text and "push finished: 1 applied" in text
+    assert "pw-Zq81x-never-logged" not in text
+    rows = services.cache.reader().execute(
+        "SELECT trn, primary_phone, primary_email FROM customer").fetchall()
+    leaked = {v for row in rows for v in row if v and v in text}  # the new e-mail among them
+    assert not leaked, f"personal data in the log: {sorted(leaked)[:5]}"
+
+
+def test_the_central_connection_names_its_correlation_id(central_url):
+    """The server sees the id too (pg_stat_activity, and its log with %a in log_line_prefix)."""
+    from sqlalchemy import text
+
+    from c360_desktop.core import logs
+    from c360_desktop.core.sync.central import Central
+
+    with logs.correlated("feedc0ffee12"):
+        central = Central(central_url)
+    try:
+        (name,) = central.run(text("SELECT current_setting('application_name')"))[0]
+    finally:
+        central.close()
+    assert name == "c360-desktop feedc0ffee12"

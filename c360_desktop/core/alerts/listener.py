@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from c360_desktop.core import logs
 from c360_desktop.core.alerts.pipeline import AlertPipeline, BatchResult, Message
-from c360_desktop.core.events import TOPICS
+from c360_desktop.core.events import CID_HEADER, TOPICS
 
 log = logging.getLogger(__name__)
 kafka_log = logging.getLogger("c360_desktop.kafka")
@@ -173,6 +174,7 @@ class AlertListener:
             return
         good: list[Message] = []
         positions: dict[tuple[str, int], int] = {}
+        cid = ""
         for m in msgs:
             err = m.error()
             if err is not None:
@@ -180,11 +182,15 @@ class AlertListener:
                 continue
             good.append(Message(m.topic(), m.partition(), m.offset(), m.value()))
             positions[(m.topic(), m.partition())] = m.offset() + 1
+            cid = cid or message_cid(m.headers())
         if not good:
             return
-        result = self._store(good)
-        if result is None:
-            return  # stopped before the batch could be stored: nothing committed, it comes again
+        with logs.correlated(cid or None):
+            result = self._store(good)
+            if result is None:
+                return  # stopped before the batch could be stored: nothing committed, it comes again
+            log.log(logging.INFO if result.alerts or result.dead else logging.DEBUG,
+                    "stored %d Kafka messages: %d events, %d alerts, %d duplicates, %d dead letters", len(good), result.events, len(result.alerts), result.duplicates, result.dead)
         self.stored_batches += 1
         self._set_state(ONLINE, self.config.bootstrap)
         try:
@@ -220,6 +226,15 @@ class AlertListener:
             self._uncommitted.clear()
         except KafkaException as exc:
             log.info("offset commit postponed: %s", exc)
+
+
+def message_cid(headers: list[tuple[str, bytes | None]] | None) -> str:
+    """The correlation id a Kafka message carries in its ``CID_HEADER`` header, or ""."""
+    for key, value in headers or ():
+        if key == CID_HEADER and value:
+            text = value.decode("ascii", "replace")[:40]
+            return text if text.isprintable() else ""
+    return ""
 
 
 def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:

@@ -6,6 +6,7 @@ the database drivers; ``sync`` loads the engine when it first runs.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from c360_desktop.core.sync.errors import SyncError
 if TYPE_CHECKING:
     from c360_desktop.core.sync.pull import PullResult
     from c360_desktop.core.sync.push import PushResult
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SyncError", "account_for", "password_for", "sync", "check_connection"]
 
@@ -53,6 +56,7 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     central = Central(url, password if password is not None else password_for(url))
     try:
         central.handshake()
+        log.info("sync with %s started%s", central.host, " (full)" if full else "")
         if link_as is not None:
             from c360_desktop.core.identity.importing import link_pending
 

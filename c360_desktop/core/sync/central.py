@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
+from c360_desktop.core import logs
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 from c360_desktop.core.sync.errors import Duplicate, SyncError
 from c360_desktop.core.sync.urls import UrlError, central_url
@@ -46,6 +47,13 @@ CUSTOMER_SCOPED = (
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 
 
+
+
+def application_name() -> str:
+    """How this connection names itself to the server (``pg_stat_activity``, the server's log
+    with ``%a``): the app and the correlation id of the work it does (``core.logs``)."""
+    cid = logs.current()
+    return f"c360-desktop {cid}" if cid else "c360-desktop"
 
 
 def explain(exc: BaseException, host: str) -> str:
@@ -101,7 +109,7 @@ class Central:
             else:
                 args: dict[str, Any] = {}
                 if parsed.get_backend_name() == "postgresql":  # psycopg2 or psycopg: libpq options
-                    args = {"connect_timeout": connect_timeout, "application_name": "c360-desktop"}
+                    args = {"connect_timeout": connect_timeout, "application_name": application_name()}
                 # One connection per run, transactions ended by us: no pooling, and no rollback on
                 # return (which, on a connection the server dropped, only logs a second error).
                 self.engine = create_engine(parsed, connect_args=args, poolclass=NullPool,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -37,6 +38,7 @@ from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.storage.schema import SYNCED_TABLES
 from c360_desktop.core.sync.central import CUSTOMER_SCOPED, Central, sync_columns
 
+log = logging.getLogger(__name__)
 BATCH = 20_000
 _DONE = object()
 _SUMMARY_SOURCES = ("transaction", "lead")
@@ -175,6 +177,8 @@ class Puller:
             conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('last_sync_at', "
                          "strftime('%Y-%m-%d %H:%M:%S', 'now'))")
         progress.update(1.0, f"Pulled {result.rows:,} rows")
+        log.info("pull finished: %d rows from %d tables%s", result.rows, len(result.tables),
+                 " (first pull)" if first else "")
         return result
 
     def _mark_stale(self) -> None:
@@ -247,6 +251,8 @@ class Puller:
             res.rows += kept
             self._report(progress, name, len(rows))
         res.seconds = time.perf_counter() - started
+        if res.rows:
+            log.info("pulled %d rows of %s in %.0f ms", res.rows, name, res.seconds * 1000)
         return res
 
     def _batches(self, name: str, cursor: tuple[int, str], parishes: list[str] | None) -> Iterator[list[tuple]]:

@@ -12,6 +12,7 @@ the user decides. Nothing is ever silently overwritten.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.central import Central, Duplicate, SyncError, sync_columns
 from c360_desktop.core.timestamps import db_now
+
+log = logging.getLogger(__name__)
 
 _RETRIES = 3
 
@@ -64,6 +67,8 @@ class Pusher:
         progress = progress or Progress()
         result = PushResult()
         entries = self.pending()
+        if entries:
+            log.info("pushing %d local changes", len(entries))
         for i, (seq, key, entity, entity_id, operation, payload, base_rv) in enumerate(entries):
             outcome, conflicts = self._apply(key, entity, entity_id, operation, json.loads(payload), base_rv)
             with self.cache.writer() as conn:
@@ -83,6 +88,9 @@ class Pusher:
                 result.applied += 1
                 result.merged += outcome == "merged"
             progress.update((i + 1) / max(len(entries), 1), f"Pushed {i + 1:,} of {len(entries):,} changes")
+        if entries:
+            log.info("push finished: %d applied (%d merged), %d already applied, %d conflicts",
+                     result.applied, result.merged, result.already_applied, len(result.conflicts))
         return result
 
     def _apply(self, key: str, entity: str, entity_id: str, operation: str, payload: dict[str, Any],

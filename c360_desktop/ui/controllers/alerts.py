@@ -139,6 +139,14 @@ class AlertsController(QObject):
         self._pending += alerts
         self.drain()
 
+    def describe(self) -> dict[str, str]:
+        """The listener's state as the status bar shows it, for Help > Diagnostics."""
+        out = {"listener": self.state.text().removeprefix("Alerts: ") or "off",
+               "detail": self.state.toolTip() or ""}
+        if self.listener is not None:
+            out["stored batches"] = str(self.listener.stored_batches)
+        return out
+
     def _show_state(self, state: str, detail: str) -> None:
         if state == "online":
             self.state.setText("Alerts: live")
