@@ -36,6 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.add_argument("--from-start", action="store_true",
                    help="on first run, announce every existing row (default: start at the current end)")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve Prometheus metrics on this port at /metrics (default: none)")
+    p.add_argument("--metrics-address", default="127.0.0.1",
+                   help="address for the metrics (default 127.0.0.1; 0.0.0.0 in a container)")
+    p = sub.add_parser("health", help="check the central database, schema, PostGIS, publisher backlog and Kafka; "
+                       "exits 1 when any check is red")
+    p.add_argument("--url", required=True)
+    p.add_argument("--bootstrap", metavar="HOST:PORT", help="also check Kafka and its topics")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each server (default 5)")
     p = sub.add_parser("simulate", help="produce realistic demo events for the customers of a central database")
     p.add_argument("--url", required=True)
     p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
@@ -49,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     # The long-running publisher tells what it does; one-shot commands only what goes wrong.
     logs.setup(console=True, to_file=bool(os.environ.get("C360_LOG_DIR")),
                console_level=logging.INFO if args.command == "publish-changes" else logging.WARNING)
+    if args.command == "health":
+        return _health(args, os.environ.get("PGPASSWORD"))
     if args.command in ("kafka-init", "publish-changes", "simulate"):
         return _kafka_command(args, os.environ.get("PGPASSWORD"))
     password = os.environ.get("PGPASSWORD")
@@ -72,6 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _health(args: argparse.Namespace, password: str | None) -> int:
+    import json
+
+    from c360_desktop.core.health.service import as_text, overall, report
+    from server_sync import health
+
+    found = health.checks(args.url, password, args.bootstrap, args.timeout)
+    print(json.dumps(report(found), indent=2) if args.json else as_text(found))
+    return 1 if overall(found) == "red" else 0
+
+
 def _kafka_command(args: argparse.Namespace, password: str | None) -> int:
     from confluent_kafka import KafkaException
 
@@ -85,7 +108,15 @@ def _kafka_command(args: argparse.Namespace, password: str | None) -> int:
             made = kafka.kafka_init(args.bootstrap, args.partitions, args.replication, args.timeout)
             print(f"created {', '.join(made)}" if made else "all topics exist already")
         elif args.command == "publish-changes":
-            publisher = kafka.ChangePublisher(args.url, args.bootstrap, password, from_start=args.from_start)
+            metrics = None
+            if args.metrics_port is not None:
+                from server_sync.metrics import PublisherMetrics
+
+                metrics = PublisherMetrics()
+                metrics.serve(args.metrics_port, args.metrics_address)
+                print(f"metrics on http://{args.metrics_address}:{args.metrics_port}/metrics", file=sys.stderr)
+            publisher = kafka.ChangePublisher(args.url, args.bootstrap, password, from_start=args.from_start,
+                                              metrics=metrics)
             try:
                 if args.once:
                     print(f"published {publisher.publish_once()} change events")

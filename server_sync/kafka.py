@@ -14,11 +14,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from c360_desktop.core import logs
 from c360_desktop.core.events import CID_HEADER, TOPICS, encode, make_event
 from c360_desktop.core.storage.schema import SYNCED_TABLES
+
+if TYPE_CHECKING:
+    from server_sync.metrics import PublisherMetrics
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,36 @@ _STATE_DDL = ("CREATE TABLE IF NOT EXISTS c360_publisher_position (table_name VA
               "position BIGINT NOT NULL, cursor_id VARCHAR(36) NOT NULL)")
 
 
+def stored_positions(central: Any) -> dict[str, tuple[int, str]] | None:
+    """The publisher's stored position per table, or None where it has never run."""
+    from sqlalchemy import text
+
+    exists = central.run(text("SELECT to_regclass('c360_publisher_position') IS NOT NULL")
+                         if central.dialect.name == "postgresql" else
+                         text("SELECT CASE WHEN OBJECT_ID('c360_publisher_position') IS NULL THEN 0 ELSE 1 END"))
+    central.rollback()
+    if not exists[0][0]:
+        return None
+    rows = central.run(text("SELECT table_name, position, cursor_id FROM c360_publisher_position"))
+    central.rollback()
+    return {r[0]: (int(r[1]), r[2]) for r in rows}
+
+
+def pending_changes(central: Any, positions: dict[str, tuple[int, str]], tables: Sequence[str]) -> dict[str, int]:
+    """Per table, the changed rows past its position (below every running writer)."""
+    try:
+        return {name: central.pending(name, positions.get(name, (0, "")), None) for name in tables}
+    finally:
+        central.rollback()
+
+
 class ChangePublisher:
     def __init__(self, url: str, bootstrap: str, password: str | None = None, batch: int = 1000,
-                 tables: Sequence[str] = SYNCED_TABLES, from_start: bool = False) -> None:
+                 tables: Sequence[str] = SYNCED_TABLES, from_start: bool = False,
+                 metrics: PublisherMetrics | None = None) -> None:
         """A publisher with no stored position starts at the current end of each table (desktops
-        pull what exists already), or at the very start with ``from_start``."""
+        pull what exists already), or at the very start with ``from_start``. With ``metrics`` it
+        counts what it does there (server_sync.metrics)."""
         from confluent_kafka import Producer
 
         from c360_desktop.core.sync.central import Central
@@ -71,6 +99,7 @@ class ChangePublisher:
         self.batch = batch
         self.producer = Producer(producer_config(bootstrap))
         self.published = 0
+        self.metrics = metrics
         self._stop = threading.Event()
         self._ddl()
         known = self.positions()
@@ -141,6 +170,7 @@ class ChangePublisher:
         for name in self.tables:
             cursor = positions.get(name, (0, ""))
             while not self._stop.is_set():
+                batch_started = time.perf_counter()
                 rows = self._changes(name, cursor)
                 if not rows:
                     break
@@ -162,20 +192,41 @@ class ChangePublisher:
                 self._save(name, cursor)  # only after Kafka has it: at least once, never lost
                 log.info("published %s: %d rows changed, up to row_version %d", name, len(rows),
                          max(r[1] for r in rows))
+                if self.metrics is not None:
+                    self.metrics.events.labels(name).inc()
+                    self.metrics.batch_seconds.observe(time.perf_counter() - batch_started)
                 sent += 1
                 if len(rows) < self.batch:
                     break
         self.published += sent
+        if self.metrics is not None:
+            self.metrics.last_pass.set(time.time())
         return sent
 
-    def run(self, interval: float = 1.0, on_pass: Callable[[int], None] | None = None) -> None:
+    def lag(self) -> dict[str, int]:
+        """Per table, the changed rows past the stored position that no event has announced yet
+        (counted below every running writer, as the publisher itself reads)."""
+        out = pending_changes(self.central, self.positions(), self.tables)
+        if self.metrics is not None:
+            for name, rows in out.items():
+                self.metrics.lag.labels(name).set(rows)
+        return out
+
+    def run(self, interval: float = 1.0, on_pass: Callable[[int], None] | None = None,
+            lag_every: float = 15.0) -> None:
+        last_lag = 0.0
         while not self._stop.is_set():
             try:
                 n = self.publish_once()
                 if on_pass:
                     on_pass(n)
+                if self.metrics is not None and time.monotonic() - last_lag >= lag_every:
+                    self.lag()
+                    last_lag = time.monotonic()
             except Exception as exc:
                 log.warning("change publisher: %s (retrying)", exc)
+                if self.metrics is not None:
+                    self.metrics.errors.inc()
             self._stop.wait(interval)
 
     def stop(self) -> None:

@@ -14,12 +14,22 @@ import os
 import sys
 
 from c360_desktop import __version__
-from c360_desktop.cli import demo, diagnostics, identity, leads, lookup, models, reports, sync
+from c360_desktop.cli import (
+    demo,
+    diagnostics,
+    health,
+    identity,
+    leads,
+    lookup,
+    models,
+    reports,
+    sync,
+)
 from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

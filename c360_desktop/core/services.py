@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.analytics.service import ModelService
     from c360_desktop.core.diagnostics.service import DiagnosticsService
     from c360_desktop.core.geo.service import MapService
+    from c360_desktop.core.health.service import HealthService
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
     from c360_desktop.core.reports.service import ReportService
@@ -54,6 +55,12 @@ class Services:
         from c360_desktop.core.diagnostics.service import DiagnosticsService
 
         return DiagnosticsService(self.cache, self.settings)
+
+    @cached_property
+    def health(self) -> HealthService:
+        from c360_desktop.core.health.service import HealthService
+
+        return HealthService(self.cache, self.settings)
 
     @cached_property
     def leads(self) -> LeadService:

@@ -13,36 +13,48 @@ from c360_desktop.core.settings import Settings
 from c360_desktop.core.storage.cache import Cache
 
 if TYPE_CHECKING:
-    from c360_desktop.core.alerts.listener import AlertListener
+    from c360_desktop.core.alerts.listener import AlertListener, KafkaConfig
     from c360_desktop.core.alerts.notify import EmailNotifier
     from c360_desktop.core.alerts.pipeline import BatchResult
 
 
-def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult], None],
-                 on_state: Callable[[str, str], None], assign: bool = False
-                 ) -> tuple[AlertListener, EmailNotifier | None] | None:
-    """Start listening for the active connection profile's Kafka, if it has one."""
-    from c360_desktop.core.alerts.listener import AlertListener, KafkaConfig
-    from c360_desktop.core.alerts.notify import EmailNotifier, smtp_config
-    from c360_desktop.core.alerts.pipeline import AlertPipeline
-    from c360_desktop.core.alerts.rules import Audience, RuleEngine
-    from c360_desktop.core.alerts.store import AlertStore
+def kafka_config(settings: Settings, create_id: bool = True) -> KafkaConfig | None:
+    """How this desktop reaches the active profile's Kafka (None without one). Its consumer
+    group is the desktop's own; a desktop without an id gets one saved (unless not
+    ``create_id``: then the group is one no listener has used)."""
+    from c360_desktop.core.alerts.listener import KafkaConfig
 
     profile = settings.profile()
     if profile is None or not profile.kafka_bootstrap:
         return None
-    if not settings.desktop_id:
+    if not settings.desktop_id and create_id:
         import uuid
 
         from c360_desktop.core.settings import save_settings
 
         settings.desktop_id = str(uuid.uuid4())
         save_settings(settings)
-    config = KafkaConfig(
-        bootstrap=profile.kafka_bootstrap, group_id=f"c360-desktop-{settings.desktop_id}",
+    return KafkaConfig(
+        bootstrap=profile.kafka_bootstrap, group_id=f"c360-desktop-{settings.desktop_id or 'none'}",
         security_protocol=profile.kafka_security_protocol, sasl_mechanism=profile.kafka_sasl_mechanism,
         sasl_user=profile.kafka_sasl_user,
         sasl_password=secrets.get_password(profile.kafka_account) if profile.kafka_sasl_mechanism else None)
+
+
+def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult], None],
+                 on_state: Callable[[str, str], None], assign: bool = False
+                 ) -> tuple[AlertListener, EmailNotifier | None] | None:
+    """Start listening for the active connection profile's Kafka, if it has one."""
+    from c360_desktop.core.alerts.listener import AlertListener
+    from c360_desktop.core.alerts.notify import EmailNotifier, smtp_config
+    from c360_desktop.core.alerts.pipeline import AlertPipeline
+    from c360_desktop.core.alerts.rules import Audience, RuleEngine
+    from c360_desktop.core.alerts.store import AlertStore
+
+    config = kafka_config(settings)
+    profile = settings.profile()
+    if config is None or profile is None:
+        return None
     audience = Audience(settings.user_name, settings.role,
                         frozenset(profile.territory) if profile.territory else None)
     pipeline = AlertPipeline(cache, RuleEngine(AlertStore(cache).rules()), audience,

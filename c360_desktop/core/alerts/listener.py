@@ -237,6 +237,32 @@ def message_cid(headers: list[tuple[str, bytes | None]] | None) -> str:
     return ""
 
 
+def consumer_lag(config: KafkaConfig, timeout: float = 5.0) -> dict[str, int]:
+    """Per topic, the messages this desktop's consumer group has not stored yet: each
+    partition's end offset less the group's committed offset (its start, where nothing is
+    committed). Asks without joining the group, so the running listener is not disturbed."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer(config.client_config())
+    try:
+        meta = consumer.list_topics(timeout=timeout)
+        lag: dict[str, int] = {}
+        for topic in config.topics:
+            if topic not in meta.topics:
+                continue
+            parts = [TopicPartition(topic, p) for p in sorted(meta.topics[topic].partitions)]
+            total = 0
+            for tp in consumer.committed(parts, timeout=timeout):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=timeout)
+                total += max(high - (tp.offset if tp.offset >= 0 else low), 0)
+            lag[topic] = total
+        return lag
+    except KafkaException as exc:
+        raise RuntimeError(f"cannot read the consumer group's offsets: {exc.args[0].str()}") from None
+    finally:
+        consumer.close()
+
+
 def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:
     """One line on what the broker offers (for the Connections dialog's Test), or a RuntimeError."""
     try:

@@ -1,0 +1,1 @@
+"""Is this installation healthy: each check green, amber or red, with the reason."""
