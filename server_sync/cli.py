@@ -11,9 +11,24 @@ from datetime import date
 from server_sync import admin
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="c360-server", description="Administer a C360 central database. "
-                                     "The password comes from PGPASSWORD, never the command line.")
+def central_password() -> str | None:
+    """PGPASSWORD, or the first line of the file PGPASSWORD_FILE names (how Docker and Kubernetes
+    hand over a secret); never a command-line argument."""
+    if os.environ.get("PGPASSWORD"):
+        return os.environ["PGPASSWORD"]
+    path = os.environ.get("PGPASSWORD_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.readline().rstrip("\r\n") or None
+        except OSError as exc:
+            raise SystemExit(f"c360-server: error: PGPASSWORD_FILE {path}: {exc.strerror}") from None
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360-server", description="Administer a C360 central database. The password comes "
+                                     "from PGPASSWORD or the file PGPASSWORD_FILE names, never the command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("init", help="create or migrate the central schema")
     p.add_argument("--url", required=True)
@@ -52,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=10.0, help="events per second (default 10)")
     p.add_argument("--count", type=int, default=None, help="stop after this many (default: until Ctrl+C)")
     p.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from c360_desktop.core import logs
 
     # On a server the console is the log (container logs); a file too if C360_LOG_DIR names one.
@@ -60,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(console=True, to_file=bool(os.environ.get("C360_LOG_DIR")),
                console_level=logging.INFO if args.command == "publish-changes" else logging.WARNING)
     if args.command == "health":
-        return _health(args, os.environ.get("PGPASSWORD"))
+        return _health(args, central_password())
     if args.command in ("kafka-init", "publish-changes", "simulate"):
-        return _kafka_command(args, os.environ.get("PGPASSWORD"))
-    password = os.environ.get("PGPASSWORD")
+        return _kafka_command(args, central_password())
+    password = central_password()
     try:
         if args.command == "init":
             print(f"central schema at revision {admin.init(args.url, password)}")

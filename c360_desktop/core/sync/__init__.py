@@ -11,7 +11,6 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from c360_desktop.core import secrets
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.errors import SyncError
@@ -35,6 +34,8 @@ def account_for(url: str) -> str:
 
 def password_for(url: str) -> str | None:
     """PGPASSWORD if set (the standard for scripts), else the keyring entry for this URL."""
+    from c360_desktop.core import secrets  # keyring loads only when needed: never on the server
+
     return os.environ.get("PGPASSWORD") or secrets.get_password(account_for(url))
 
 
