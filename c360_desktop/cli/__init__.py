@@ -24,12 +24,13 @@ from c360_desktop.cli import (
     models,
     reports,
     sync,
+    updates,
 )
 from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics, health)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
     from c360_desktop.core.reports.service import ReportService
+    from c360_desktop.core.updates.service import UpdateService
 
 
 def user_of(settings: Settings) -> User:
@@ -85,6 +86,13 @@ class Services:
         from c360_desktop.core.reports.service import ReportService
 
         return ReportService(self.cache, lambda: self.user)
+
+    @property
+    def updates(self) -> UpdateService:
+        """Update checks at the location in the settings (read each time: the user may change it)."""
+        from c360_desktop.core.updates.service import UpdateService
+
+        return UpdateService(self.settings.update_location)
 
     @cached_property
     def review(self) -> ReviewService:

@@ -105,6 +105,9 @@ class Settings(BaseModel):
     # The dashboard's tiles per layout (manager, analyst, field_rep), in order, as the user
     # arranged them; a layout not here shows its default (core/reports/kpi.py LAYOUTS).
     dashboard_tiles: dict[str, list[str]] = Field(default_factory=dict)
+    # Where IT publishes new versions (a folder, a file share, or an http(s) address holding
+    # c360-desktop-latest.json; core/updates). Empty: the app never looks for updates.
+    update_location: str | None = Field(default=None, max_length=2000)
 
     @field_validator("dashboard_tiles")
     @classmethod

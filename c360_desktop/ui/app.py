@@ -52,6 +52,7 @@ class Launcher:
         self.schedules: Any = None
         self.first_start: Any = None
         self.plugin_reports: list[Any] = []
+        self.updates: Any = None
         app.aboutToQuit.connect(self.stop_background)
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
@@ -183,7 +184,10 @@ class Launcher:
             self.first_start.stop()
         self.first_start = FirstStartController(window, services, self.runner)
         self.first_start.sig_prepared.connect(lambda _p: self.data_changed(window))
-        for controller in (self.schedules, self.first_start):  # their window closing stops them
+        from c360_desktop.ui.controllers.updates import UpdateController
+
+        self.updates = UpdateController(window, services, self.runner)
+        for controller in (self.schedules, self.first_start, self.updates):  # their window closing stops them
             window.sig_closing.connect(controller.stop)
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):

@@ -1,0 +1,1 @@
+"""Updates from a location IT configures: a newer installer found, checked and handed over."""
