@@ -80,10 +80,31 @@ class PluginReport:
     reason: str = ""
 
 
+FROZEN_REGISTRY = "frozen_plugins.json"
+"""The plugin list a frozen build carries beside this module (packaging/build.py writes it)."""
+
+
+def plugin_entry_points() -> list[EntryPoint]:
+    """The installed plugins' entry points. A frozen app (PyInstaller) has no package metadata to
+    look them up in, so it reads the list its build wrote; plugins installed beside a frozen
+    app are not supported."""
+    import sys
+
+    if getattr(sys, "frozen", False):
+        import json
+        from pathlib import Path
+
+        registry = Path(__file__).with_name(FROZEN_REGISTRY)
+        if registry.exists():
+            return [EntryPoint(name, value, ENTRY_POINT_GROUP)
+                    for name, value in json.loads(registry.read_text("utf-8")).items()]
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
 def load_plugins(context: PluginContext,
                  eps: Iterable[EntryPoint] | None = None) -> list[PluginReport]:
     """Discover, check and register plugins; failures are reported, never raised."""
-    eps = list(entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps)
+    eps = list(plugin_entry_points() if eps is None else eps)
     found: list[tuple[int, str, Any]] = []
     reports = []
     for ep in eps:

@@ -341,6 +341,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"c360-desktop {__version__}")
     parser.add_argument("--report-ready", action="store_true",
                         help="print C360_READY once the window is usable, then quit (for benchmarks)")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="check this installation end to end on a temporary demo cache, offscreen, "
+                        "and exit 0 if it works (the failing step on stderr otherwise)")
     return parser.parse_args(argv)
 
 
@@ -367,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from c360_desktop.core import logs
 
+    smoke_home = None
+    if args.smoke_test:
+        from c360_desktop.ui import smoke
+
+        smoke_home = smoke.isolate()  # before anything reads settings or opens a log
     logs.setup()
     if QApplication.instance() is None:
         prepare_web_engine()
@@ -376,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     crashes = CrashReporter(app)
     logs.install_crash_handler(crashes.report)
     log.info("C360 Desktop %s starting", __version__)
+    if smoke_home is not None:
+        from c360_desktop.ui import smoke
+
+        return smoke.run(app, smoke_home)
     app.setApplicationName("C360 Desktop")
     app.setOrganizationName("C360")
     app.setApplicationVersion(__version__)
