@@ -6,6 +6,7 @@ No container engine runs on these machines, so the image itself is not built her
 real path is running each server command against the real PostgreSQL with every library the
 image leaves out (Qt, the analytics and desktop libraries) blocked from import."""
 
+import json
 import os
 import re
 import shlex
@@ -167,3 +168,49 @@ def test_server_commands_run_on_the_image_dependencies_alone(pg, tmp_path):
     assert '"status": "amber"' in r.stdout  # the publisher has not run yet; nothing red
     r = run("publish-changes", "--url", url, "--bootstrap", "127.0.0.1:1", "--once")
     assert r.returncode == 0 and "published 0 change events" in r.stdout, r.stderr  # nothing changed yet
+
+
+# -- the Windows installer and its workflow (Windows only runs them; checked here as text) ---------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "windows.yml"
+ISS = ROOT / "packaging" / "windows" / "c360.iss"
+
+
+def test_the_windows_workflow_is_a_valid_workflow_and_a_broken_one_is_caught(tmp_path):
+    """actionlint's PyPI package has no wheel and fetches its binary from GitHub while it
+    installs, which this network refuses; the workflow is checked against SchemaStore's GitHub
+    workflow schema, which check-jsonschema carries, instead."""
+    check = [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
+    r = subprocess.run([*check, str(WORKFLOW)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    broken = tmp_path / "windows.yml"
+    broken.write_text(WORKFLOW.read_text().replace("runs-on: windows-latest", "runs_on: windows-latest", 1))
+    assert subprocess.run([*check, str(broken)], capture_output=True, text=True).returncode != 0
+
+
+def test_the_workflow_builds_installs_checks_and_uninstalls_in_two_stages():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    build, verify = flow["jobs"]["build"], flow["jobs"]["verify"]
+    assert verify["needs"] == "build" and build["runs-on"] == verify["runs-on"] == "windows-latest"
+    build_text = " ".join(s.get("run", "") for s in build["steps"])
+    verify_text = " ".join(s.get("run", "") for s in verify["steps"])
+    assert "python packaging/build.py" in build_text and "--smoke-test" in build_text
+    assert "ISCC.exe" in build_text and "packaging\\windows\\c360.iss" in build_text
+    assert "WINDOWS_SIGNING_CERT" in json.dumps(build) and "not signed" in build_text
+    assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in build["steps"])
+    for needed in ("/VERYSILENT", "Start Menu", "ProductVersion", "--smoke-test", "unins000.exe", "keep-me.txt"):
+        assert needed in verify_text, needed
+
+
+def test_the_installer_script_installs_what_the_build_makes_per_user_by_default():
+    iss = ISS.read_text()
+    settings = dict(re.findall(r"^(\w+)=(.*)$", iss, re.M))
+    assert settings["PrivilegesRequired"] == "lowest"  # no administrator rights by default
+    assert "commandline" in settings["PrivilegesRequiredOverridesAllowed"]  # /ALLUSERS for IT
+    assert re.fullmatch(r"\{\{[0-9A-F-]{36}\}", settings["AppId"])  # one id: upgrades in place
+    assert 'Source: "..\\..\\dist\\c360\\*"' in iss  # what packaging/build.py writes
+    spec = (ROOT / "packaging" / "c360.spec").read_text()
+    assert 'name="c360-desktop"' in spec and '#define AppExe "c360-desktop.exe"' in iss
+    assert 'name="c360"' in spec.split("COLLECT(")[1]
+    assert "{autoprograms}" in iss and "desktopicon" in iss and "Flags: unchecked" in iss
+    assert "UninstallSilent()" in iss and "PURGE" in iss  # user data stays unless asked
