@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "dist" / "c360"
-pytestmark = pytest.mark.slow
+# one worker builds and runs the bundle (README runs the suite with --dist loadfile)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("frozen")]
 # What Qt prints when a frozen app misses its platform plugin or Chromium's helper process
 FATAL = ("Could not find the Qt platform plugin", "Could not load the Qt platform plugin",
          "This application failed to start", "QtWebEngineProcess not found",
