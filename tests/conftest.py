@@ -44,6 +44,30 @@ def _garbage_collected_on_the_main_thread():
     gc.collect()
 
 
+@pytest.fixture
+def log_folder(tmp_path, monkeypatch):
+    """The app's logging (core.logs) into a folder of this test's own; undone afterwards."""
+    import logging
+
+    from c360_desktop.core import logs
+
+    folder = tmp_path / "logs"
+    monkeypatch.setenv("C360_LOG_DIR", str(folder))
+    logs.setup(console=False)
+    yield folder
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_c360", False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+@pytest.fixture
+def log_file(log_folder):
+    from c360_desktop.core import logs
+
+    return log_folder / logs.LOG_FILE
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo cache built per session; tests get copies of it."""

@@ -13,18 +13,6 @@ import pytest
 from c360_desktop.core import logs
 
 
-@pytest.fixture
-def log_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "logs"
-    monkeypatch.setenv("C360_LOG_DIR", str(folder))
-    logs.setup(console=False)
-    yield folder
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_c360", False)]:
-        root.removeHandler(handler)
-        handler.close()
-
-
 def entries(folder):
     return [json.loads(line) for line in (folder / logs.LOG_FILE).read_text("utf-8").splitlines()]
 

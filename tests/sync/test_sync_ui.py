@@ -226,21 +226,6 @@ def test_central_changes_announced_on_kafka_are_pulled_without_waiting(qtbot, ap
         launcher.alerts.stop()
 
 
-@pytest.fixture
-def log_file(tmp_path, monkeypatch):
-    from c360_desktop.core import logs
-
-    monkeypatch.setenv("C360_LOG_DIR", str(tmp_path / "logs"))
-    path = logs.setup(console=False)
-    yield path
-    import logging
-
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_c360", False)]:
-        root.removeHandler(handler)
-        handler.close()
-
-
 def _entries(path):
     import json
 

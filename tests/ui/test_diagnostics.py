@@ -1,7 +1,6 @@
 """Help > Diagnostics and the crash dialog, in the running app."""
 
 import json
-import logging
 import sys
 import threading
 import zipfile
@@ -14,17 +13,6 @@ from c360_desktop.core import logs
 from tests.conftest import save_screenshot
 
 pytestmark = pytest.mark.ui
-
-
-@pytest.fixture
-def log_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("C360_LOG_DIR", str(tmp_path / "logs"))
-    path = logs.setup(console=False)
-    yield path
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_c360", False)]:
-        root.removeHandler(handler)
-        handler.close()
 
 
 def test_help_diagnostics_shows_the_state_and_saves_a_bundle(qtbot, launch, demo_cache, log_file, tmp_path):
