@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# The suite runs on two workers sharing two cores. OpenMP pools (XGBoost, scikit-learn's histogram
+# boosting) sized to the whole machine then spin against each other: one model test took 6 s alone
+# and 85 s beside another. One OpenMP thread per worker, set before NumPy or XGBoost loads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
 # QtWebEngine (the map pane) loads late, as in the app: shared OpenGL contexts from the start.
