@@ -184,3 +184,31 @@ def test_closing_the_copy_while_a_report_reads_interrupts_it(demo_cache):
     with pytest.raises(Exception, match="not open"), copy.cursor():
         pass
     cache.close()
+
+
+
+def test_a_build_cancelled_half_way_leaves_nothing_that_spoils_the_next(demo_cache):
+    """The user opens Reports on a new cache, cancels while it is being prepared, then opens it again."""
+    from c360_desktop.core.progress import Cancelled, Progress
+
+    cache = open_cache(demo_cache)
+    calls = []
+
+    def cancel_after_a_while(_fraction, _message):
+        calls.append(1)
+        if len(calls) == 3:
+            progress.cancel()
+
+    progress = Progress(cancel_after_a_while)
+    copy = ColumnarCopy(cache)
+    with pytest.raises(Cancelled):
+        copy.ready(progress)
+    leftovers = sorted(p.name for p in copy_path(demo_cache).parent.glob(copy_path(demo_cache).name + "*"))
+    assert leftovers == []
+    again = ColumnarCopy(cache)
+    again.ready()  # builds from scratch
+    columnar, sqlite = _both(cache, again)
+    assert columnar.equals(sqlite)
+    again.close()
+    copy.close()
+    cache.close()

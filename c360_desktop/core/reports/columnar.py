@@ -101,6 +101,12 @@ def _select(table: str, where: str = "") -> str:
     return f'SELECT {", ".join(chr(34) + c + chr(34) for c in COLUMNS[table])} FROM "{table}"{where}'
 
 
+def _remove_with_log(path: Path) -> None:
+    for leftover in (path, Path(str(path) + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
 class ColumnarCopy:
     """One cache's columnar copy; thread-safe (a DuckDB cursor per thread, refreshes serialised)."""
 
@@ -167,8 +173,7 @@ class ColumnarCopy:
 
         progress = progress or Progress()
         tmp = self.path.with_name(self.path.name + ".building")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        _remove_with_log(tmp)  # a build that died in another run (its log would replay into this one)
         identity = uuid.uuid4().hex
         # Logging starts before the snapshot is read: every change after the snapshot is in the log.
         with self._cache.writer() as w:
@@ -178,6 +183,22 @@ class ColumnarCopy:
         create_private(tmp)
         tmp.unlink()  # DuckDB makes its own file; the folder's mode keeps it private
         db = duckdb.connect(str(tmp))
+        try:
+            self._fill(db, progress, identity)
+        except BaseException:  # cancelled or failed: nothing half-built is left for the next build
+            db.close()
+            _remove_with_log(tmp)
+            raise
+        db.close()
+        with contextlib.suppress(FileNotFoundError):  # an old copy's log must not replay into the new one
+            Path(str(self.path) + ".wal").unlink()
+        os.replace(tmp, self.path)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+        return self._open()
+
+    def _fill(self, db: Any, progress: Progress, identity: str) -> None:
+        """Copy every table into the new file ``db`` from one snapshot, with the change log's mark."""
         src = self._cache.connect(readonly=True)
         try:
             src.execute("BEGIN")  # one snapshot for every table and the log's mark
@@ -201,13 +222,6 @@ class ColumnarCopy:
         db.executemany("INSERT INTO copy_state VALUES (?, ?)",
                        [("format", FORMAT), ("identity", identity), ("mark", str(mark))])
         db.execute("CHECKPOINT")
-        db.close()
-        with contextlib.suppress(FileNotFoundError):  # an old copy's log must not replay into the new one
-            Path(str(self.path) + ".wal").unlink()
-        os.replace(tmp, self.path)
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)
-        return self._open()
 
     @staticmethod
     def _append(db: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:

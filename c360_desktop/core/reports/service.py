@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -36,6 +37,7 @@ class ReportService:
         self._user = user
         self.engine: Engine = engine
         self._copy: ColumnarCopy | None = None
+        self._copy_made = threading.Lock()  # two workers preparing at once share one copy
         self.unavailable = ""  # why the columnar copy is not used, if it is not
 
     @property
@@ -46,8 +48,9 @@ class ReportService:
         """Open (building if need be) and refresh the columnar copy; whether it is in use."""
         if self.engine == "sqlite":
             return False
-        if self._copy is None:
-            self._copy = ColumnarCopy(self._cache)
+        with self._copy_made:
+            if self._copy is None:
+                self._copy = ColumnarCopy(self._cache)
         try:
             self._copy.ready(progress)
         except CopyUnavailable as exc:
