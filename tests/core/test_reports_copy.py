@@ -212,3 +212,37 @@ def test_a_build_cancelled_half_way_leaves_nothing_that_spoils_the_next(demo_cac
     again.close()
     copy.close()
     cache.close()
+
+
+def test_two_services_preparing_one_cache_at_once_both_get_figures(demo_cache):
+    """The dashboard and the first start's budget check prepare the same new cache together."""
+    import threading
+
+    from c360_desktop.core.reports.service import ReportService
+    from c360_desktop.core.security import Role, User
+
+    cache = open_cache(demo_cache)
+    services = [ReportService(cache, lambda: User("ana", Role.ANALYST, ())) for _ in range(2)]
+    start, errors = threading.Barrier(2), []
+
+    def prepare(service):
+        start.wait()
+        try:
+            assert service.prepare()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=prepare, args=(s,)) for s in services]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for service in services:
+        service.close()
+    again = ColumnarCopy(cache)
+    again.ready()
+    columnar, sqlite = _both(cache, again)
+    assert columnar.equals(sqlite)
+    again.close()
+    cache.close()

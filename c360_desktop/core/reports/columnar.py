@@ -101,6 +101,15 @@ def _select(table: str, where: str = "") -> str:
     return f'SELECT {", ".join(chr(34) + c + chr(34) for c in COLUMNS[table])} FROM "{table}"{where}'
 
 
+_BUILDS: dict[str, threading.Lock] = {}  # one per copy file: two services on one cache build it once
+_BUILDS_LOCK = threading.Lock()
+
+
+def _build_lock(path: Path) -> threading.Lock:
+    with _BUILDS_LOCK:
+        return _BUILDS.setdefault(str(path.resolve()), threading.Lock())
+
+
 def _remove_with_log(path: Path) -> None:
     for leftover in (path, Path(str(path) + ".wal")):
         with contextlib.suppress(FileNotFoundError):
@@ -146,7 +155,8 @@ class ColumnarCopy:
         """Open the copy, building it if it is missing or not this cache's, and bring it up to date."""
         with self._lock:
             if self._db is None:
-                self._db = self._open_or_build(progress)
+                with _build_lock(self.path):
+                    self._db = self._open_or_build(progress)
             self._refresh_locked()
 
     def _identity(self) -> str:
