@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.health.service import HealthService
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
+    from c360_desktop.core.quality.service import QualityService
     from c360_desktop.core.reports.service import ReportService
     from c360_desktop.core.updates.service import UpdateService
 
@@ -80,6 +81,13 @@ class Services:
         from c360_desktop.core.analytics.service import ModelService
 
         return ModelService(self.cache)
+
+    @cached_property
+    def quality(self) -> QualityService:
+        from c360_desktop.core.quality.service import QualityService
+        from c360_desktop.core.settings import config_dir
+
+        return QualityService(self.cache, lambda: self.user, config_dir() / "quality_rules.json")
 
     @cached_property
     def reports(self) -> ReportService:

@@ -25,10 +25,10 @@ def test_sync_by_profile_reports_what_it_did(tmp_path, central_url):
 def test_server_init_status_and_refusals(pg):
     url = pg.create_database("admin_t")
     r = run("c360-server", "init", "--url", url)
-    assert r.returncode == 0 and "central schema at revision c0002" in r.stdout
+    assert r.returncode == 0 and "central schema at revision c0003" in r.stdout
     assert run("c360-server", "init", "--url", url).returncode == 0  # idempotent
     r = run("c360-server", "status", "--url", url)
-    assert r.returncode == 0 and "PostGIS: 3." in r.stdout and "revision c0002, version 2" in r.stdout
+    assert r.returncode == 0 and "PostGIS: 3." in r.stdout and "revision c0003, version 3" in r.stdout
     pg.psql("UPDATE c360_alembic_version SET version_num = 'c0099'", "admin_t")
     r = run("c360-server", "init", "--url", url)
     assert r.returncode == 2 and r.stderr.strip() == (

@@ -247,25 +247,31 @@ class ProfileService:
         """Edit a customer here at once and queue the edit for sync, with each field's value
         before the edit (the base of a three-way merge if the centre changed it meanwhile).
         Returns the changes as stored (normalised: phones in E.164, parish as its code)."""
-        clean = {field: _validated(field, value) for field, value in changes.items()}
-        cols = ", ".join(f'"{f}"' for f in clean)
         with self._cache.writer() as conn:
-            row = conn.execute(f'SELECT row_version, {cols} FROM customer WHERE id = ? AND deleted_at IS NULL',
-                               (customer_id,)).fetchone()
-            if row is None:
-                raise CustomerNotFound(customer_id)
-            base = dict(zip(clean, row[1:], strict=True))
-            clean = {f: v for f, v in clean.items() if v != base[f]}
-            if not clean:
-                return {}
-            sets = ", ".join(f'"{f}" = ?' for f in clean)
-            conn.execute(f"UPDATE customer SET {sets}, updated_by = ? WHERE id = ?",
-                         (*clean.values(), author, customer_id))
-            search_index.index_customers(conn, [customer_id])
-            queue_change(conn, "customer", customer_id, "update",
-                         {"changes": clean, "base": {f: base[f] for f in clean}, "updated_by": author},
-                         base_row_version=row[0])
-        return clean
+            return update_customer_in(conn, customer_id, changes, author)
+
+
+def update_customer_in(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any],
+                       author: str) -> dict[str, Any]:
+    """``ProfileService.update_customer`` inside the caller's write transaction (a steward's
+    approved fix is written with its issue and audit entry, all or none)."""
+    clean = {field: _validated(field, value) for field, value in changes.items()}
+    cols = ", ".join(f'"{f}"' for f in clean)
+    row = conn.execute(f'SELECT row_version, {cols} FROM customer WHERE id = ? AND deleted_at IS NULL',
+                       (customer_id,)).fetchone()
+    if row is None:
+        raise CustomerNotFound(customer_id)
+    base = dict(zip(clean, row[1:], strict=True))
+    clean = {f: v for f, v in clean.items() if v != base[f]}
+    if not clean:
+        return {}
+    sets = ", ".join(f'"{f}" = ?' for f in clean)
+    conn.execute(f"UPDATE customer SET {sets}, updated_by = ? WHERE id = ?", (*clean.values(), author, customer_id))
+    search_index.index_customers(conn, [customer_id])
+    queue_change(conn, "customer", customer_id, "update",
+                 {"changes": clean, "base": {f: base[f] for f in clean}, "updated_by": author},
+                 base_row_version=row[0])
+    return clean
 
 
 EDITABLE_FIELDS: dict[str, Any] = {

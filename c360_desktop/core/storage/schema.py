@@ -718,6 +718,49 @@ class ReportMailRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class QualityIssueRow(Synced, Base):
+    """A data-quality problem on one row and its suggested fix, for a data steward to approve or
+    reject (core/quality/stewardship.py); shared through sync so it can be assigned to anyone."""
+
+    __tablename__ = "quality_issue"
+    rule_id: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(60))
+    found_value: Mapped[str | None] = mapped_column(Text)
+    suggested_value: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # open | approved | rejected
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_quality_issue_status", "status", "assignee"),
+                      Index("ix_quality_issue_entity", "entity_id", "rule_id"))
+
+
+class QualityRunRow(Base):
+    """One measurement of the data's quality (after a sync, an import, or asked for). Local."""
+
+    __tablename__ = "quality_run"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime)
+    trigger: Mapped[str] = mapped_column(String(20))  # sync | import | manual | first_start
+    __table_args__ = (Index("ix_quality_run_ran_at", "ran_at"),)
+
+
+class QualityResultRow(Base):
+    """One rule's figures in one run: the history the trends are drawn from."""
+
+    __tablename__ = "quality_result"
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    checked: Mapped[int] = mapped_column(Integer)
+    failing: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
 SYNCED_TABLES: tuple[str, ...] = tuple(
     t.name for t in Base.metadata.sorted_tables if "row_version" in t.columns
 )
