@@ -22,6 +22,7 @@ from c360_desktop.cli import (
     leads,
     lookup,
     models,
+    quality,
     reports,
     sync,
     updates,
@@ -30,7 +31,7 @@ from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, diagnostics, health, updates)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

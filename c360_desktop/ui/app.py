@@ -170,6 +170,7 @@ class Launcher:
         from c360_desktop.ui.controllers.imports import ImportController
 
         self.imports = ImportController(window, services, self.runner, self.host.connectors)
+        self.imports.imported += [pane.on_data_imported for pane in panes if hasattr(pane, "on_data_imported")]
         from c360_desktop.ui.controllers.schedules import ScheduleController
 
         if self.schedules is not None:

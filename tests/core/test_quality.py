@@ -289,3 +289,24 @@ def test_rejecting_and_assigning_are_audited_and_only_stewards_may(planted):
     with pytest.raises(QualityError, match="fixed at its source"):
         quality.raise_issues("source.fresh")
     conn.close()
+
+
+def test_the_cli_measures_lists_rows_and_refuses_a_non_steward(planted, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    cache, found, path = planted
+    c360 = str(Path(sys.executable).with_name("c360"))
+    r = subprocess.run([c360, "quality", "--json", "--strict", "--cache", str(path)], capture_output=True, text=True)
+    report = json.loads(r.stdout)
+    counts = {x["rule_id"]: (x["checked"], x["failing"]) for x in report["results"]}
+    assert counts["customer.phone.valid"] == (recount(path)["customer.phone.valid"])
+    assert r.returncode == (1 if any(x["status"] == "red" for x in report["results"]) else 0)
+    r = subprocess.run([c360, "quality", "rows", "customer.phone.valid", "--json", "--cache", str(path)],
+                       capture_output=True, text=True)
+    assert {x["entity_id"] for x in json.loads(r.stdout)} == set(found["local_phone"]) | set(found["bad_phone"])
+    r = subprocess.run([c360, "quality", "raise", "customer.phone.valid", "--cache", str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "the analyst role may not steward data" in r.stderr  # the default role
+    r = subprocess.run([c360, "quality", "rows", "no.such.rule", "--cache", str(path)], capture_output=True, text=True)
+    assert r.returncode == 2 and "no quality rule 'no.such.rule'" in r.stderr

@@ -21,7 +21,7 @@ class Prepared:
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why not (too little data)
     scored: int = 0  # customers with a score of any model
     pairs: int = 0  # pairs waiting in the identity review queue
-    alerts: int = 0  # alerts raised (campaign budgets)
+    alerts: int = 0  # alerts raised (campaign budgets, data-quality rules turned red)
 
 
 def needs_preparing(cache: Any) -> bool:
@@ -56,6 +56,8 @@ def prepare_demo(services: Any, progress: Progress | None = None) -> Prepared:
                                             if progress is not None else None)
     say(0.98, "Checking the campaigns' budgets")
     out.alerts = len(services.reports.raise_budget_alerts())
+    say(0.99, "Measuring the data's quality")
+    out.alerts += len(services.quality.measure("first_start").alerts)
     (out.scored,) = cache.reader().execute(
         "SELECT count(DISTINCT customer_id) FROM score WHERE deleted_at IS NULL").fetchone()
     with cache.writer() as conn:

@@ -31,6 +31,7 @@ class Result:
     failing: int
     status: str  # green | amber | red
     detail: str = ""
+    red: float = 1.0  # the rule's red threshold, for drawing
 
     @property
     def share(self) -> float:
@@ -220,7 +221,7 @@ def measure(conn: sqlite3.Connection, rules: tuple[Rule, ...], now: datetime | N
             checked, failing, detail = _evaluate(conn, rule, now)
             share = len(failing) / checked if checked else 0.0
             results.append(Result(rule.id, rule.title, rule.kind, rule.table, rule.field, checked, len(failing),
-                                  rule.status(share), detail))
+                                  rule.status(share), detail, rule.red))
     finally:
         conn.execute("COMMIT")
     return results

@@ -140,7 +140,7 @@ class QualityService:
             rule = rules.get(rule_id)
             if rule is not None:
                 out.append(Result(rule_id, rule.title, rule.kind, rule.table, rule.field, checked, failing, status,
-                                  detail or ""))
+                                  detail or "", rule.red))
         return out
 
     def last_run_at(self) -> str | None:
@@ -167,6 +167,10 @@ class QualityService:
                 for f in rows]
 
     # ---- stewardship ----------------------------------------------------------------------
+
+    def can_steward(self) -> bool:
+        """Whether the user may raise, assign, approve and reject issues."""
+        return can(self._user(), Permission.STEWARD_DATA)
 
     def _steward(self) -> User:
         user = self._user()

@@ -225,6 +225,7 @@ class ImportController:
     def __init__(self, window: Any, services: Any, runner: Any, connectors: dict[str, Any]) -> None:
         self.window, self.services, self.runner, self.connectors = window, services, runner, connectors
         self.last_result: Any = None
+        self.imported: list[Any] = []  # called after each import (the quality pane measures again)
         self.dialog: QDialog | None = None
 
     def choose(self) -> None:
@@ -286,5 +287,7 @@ class ImportController:
             self.window.statusBar().showMessage(
                 f"{checked.path.name} ({checked.system}){suspects}: {result.inserted:,} new, {result.updated:,} updated, {result.unchanged:,} "
                 f"unchanged, {result.skipped:,} rows skipped{linked}; queued for sync.", 20000)
+            for listener in self.imported:
+                listener()
 
         self.runner.run_mutation(work, done, lambda exc: QMessageBox.warning(self.window, "Not imported", str(exc)))
