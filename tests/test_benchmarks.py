@@ -124,3 +124,13 @@ def test_analyses_benchmark(demo_cache):
     out = run("benchmarks.bench_analyses", "--cache", str(demo_cache), "--repeat", "1")
     for name in ("cohorts", "RFM distribution", "affinity", "journey", "seasonality", "campaigns"):
         assert re.search(rf"^{name}.*\s[\d,]+ ms\s+[\d,]+ ms$", out, re.M), out
+
+
+def test_central_load_benchmark():
+    """Three desktops against a small centre: the figures print and the end checks pass
+    (every note once at the centre, every parish equal, every note announced on Kafka)."""
+    out = run("benchmarks.bench_central", "--desktops", "3", "--rounds", "1", "--customers", "600",
+              "--concurrency", "2")
+    assert re.search(r"3 desktops: 3 syncs .* push p50 [\d.]+ p95 [\d.]+ ms \(alone [\d.]+\)", out), out
+    assert re.search(r"server CPU [\d.]+ ms/sync", out) and re.search(r"publisher: \d+ events", out), out
+    assert "0 duplicated, 0 missing, 0 edits wrong, 0 desktops unlike the centre" in out and "NOTHING LOST" in out, out

@@ -87,3 +87,27 @@ def test_sql_server_sql_compiles():
     assert "CAST([transaction].row_version AS BIGINT) < CAST(MIN_ACTIVE_ROWVERSION() AS BIGINT)" in fc.sql
     assert "customer.parish IN (:parish_1_1, :parish_1_2)" in fc.sql
     assert fc.sql.rstrip().endswith("ORDER BY CAST([transaction].row_version AS BIGINT), [transaction].id")
+
+
+def test_odbc_connections_carry_the_correlation_id(central_url, central):
+    """Over psqlODBC (for real) the session's application_name holds the id; for SQL Server,
+    which cannot run here, the connection string SQLAlchemy's mssql+pyodbc dialect builds from
+    the URL holds it as APP (what sys.dm_exec_sessions.program_name shows)."""
+    from sqlalchemy.dialects.mssql.pyodbc import dialect as mssql_pyodbc
+    from sqlalchemy.engine import make_url
+
+    from c360_desktop.core import logs
+    from c360_desktop.core.sync.central import named
+
+    with logs.correlated() as cid:
+        conn = Central(odbc(central_url))
+        try:
+            cur = central.cursor()
+            cur.execute("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'c360-desktop %%'")
+            assert (f"c360-desktop {cid}",) in cur.fetchall()
+            central.commit()
+        finally:
+            conn.close()
+        url = named(make_url("mssql+pyodbc://sa:pw@db.example:1433/c360?driver=ODBC+Driver+18+for+SQL+Server"))
+        ((odbc_string,), _kw) = mssql_pyodbc().create_connect_args(url)
+        assert f";APP=c360-desktop {cid}" in odbc_string

@@ -56,6 +56,12 @@ def application_name() -> str:
     return f"c360-desktop {cid}" if cid else "c360-desktop"
 
 
+def named(url: Any) -> Any:
+    """A SQL Server URL with the ODBC keyword ``APP`` set to ``application_name()``, so the
+    server's sessions (``sys.dm_exec_sessions.program_name``) carry the correlation id."""
+    return url.update_query_dict({"APP": application_name()}) if url.get_backend_name() == "mssql" else url
+
+
 def explain(exc: BaseException, host: str) -> str:
     first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     msg = first[0] if first else type(exc).__name__
@@ -110,6 +116,7 @@ class Central:
                 args: dict[str, Any] = {}
                 if parsed.get_backend_name() == "postgresql":  # psycopg2 or psycopg: libpq options
                     args = {"connect_timeout": connect_timeout, "application_name": application_name()}
+                parsed = named(parsed)
                 # One connection per run, transactions ended by us: no pooling, and no rollback on
                 # return (which, on a connection the server dropped, only logs a second error).
                 self.engine = create_engine(parsed, connect_args=args, poolclass=NullPool,
@@ -271,7 +278,8 @@ def _postgresql_over_odbc(url: Any, timeout: int) -> tuple[Any, Any]:
 
     driver = url.query.get("driver", "PostgreSQL Unicode")
     parts = {"DRIVER": "{" + driver + "}", "SERVER": url.host or "localhost", "PORT": url.port or 5432,
-             "DATABASE": url.database, "UID": url.username, "PWD": url.password or ""}
+             "DATABASE": url.database, "UID": url.username, "PWD": url.password or "",
+             "pqopt": "{application_name='" + application_name() + "'}"}  # psqlODBC's libpq options
     conn = pyodbc.connect(";".join(f"{k}={v}" for k, v in parts.items()), timeout=timeout, autocommit=False)
     return conn, postgresql.dialect(paramstyle="qmark")
 
