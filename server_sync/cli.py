@@ -26,6 +26,17 @@ def central_password() -> str | None:
     return None
 
 
+def _tables(text: str) -> list[str]:
+    from c360_desktop.core.storage.schema import SYNCED_TABLES
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [t for t in names if t not in SYNCED_TABLES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"not a synchronised table: {', '.join(unknown) or repr(text)} "
+                                         f"(one of {', '.join(SYNCED_TABLES)})")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360-server", description="Administer a C360 central database. The password comes "
                                      "from PGPASSWORD or the file PGPASSWORD_FILE names, never the command line.")
@@ -49,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", required=True, metavar="HOST:PORT")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between passes (default 1)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--tables", type=_tables, metavar="T1,T2",
+                   help="only these synchronised tables (default: all); run one publisher per group to share the load")
     p.add_argument("--from-start", action="store_true",
                    help="on first run, announce every existing row (default: start at the current end)")
     p.add_argument("--metrics-port", type=int, default=None,
@@ -135,7 +148,7 @@ def _kafka_command(args: argparse.Namespace, password: str | None) -> int:
                 metrics.serve(args.metrics_port, args.metrics_address)
                 print(f"metrics on http://{args.metrics_address}:{args.metrics_port}/metrics", file=sys.stderr)
             publisher = kafka.ChangePublisher(args.url, args.bootstrap, password, from_start=args.from_start,
-                                              metrics=metrics)
+                                              metrics=metrics, **({"tables": args.tables} if args.tables else {}))
             try:
                 if args.once:
                     print(f"published {publisher.publish_once()} change events")

@@ -163,3 +163,22 @@ def test_an_unreachable_mail_server_is_recorded_on_the_alert(demo_cache):
     error = cache.reader().execute("SELECT email_error FROM alert_local").fetchone()[0]
     assert "ConnectionRefusedError" in error
     cache.close()
+
+
+def test_two_publishers_share_the_tables_without_missing_or_repeating(central_url, central, kafka, capsys):
+    """publish-changes --tables: one publisher for customers, another for notes; each announces
+    its own tables' changes once, and a table no one was given is refused by name."""
+    notes = ChangePublisher(central_url, kafka.bootstrap, tables=["note"])
+    customers = ChangePublisher(central_url, kafka.bootstrap, tables=["customer"])
+    _execute(central, "UPDATE customer SET display_name = 'Split Publisher' WHERE id = "
+             "(SELECT id FROM customer ORDER BY id LIMIT 1)")
+    assert notes.publish_once() == 0 and customers.publish_once() == 1 and customers.publish_once() == 0
+    notes.close()
+    customers.close()
+    with pytest.raises(SystemExit):
+        server_cli.build_parser().parse_args(["publish-changes", "--url", central_url, "--bootstrap", "x:1",
+                                              "--tables", "customer,nonsense"])
+    assert "not a synchronised table: nonsense" in " ".join(capsys.readouterr().err.split())
+    args = server_cli.build_parser().parse_args(["publish-changes", "--url", central_url, "--bootstrap", "x:1",
+                                                 "--tables", "customer, note"])
+    assert args.tables == ["customer", "note"]
