@@ -33,3 +33,8 @@ def trn_text(trn: str | None) -> str:
     if not trn:
         return "—"
     return trn if "*" in trn else format_trn(trn)
+
+
+# A green/amber/red status (health checks, data-quality rules): its colour and its word.
+STATUS_COLOURS = {"green": "#2e7d32", "amber": "#e69500", "red": "#c62828"}
+STATUS_WORDS = {"green": "OK", "amber": "Look", "red": "Problem"}

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core.services import Services
+from c360_desktop.ui.format import STATUS_COLOURS, STATUS_WORDS
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
-COLOURS = {"green": "#2e7d32", "amber": "#e69500", "red": "#c62828"}
-WORDS = {"green": "OK", "amber": "Look", "red": "Problem"}
+COLOURS, WORDS = STATUS_COLOURS, STATUS_WORDS
 BARS = "▁▂▃▄▅▆▇█"
 
 
