@@ -19,7 +19,7 @@ from c360_desktop.core.security import Role, User
 from c360_desktop.core.storage.cache import open_cache
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "jamaica"
+SHARED = Path(__file__).resolve().parents[2] / "resources" / "jamaica"  # the shipped copy of ../shared/data
 E164_JM = re.compile(r"\+1(876|658)\d{7}")
 PARISHES = {f"JM-{i:02d}" for i in range(1, 15)}
 
