@@ -69,7 +69,7 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("role,first", [("manager", "dashboard_pane"), ("analyst", "reports_pane"),
-                                        ("field_rep", "leads_pane")])
+                                        ("field_rep", "leads_pane"), ("data_steward", "quality_pane")])
 def test_every_pane_fits_a_laptop_screen(tmp_path, demo_cache, role, first):
     config = tmp_path / "screen.json"
     config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768,

@@ -53,7 +53,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 # role's own work beside the lookup and the 360 view. Later starts keep the user's own layout.
 HOME_VIEWS: Mapping[Role, tuple[str, ...]] = {
     Role.MANAGER: ("dashboard",), Role.ANALYST: ("reports", "dashboard"), Role.FIELD_REP: ("leads",),
-    Role.DATA_STEWARD: ("review",), Role.ADMIN: ("dashboard",),
+    Role.DATA_STEWARD: ("quality", "review"), Role.ADMIN: ("dashboard",),
 }
 # What a user without VIEW_PII sees of each personal field: a TRN's last three digits, no date
 # of birth, and the same for the source records' raw copies of them.
