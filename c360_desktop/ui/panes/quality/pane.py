@@ -86,6 +86,7 @@ class QualityPane(QWidget):
         self.issues: list[Any] = []
         self._loaded = False
         self._said = ""
+        self._issue_reads = 0
 
         self.summary = QLabel("Not measured yet: press Measure now (F5).")
         self.summary.setObjectName("quality_summary")
@@ -411,7 +412,14 @@ class QualityPane(QWidget):
         quality = self._services.quality
         status = self.status_filter.currentData()
         mine = self._services.user.name if self.mine_box.isChecked() else None
-        self._runner.run_query(lambda _p: quality.issues(status, mine), self._show_issues,
+        self._issue_reads += 1
+        read = self._issue_reads
+
+        def shown(issues: list[Any]) -> None:
+            if read == self._issue_reads:  # an older read finishing late is not shown over a newer one
+                self._show_issues(issues)
+
+        self._runner.run_query(lambda _p: quality.issues(status, mine), shown,
                                lambda exc: self.issues_label.setText(f"Could not read the queue: {exc}"))
 
     def _show_issues(self, issues: list[Any]) -> None:
