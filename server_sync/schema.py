@@ -15,6 +15,8 @@ cache's local-only columns, with what only the centre has:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -133,3 +135,28 @@ BEGIN
   FROM inserted AS i FULL OUTER JOIN deleted AS d ON d.id = i.id;
 END""")
     return out
+
+
+def add_synced_tables(op: Any, names: tuple[str, ...]) -> None:
+    """In a migration: create those of ``names`` the database lacks (a database made at a later
+    schema already has them), with the same row-version and audit triggers as every other."""
+    from sqlalchemy import inspect
+
+    bind = op.get_bind()
+    dialect = bind.dialect.name
+    present = set(inspect(bind).get_table_names())
+    missing = [name for name in names if name not in present]
+    if not missing:
+        return
+    md = central_metadata("mssql" if dialect == "mssql" else "postgresql")
+    md.create_all(bind, tables=[md.tables[name] for name in missing])
+    if dialect == "mssql":
+        for statement in mssql_triggers(md):
+            if any(f"[c360_touch_audit_{name}]" in statement for name in missing):
+                op.execute(statement)
+    elif dialect == "postgresql":
+        for name in missing:
+            op.execute(f'CREATE TRIGGER c360_touch BEFORE INSERT OR UPDATE ON "{name}" '
+                       "FOR EACH ROW EXECUTE FUNCTION c360_touch()")
+            op.execute(f'CREATE TRIGGER c360_audit AFTER INSERT OR UPDATE OR DELETE ON "{name}" '
+                       "FOR EACH ROW EXECUTE FUNCTION c360_audit()")

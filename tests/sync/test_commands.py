@@ -46,3 +46,28 @@ def test_server_init_status_and_refusals(pg):
     assert tables.strip() == "0"
     r = run("c360-server", "status", "--url", "nonsense")
     assert r.returncode == 2 and "is not a database URL" in r.stderr
+
+
+def test_a_centre_made_at_schema_1_gains_the_later_tables_with_their_triggers(pg):
+    """Downgraded to c0001 (no saved reports, no quality issues), then `c360-server init`: the
+    tables come back at schema 3, and a row written there gets its row version from the trigger."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from server_sync import admin
+
+    url = pg.create_database("old_centre")
+    admin.init(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.downgrade(admin._config(conn), "c0001")
+    tables = "SELECT count(*) FROM pg_tables WHERE tablename IN ('saved_report', 'quality_issue')"
+    assert pg.psql(tables, "old_centre").strip() == "0"
+    r = run("c360-server", "init", "--url", url)
+    assert r.returncode == 0 and "revision c0003" in r.stdout, r.stderr
+    assert pg.psql(tables, "old_centre").strip() == "2"
+    assert pg.psql("SELECT value FROM c360_meta WHERE key = 'schema_version'", "old_centre").strip() == "3"
+    pg.psql("INSERT INTO quality_issue (id, rule_id, entity, entity_id, field, status, created_at) VALUES "
+            "('00000000-0000-4000-8000-000000000001', 'r', 'customer', 'x', 'f', 'open', now())", "old_centre")
+    assert pg.psql("SELECT row_version > 0, updated_at IS NOT NULL FROM quality_issue", "old_centre").strip() == "t|t"
+    engine.dispose()

@@ -9,9 +9,8 @@ Revises: c0001
 from collections.abc import Sequence
 
 from alembic import op
-from sqlalchemy import inspect
 
-from server_sync.schema import central_metadata, mssql_triggers
+from server_sync.schema import add_synced_tables
 
 revision: str = "c0002"
 down_revision: str | Sequence[str] | None = "c0001"
@@ -22,23 +21,7 @@ NEW = ("saved_report", "report_annotation", "report_target")
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    dialect = bind.dialect.name
-    present = set(inspect(bind).get_table_names())
-    missing = [name for name in NEW if name not in present]
-    md = central_metadata("mssql" if dialect == "mssql" else "postgresql")
-    if missing:
-        md.create_all(bind, tables=[md.tables[name] for name in missing])
-        if dialect == "mssql":
-            for statement in mssql_triggers(md):
-                if any(f"[c360_touch_audit_{name}]" in statement for name in missing):
-                    op.execute(statement)
-        elif dialect == "postgresql":
-            for name in missing:
-                op.execute(f'CREATE TRIGGER c360_touch BEFORE INSERT OR UPDATE ON "{name}" '
-                           "FOR EACH ROW EXECUTE FUNCTION c360_touch()")
-                op.execute(f'CREATE TRIGGER c360_audit AFTER INSERT OR UPDATE OR DELETE ON "{name}" '
-                           "FOR EACH ROW EXECUTE FUNCTION c360_audit()")
+    add_synced_tables(op, NEW)
     op.execute("UPDATE c360_meta SET value = '2' WHERE key = 'schema_version'")
 
 
