@@ -18,7 +18,7 @@ from c360_desktop.core.progress import Progress
 from c360_desktop.core.quality import monitor
 from c360_desktop.core.quality.monitor import Failure, Result
 from c360_desktop.core.quality.rules import Rule, load_rules
-from c360_desktop.core.security import Permission, User, can, mask_trn
+from c360_desktop.core.security import PII_FIELDS, Permission, User, can, mask_trn
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.timestamps import db_now
 from c360_desktop.core.validation import InvalidValue
@@ -63,7 +63,7 @@ class Issue:
 
 
 def _masked(field: str, value: str | None, user: User) -> str | None:
-    if field in ("trn", "date_of_birth") and not can(user, Permission.VIEW_PII):
+    if field in PII_FIELDS and not can(user, Permission.VIEW_PII):
         return mask_trn(value) if field == "trn" else (None if value is None else "hidden")
     return value
 
@@ -99,7 +99,7 @@ class QualityService:
             results = monitor.measure(conn, rules, now, progress)
         finally:
             conn.close()
-        before = {r.rule_id: r.status for r in self.latest()}
+        before = {r.rule_id: r.status for r in self.latest(rules)}
         run_id, ran_at = str(uuid.uuid4()), now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         alerts = []
         from c360_desktop.core.alerts.pipeline import NewAlert, store_alert
@@ -126,18 +126,19 @@ class QualityService:
             log.warning("quality rules file: %s", "; ".join(problems))
         return Run(run_id, ran_at, trigger, tuple(results), tuple(alerts), tuple(problems))
 
-    def latest(self) -> list[Result]:
-        """The last run's figures (nothing if quality was never measured on this cache)."""
+    def latest(self, rules: tuple[Rule, ...] | None = None) -> list[Result]:
+        """The last run's figures for the rules in force, or ``rules`` (nothing if quality was
+        never measured on this cache)."""
         conn = self._cache.reader()
         row = conn.execute("SELECT id FROM quality_run ORDER BY ran_at DESC, rowid DESC LIMIT 1").fetchone()
         if row is None:
             return []
-        rules = {r.id: r for r in self.rules()[0]}
+        by_id = {r.id: r for r in (rules if rules is not None else self.rules()[0])}
         out = []
         for rule_id, checked, failing, status, detail in conn.execute(
                 "SELECT rule_id, checked, failing, status, detail FROM quality_result WHERE run_id = ? "
                 "ORDER BY rowid", (row[0],)):
-            rule = rules.get(rule_id)
+            rule = by_id.get(rule_id)
             if rule is not None:
                 out.append(Result(rule_id, rule.title, rule.kind, rule.table, rule.field, checked, failing, status,
                                   detail or "", rule.red))
