@@ -15,6 +15,7 @@ import sys
 
 from c360_desktop import __version__
 from c360_desktop.cli import (
+    audit,
     demo,
     diagnostics,
     health,
@@ -31,7 +32,7 @@ from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, diagnostics, health, updates)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,7 @@ class CacheStats:
 
 if TYPE_CHECKING:
     from c360_desktop.core.analytics.service import ModelService
+    from c360_desktop.core.audit.service import AuditService
     from c360_desktop.core.diagnostics.service import DiagnosticsService
     from c360_desktop.core.geo.service import MapService
     from c360_desktop.core.health.service import HealthService
@@ -52,6 +53,12 @@ class Services:
 
     # The feature services load their modules (numpy, pandas, folium...) on first use, not at
     # start-up: the window must not wait for the map's or the models' imports.
+    @cached_property
+    def audit(self) -> AuditService:
+        from c360_desktop.core.audit.service import AuditService
+
+        return AuditService(self.cache, lambda: self.user)
+
     @cached_property
     def diagnostics(self) -> DiagnosticsService:
         from c360_desktop.core.diagnostics.service import DiagnosticsService

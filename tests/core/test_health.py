@@ -47,7 +47,7 @@ def test_a_waiting_change_is_amber_and_a_refused_one_red(services):
     customer = services.cache.reader().execute("SELECT id FROM customer LIMIT 1").fetchone()[0]
     services.profiles.update_customer(customer, {"primary_email": "new@example.com"}, "tester")
     backlog = by_name(services.health.sync_checks(datetime.now(UTC)))["outbox backlog"]
-    assert backlog.status == GREEN and backlog.value == "1"  # just made: it goes out at the next sync
+    assert backlog.status == GREEN and backlog.value == "2"  # the edit and its audit entry, just made: they go out at the next sync
     with services.cache.writer() as conn:
         conn.execute("UPDATE outbox SET created_at = ?", (stamp(3),))
     backlog = by_name(services.health.sync_checks(NOW))["outbox backlog"]

@@ -240,7 +240,7 @@ def test_a_steward_approves_a_fix_which_is_queued_for_the_centre_and_audited(pla
     kinds = [(e, op) for e, op, _p in outbox]
     assert kinds.count(("quality_issue", "insert")) == 55
     assert kinds[-3:] == [("quality_issue", "update"), ("customer", "update"), ("audit_event", "insert")]
-    audit = json.loads(json.loads(outbox[-1][2])["details"])
+    audit = json.loads(outbox[-1][2])["details"]  # one shape for every audit event (core.audit.log)
     assert audit["from"] == issue.found_value and audit["to"] == issue.suggested_value
     assert audit["note"] == "checked with the customer"
     with pytest.raises(QualityError, match="approved already by sam.steward"):

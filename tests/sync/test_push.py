@@ -141,7 +141,7 @@ def test_resolving_a_conflict_either_way(synced, central_url, central):
     inbox.keep_mine(second.seq, "rep")
     assert inbox.open() == []
     pushed, _ = sync(cache, central_url)
-    assert pushed.applied == 1 and pushed.conflicts == []
+    assert pushed.applied == 2 and pushed.conflicts == []  # the edit and its audit entry
     assert central_row(central, "SELECT primary_email FROM customer WHERE id = %s", cid) == ("mine2@example.com",)
 
 

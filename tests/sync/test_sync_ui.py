@@ -261,12 +261,15 @@ def test_one_correlation_id_follows_f5_through_the_worker_and_the_sync(qtbot, ap
     lookup = launcher.host.panes["lookup_pane"]
     with qtbot.waitSignal(lookup.sig_results_shown, timeout=10_000):
         lookup.search_box.setText(name)
-    launcher.host.open_customer(customer_id)
+    with qtbot.waitSignal(launcher.host.panes["profile_pane"].sig_profile_shown, timeout=10_000):
+        launcher.host.open_customer(customer_id)
     services.profiles.update_customer(customer_id, {"primary_email": "moved.on@example.com"}, "rep.campbell")
+    (waiting,) = services.cache.reader().execute("SELECT count(*) FROM outbox WHERE pushed_at IS NULL").fetchone()
+    assert waiting == 3  # the edit, and the audit entries of the view and of the edit
     with qtbot.waitSignal(launcher.sync.sig_sync_finished, timeout=60_000):
         launcher.sync.sync_now()
     text = log_file.read_text("utf-8")
-    assert "pushing 1 local changes" in text and "push finished: 1 applied" in text
+    assert "pushing 3 local changes" in text and "push finished: 3 applied" in text
     assert "pw-Zq81x-never-logged" not in text
     rows = services.cache.reader().execute(
         "SELECT trn, primary_phone, primary_email FROM customer").fetchall()

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from c360_desktop.core.audit import log as audit_log
 from c360_desktop.core.identity.standardise import email as std_email
 from c360_desktop.core.identity.standardise import phone as std_phone
 from c360_desktop.core.timestamps import db_now
@@ -284,6 +285,7 @@ def merge(cache: Any, target_id: str, other_ids: Sequence[str], user: str,
         conn.execute("INSERT INTO merge_ledger (id, action, target_customer_id, customer_ids, snapshot, reason, "
                      "user, at) VALUES (?, 'merge', ?, ?, ?, ?, ?, ?)",
                      (ledger_id, target_id, json.dumps(everyone), json.dumps(before, default=str), reason, user, stamp))
+        audit_log.record(conn, user, "merge", "customer", target_id, {"merged": list(other_ids), "ledger_id": ledger_id})
         refresh_derived(conn, everyone)
     return ledger_id
 
@@ -326,6 +328,8 @@ def unmerge(cache: Any, ledger_id: str, user: str) -> list[str]:
             conn.executemany(f"INSERT INTO golden_value ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                              [tuple(r[c] for c in cols) for r in before["golden_value"]])
         conn.execute("UPDATE merge_ledger SET undone_at = ?, undone_by = ? WHERE id = ?", (stamp, user, ledger_id))
+        audit_log.record(conn, user, "unmerge", "customer", everyone[0] if everyone else None,
+                         {"restored": everyone, "ledger_id": ledger_id})
         refresh_derived(conn, everyone)
     return everyone
 

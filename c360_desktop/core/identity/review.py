@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,19 +49,11 @@ def record_decision(conn: sqlite3.Connection, a: str, b: str, decision: str, pro
                     user: str, ledger_id: str | None = None) -> str:
     """An analyst's decision on a pair as an audit event, locally and in the outbox: it syncs, so
     other desktops neither ask again nor lose the label, and the model learns from it."""
-    from c360_desktop.core.profile.service import queue_change
+    from c360_desktop.core.audit import log as audit_log
 
-    event_id = str(uuid.uuid4())
-    stamp = db_now()
     details = {"customer_a": a, "customer_b": b, "decision": decision, "probability": probability,
                "ledger_id": ledger_id}
-    conn.execute("INSERT INTO audit_event (id, row_version, updated_at, updated_by, actor, action, entity, entity_id, "
-                 "occurred_at, details) VALUES (?, 0, ?, ?, ?, ?, 'customer', ?, ?, ?)",
-                 (event_id, stamp, user, user, f"{REVIEW_ACTION}.{decision}", a, stamp, json.dumps(details)))
-    queue_change(conn, "audit_event", event_id, "insert", {
-        "id": event_id, "actor": user, "action": f"{REVIEW_ACTION}.{decision}", "entity": "customer",
-        "entity_id": a, "occurred_at": stamp, "details": details, "updated_at": stamp, "updated_by": user})
-    return event_id
+    return audit_log.record(conn, user, f"{REVIEW_ACTION}.{decision}", "customer", a, details)
 
 
 def decided_labels(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:

@@ -19,6 +19,7 @@ from typing import Any
 from c360_desktop.core import models as m
 from c360_desktop.core import validation
 from c360_desktop.core.analytics.reasons import worded
+from c360_desktop.core.audit import log as audit_log
 from c360_desktop.core.ids import new_id
 from c360_desktop.core.search import index as search_index
 from c360_desktop.core.security import User, redact
@@ -113,7 +114,13 @@ class ProfileService:
             open_leads=self._leads(conn, customer_id),
             notes=self.notes(customer_id),
         )
-        return profile if self._user is None else redact(profile, self._user())
+        if self._user is None:
+            return profile
+        user = self._user()
+        with self._cache.writer() as w:  # every view of a profile by a person is in the audit trail
+            audit_log.record(w, user.name, "profile.view", "customer", customer_id,
+                             {"role": user.role.value, "as_of": as_of.isoformat() if as_of else None})
+        return redact(profile, user)
 
     def _contacts(self, conn: sqlite3.Connection, cid: str) -> tuple[m.ContactPoint, ...]:
         return tuple(
@@ -248,7 +255,10 @@ class ProfileService:
         before the edit (the base of a three-way merge if the centre changed it meanwhile).
         Returns the changes as stored (normalised: phones in E.164, parish as its code)."""
         with self._cache.writer() as conn:
-            return update_customer_in(conn, customer_id, changes, author)
+            stored = update_customer_in(conn, customer_id, changes, author)
+            if stored:  # which fields, never their values: the trail must not copy personal data
+                audit_log.record(conn, author, "profile.edit", "customer", customer_id, {"fields": sorted(stored)})
+            return stored
 
 
 def update_customer_in(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any],

@@ -4,7 +4,6 @@ through the outbox with an audit entry)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from c360_desktop.core.audit import log as audit_log
 from c360_desktop.core.profile.service import queue_change, update_customer_in
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.quality import monitor
@@ -259,13 +259,7 @@ class QualityService:
         return {"entity": row[6], "entity_id": row[7], "field": row[8], "found": row[9], "suggested": row[10]}
 
     def _audit(self, w: Any, user: User, action: str, issue_id: str, details: dict[str, Any]) -> None:
-        aid, now = str(uuid.uuid4()), db_now()
-        row = {"id": aid, "actor": user.name, "action": action, "entity": "quality_issue", "entity_id": issue_id,
-               "occurred_at": now, "details": json.dumps(details), "updated_at": now, "updated_by": user.name}
-        w.execute("INSERT INTO audit_event (id, actor, action, entity, entity_id, occurred_at, details, updated_at, "
-                  "updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (aid, user.name, action, "quality_issue", issue_id, now, json.dumps(details), now, user.name))
-        queue_change(w, "audit_event", aid, "insert", row)
+        audit_log.record(w, user.name, action, "quality_issue", issue_id, details)
 
     def assign(self, issue_ids: Sequence[str], assignee: str | None) -> int:
         """Give issues to a steward (None: to nobody); audited. How many changed hands."""

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from c360_desktop.core.audit import log as audit_log
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.reports import analyses, campaigns
 from c360_desktop.core.reports.columnar import ColumnarCopy, CopyUnavailable
@@ -386,5 +387,11 @@ class ReportService:
         permission."""
         user = self._user()
         if not can(user, Permission.EXPORT):
+            with self._cache.writer() as w:
+                audit_log.record(w, user.name, "export.refused", "report", None, {"format": fmt, "file": out.name})
             raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not export reports")
-        return export(result, out, fmt, self.data_as_of(), user.name, force, progress)
+        info = export(result, out, fmt, self.data_as_of(), user.name, force, progress)
+        with self._cache.writer() as w:
+            audit_log.record(w, user.name, "export", "report", None,
+                             {"format": fmt, "file": out.name, "title": info.title, "rows": info.rows})
+        return info

@@ -347,6 +347,18 @@ class AuditEvent(Synced, Base):
 # ---- local-only tables (never synchronised) ----
 
 
+class AuditChain(Base):
+    """The local audit log's hash chain: one link per audited action (core/audit/log.py);
+    append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (UniqueConstraint("event_id"), {"sqlite_autoincrement": True})
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class Outbox(Base):
     """Local changes waiting to be pushed, each with a client-generated idempotency key."""
 
