@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.health.service import HealthService
     from c360_desktop.core.identity.service import ReviewService
     from c360_desktop.core.leads.service import LeadService
+    from c360_desktop.core.privacy.service import PrivacyService
     from c360_desktop.core.quality.service import QualityService
     from c360_desktop.core.reports.service import ReportService
     from c360_desktop.core.updates.service import UpdateService
@@ -88,6 +89,12 @@ class Services:
         from c360_desktop.core.analytics.service import ModelService
 
         return ModelService(self.cache)
+
+    @cached_property
+    def privacy(self) -> PrivacyService:
+        from c360_desktop.core.privacy.service import PrivacyService
+
+        return PrivacyService(self.cache, lambda: self.user)
 
     @cached_property
     def quality(self) -> QualityService:

@@ -50,6 +50,9 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     from c360_desktop.core.sync.push import Pusher
     from c360_desktop.core.sync.urls import UrlError, central_url
 
+    if cache.meta("pseudonymised"):
+        raise SyncError(f"{cache.path.name} is a pseudonymised copy for analysis: it never syncs, so its "
+                        "tokens cannot reach the central database")
     try:
         central_url(url)  # refused before any keyring lookup: no secret in it, a driver for it
     except UrlError as exc:
