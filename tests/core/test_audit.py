@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,54 @@ def test_hostile_text_in_filters_is_data(services):
         assert services.audit.entries(actor=hostile) == []
         assert services.audit.entries(action=hostile) == []
     assert services.audit.verify().ok and len(services.audit.entries()) == 1
+
+
+def _plant_usual(services, actor, per_hour, days=5):
+    """Earlier views of ``actor``: ``per_hour`` in one hour on each of the last days (as pulled)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    with services.cache.writer() as w:
+        for d in range(1, days + 1):
+            at = (now - timedelta(days=d)).strftime("%Y-%m-%d %H:%M:%S")
+            w.executemany("INSERT INTO audit_event (id, actor, action, entity, entity_id, occurred_at, details) "
+                          "VALUES (?, ?, 'profile.view', 'customer', NULL, ?, '{}')",
+                          [(str(uuid.uuid4()), actor, at) for _ in range(per_hour)])
+
+
+def _anomalies(services):
+    return [r[0] for r in services.cache.reader().execute(
+        "SELECT title FROM alert WHERE type = 'audit_anomaly' ORDER BY created_at, title")]
+
+
+def test_far_more_views_than_usual_raise_one_alert_for_that_hour(services):
+    from c360_desktop.core.audit import anomaly
+
+    ids = _customers(services, 130)
+    services.settings.user_name = "ana"
+    _plant_usual(services, "ana", 10)  # usual 10: the floor of 60 decides
+    for cid in ids[:60]:
+        services.profiles.get(cid)
+    assert _anomalies(services) == []
+    for cid in ids[60:70]:
+        services.profiles.get(cid)
+    assert _anomalies(services) == ["ana viewed 61 profiles in an hour"]  # one alert, not ten
+    services.settings.user_name = "bo"
+    _plant_usual(services, "bo", 20)  # usual 20: five times that is 100
+    assert anomaly.usual_views(services.cache.reader(), "bo", datetime.now(UTC).replace(tzinfo=None)) == 20
+    for cid in ids[:100]:
+        services.profiles.get(cid)
+    assert "bo viewed" not in " ".join(_anomalies(services))
+    services.profiles.get(ids[100])
+    assert "bo viewed 101 profiles in an hour" in _anomalies(services)
+
+
+def test_a_bulk_export_raises_an_alert_and_a_small_one_does_not(services, tmp_path):
+    import pandas as pd
+
+    services.settings.role = "manager"
+    services.reports.export(Table("few", "", pd.DataFrame({"n": range(10)})), tmp_path / "few.csv", "csv")
+    assert _anomalies(services) == []
+    services.reports.export(Table("many", "", pd.DataFrame({"n": range(1500)})), tmp_path / "many.csv", "csv")
+    assert _anomalies(services) == ["tester exported 1,500 rows"]

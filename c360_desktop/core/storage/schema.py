@@ -342,6 +342,8 @@ class AuditEvent(Synced, Base):
     entity_id: Mapped[str | None] = mapped_column(String(36))
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # a user's actions by time: the audit pane's filter and the anomaly rules (core/audit/anomaly.py)
+    __table_args__ = (Index("ix_audit_event_actor", "actor", "action", "occurred_at"),)
 
 
 # ---- local-only tables (never synchronised) ----

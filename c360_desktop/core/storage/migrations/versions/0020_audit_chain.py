@@ -1,4 +1,5 @@
-"""The audit log's hash chain (local only): one link per audited action, append-only.
+"""The audit log's hash chain (local only): one link per audited action, append-only; an
+index of audit events by user, action and time.
 
 Revision ID: 0020
 Revises: 0019
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
         sqlite_autoincrement=True,
     )
+    op.create_index("ix_audit_event_actor", "audit_event", ["actor", "action", "occurred_at"])
     for verb in ("UPDATE", "DELETE"):
         op.execute(f"CREATE TRIGGER audit_chain_no_{verb.lower()} BEFORE {verb} ON audit_chain "
                    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
@@ -34,3 +36,4 @@ def downgrade() -> None:
     for verb in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS audit_chain_no_{verb}")
     op.drop_table("audit_chain")
+    op.drop_index("ix_audit_event_actor", table_name="audit_event")
