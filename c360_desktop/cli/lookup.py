@@ -20,6 +20,7 @@ from c360_desktop.cli.common import (
 def cmd_search(args: argparse.Namespace) -> int:
     services = open_services(args)
     hits = services.search.search(args.query, limit=args.limit)
+    services.audit.record("search", "search", None, {"query": args.query, "hits": len(hits)})
     if args.json:
         print_json([asdict(h) for h in hits])
     else:

@@ -155,3 +155,18 @@ def test_a_bulk_export_raises_an_alert_and_a_small_one_does_not(services, tmp_pa
     assert _anomalies(services) == []
     services.reports.export(Table("many", "", pd.DataFrame({"n": range(1500)})), tmp_path / "many.csv", "csv")
     assert _anomalies(services) == ["tester exported 1,500 rows"]
+
+
+def test_a_command_line_search_is_in_the_trail(demo_cache):
+    from c360_desktop.core.audit import log
+
+    r = subprocess.run([C360, "search", "Campbell", "--cache", str(demo_cache)], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    conn = sqlite3.connect(demo_cache)
+    try:
+        (entry,) = log.entries(conn)
+        assert log.verify(conn).ok
+    finally:
+        conn.close()
+    assert entry.action == "search" and entry.details == {"query": "Campbell", "hits": len(r.stdout.splitlines())}

@@ -66,3 +66,23 @@ def test_a_field_rep_has_no_audit_pane(qtbot, launch, demo_cache):
     qtbot.waitUntil(lambda: launcher.window is not None, timeout=20_000)
     assert "audit_pane" not in launcher.host.panes
     assert "&Audit trail" not in [a.text() for a in launcher.window.menu("&Go").actions()]
+
+
+def test_a_search_that_opens_a_customer_is_in_the_trail(qtbot, launch, demo_cache):
+    from PySide6.QtCore import Qt
+
+    ((_cid, name),) = _ids(demo_cache, 1)
+    start, _rec = launch
+    launcher = start(Settings(user_name="ada.admin", role="admin"), cache=str(demo_cache))
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=20_000)
+    lookup, profile = launcher.host.panes["lookup_pane"], launcher.host.panes["profile_pane"]
+    with qtbot.waitSignal(lookup.sig_results_shown, timeout=10_000):
+        lookup.search_box.setText(name)
+    cid = lookup.model.hit(0).customer_id  # the first hit, which Enter opens
+    with qtbot.waitSignal(profile.sig_profile_shown, timeout=10_000):
+        qtbot.keyClick(lookup.search_box, Qt.Key.Key_Return)
+    services = launcher.services
+    qtbot.waitUntil(lambda: len(services.audit.entries()) == 2, timeout=10_000)
+    view, search = sorted(services.audit.entries(), key=lambda e: e.action)
+    assert (view.action, view.entity_id) == ("profile.view", cid)
+    assert (search.action, search.entity_id, search.details["query"]) == ("search", cid, name)

@@ -153,4 +153,9 @@ class LookupPane(QWidget):
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
-            self.sig_customer_requested.emit(self.model.hit(row).customer_id)
+            cid = self.model.hit(row).customer_id
+            query, hits = self.search_box.text().strip(), self.model.rowCount()
+            # the search that led to this customer, in the audit trail (the view is recorded too)
+            self._runner.run_mutation(lambda _p: self._services.audit.record(
+                "search", "customer", cid, {"query": query, "hits": hits}))
+            self.sig_customer_requested.emit(cid)
