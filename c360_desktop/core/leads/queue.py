@@ -51,6 +51,12 @@ class LeadFacts:
     lifetime_spend_jmd: float
     segment: str | None
     churn_risk: float | None
+    withdrawn: frozenset[str] = frozenset()  # channels whose marketing consent is withdrawn now
+
+
+# The channels of direct marketing, as consent records name them, in the order offers prefer them.
+MARKETING_CHANNELS = ("email", "sms", "whatsapp")
+_CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
 
 
 def rule_score(f: LeadFacts, now: datetime) -> tuple[float, list[dict[str, Any]]]:
@@ -90,8 +96,11 @@ def next_best_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, st
     if band(score) == "hot" and idle_h >= 24:
         idle = f"{idle_h:.0f} hours" if idle_h < 48 else f"{idle_h / 24:.0f} days"
         return "Call now", f"hot lead (score {score:.0f}) untouched for {idle}"
-    if f.segment in PRICE_SENSITIVE:
-        return "Send an offer", f"{f.segment} customers respond to offers"
+    allowed = [c for c in MARKETING_CHANNELS if c not in f.withdrawn]
+    if f.segment in PRICE_SENSITIVE and allowed:  # never an offer on a channel the customer refused
+        note = f" (no {', '.join(_CHANNEL_WORDS[c] for c in MARKETING_CHANNELS if c in f.withdrawn)}: consent withdrawn)" \
+            if f.withdrawn & set(MARKETING_CHANNELS) else ""
+        return "Send an offer", f"{f.segment} customers respond to offers; by {_CHANNEL_WORDS[allowed[0]]}{note}"
     if f.status == "qualified":
         return "Book a meeting", "qualified: time to meet and close"
     if f.last_contact_at is None:
@@ -99,7 +108,9 @@ def next_best_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, st
     days = (now - f.last_contact_at).days
     if days > 14:
         return "Follow-up call", f"last contact {days} days ago"
-    return "Keep warm", f"contacted {days} days ago; stay in touch by e-mail"
+    if not allowed:
+        return "Keep warm", f"contacted {days} days ago; marketing consent withdrawn on every channel: service contact only"
+    return "Keep warm", f"contacted {days} days ago; stay in touch by {_CHANNEL_WORDS[allowed[0]]}"
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -116,7 +127,12 @@ _SOURCE_SQL = f"""
 SELECT l.id, l.customer_id, c.display_name, l.rep_id, c.parish, l.status, l.source, l.created_at, l.last_contact_at,
        l.estimated_value_cents, coalesce(cs.lifetime_spend_cents, 0), s.name,
        {latest_score_sql("churn", "l.customer_id")},
-       {latest_score_sql("lead", "l.customer_id", "value || '|' || model_version || '|' || coalesce(contributions, '[]')")}
+       {latest_score_sql("lead", "l.customer_id", "value || '|' || model_version || '|' || coalesce(contributions, '[]')")},
+       (SELECT group_concat(k.channel) FROM consent k
+         WHERE k.customer_id = l.customer_id AND k.purpose = 'marketing' AND k.status = 'withdrawn'
+           AND k.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id AND k2.purpose = k.purpose
+                           AND k2.channel = k.channel AND k2.deleted_at IS NULL AND k2.recorded_at > k.recorded_at))
 FROM lead l
 JOIN customer c ON c.id = l.customer_id
 LEFT JOIN customer_summary cs ON cs.customer_id = l.customer_id
@@ -152,9 +168,10 @@ def refresh_lead_ranks(conn: sqlite3.Connection, now: datetime | None = None,
     rows = []
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
     for (lead_id, customer_id, name, rep_id, parish, status, source, created, contacted, value_cents, spend_cents,
-         segment, churn, model) in conn.execute(_SOURCE_SQL.format(statuses=statuses, where=where), params):
+         segment, churn, model, withdrawn) in conn.execute(_SOURCE_SQL.format(statuses=statuses, where=where), params):
         facts = LeadFacts(status, source, _parse(created) or now, _parse(contacted),
-                          value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn)
+                          value_cents / 100 if value_cents else None, spend_cents / 100, segment, churn,
+                          frozenset(withdrawn.split(",")) if withdrawn else frozenset())
         if model:  # the model's reasons are kept as the score has them: worded for the queue when read
             value, scored_by, reasons = model.split("|", 2)
             score = round(float(value), 1)

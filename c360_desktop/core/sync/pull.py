@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 BATCH = 20_000
 _DONE = object()
 _SUMMARY_SOURCES = ("transaction", "lead")
-_RANK_SOURCES = ("customer", "lead", "transaction", "score", "sales_activity")
+_RANK_SOURCES = ("customer", "lead", "transaction", "score", "sales_activity", "consent")
 
 
 @dataclass

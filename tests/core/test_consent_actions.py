@@ -1,0 +1,74 @@
+"""Next best actions honour marketing consent (issue 21, item 7): no offer, and no keep-warm
+message, on a channel whose latest consent record is a withdrawal."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from c360_desktop.core.leads.queue import (
+    next_best_action,
+    refresh_lead_ranks,
+    refresh_lead_ranks_for_customers,
+)
+from c360_desktop.core.storage.cache import open_cache
+from tests.core.test_leads_and_geo import NOW, facts
+
+WORDS = {"e-mail": "email", "SMS": "sms", "WhatsApp": "whatsapp"}
+
+
+def test_an_offer_goes_by_a_channel_still_consented_or_not_at_all():
+    assert next_best_action(facts(segment="Occasional"), 50, NOW) == (
+        "Send an offer", "Occasional customers respond to offers; by e-mail")
+    action, why = next_best_action(facts(segment="Occasional", withdrawn=frozenset({"email"})), 50, NOW)
+    assert action == "Send an offer" and why.endswith("by SMS (no e-mail: consent withdrawn)")
+    refused = frozenset({"email", "sms", "whatsapp"})
+    action, why = next_best_action(facts(segment="Occasional", withdrawn=refused), 50, NOW)
+    assert action != "Send an offer"
+    action, why = next_best_action(facts(withdrawn=refused, last_contact_at=NOW - timedelta(days=3)), 30, NOW)
+    assert action == "Keep warm" and "service contact only" in why
+
+
+def _latest_withdrawn(path) -> set[tuple[str, str]]:
+    """(customer, channel) whose latest marketing consent is a withdrawal, recounted with pandas."""
+    conn = sqlite3.connect(path)
+    try:
+        frame = pd.read_sql("SELECT customer_id, channel, status, recorded_at FROM consent "
+                            "WHERE purpose = 'marketing' AND deleted_at IS NULL", conn)
+    finally:
+        conn.close()
+    latest = frame.sort_values("recorded_at").groupby(["customer_id", "channel"]).tail(1)
+    return set(map(tuple, latest[latest["status"] == "withdrawn"][["customer_id", "channel"]].values))
+
+
+def test_no_action_in_the_demo_queue_uses_a_withdrawn_channel(demo_cache):
+    withdrawn = _latest_withdrawn(demo_cache)
+    cache = open_cache(demo_cache)
+    try:
+        with cache.writer() as w:
+            refresh_lead_ranks(w, now=datetime(2026, 11, 27, 18))
+        rows = cache.reader().execute("SELECT customer_id, next_action, next_action_reason FROM lead_rank").fetchall()
+        named = [(cid, WORDS[m.group(1)]) for cid, _a, why in rows
+                 if (m := re.search(r"by (e-mail|SMS|WhatsApp)", why))]
+        assert len(named) > 100
+        assert [n for n in named if n in withdrawn] == []
+        rerouted = [r for r in rows if "consent withdrawn" in r[2]]
+        assert rerouted, "the demo has offers sent another way because a channel was refused"
+
+        # a customer withdraws on every channel: the offer to them stops at once
+        cid = next(c for c, a, _w in rows if a == "Send an offer")
+        later = (datetime(2026, 11, 27, 18) + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+        with cache.writer() as w:
+            w.executemany("INSERT INTO consent (id, row_version, customer_id, channel, purpose, status, recorded_at, "
+                          "source) VALUES (?, 0, ?, ?, 'marketing', 'withdrawn', ?, 'phone call')",
+                          [(str(uuid.uuid4()), cid, ch, later) for ch in ("email", "sms", "whatsapp")])
+            refresh_lead_ranks_for_customers(w, [cid])
+        actions = [a for (a,) in cache.reader().execute(
+            "SELECT next_action FROM lead_rank WHERE customer_id = ?", (cid,))]
+        assert actions and "Send an offer" not in actions
+    finally:
+        cache.close()
