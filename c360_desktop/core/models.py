@@ -125,6 +125,22 @@ class SocialMediaProfile(_Model):
     followers: int | None = Field(default=None, ge=0)
 
 
+CONSENT_CHANNELS = ("email", "sms", "whatsapp", "phone")
+CONSENT_PURPOSES = ("marketing", "profiling")
+
+
+class Consent(_Model):
+    """A customer's latest consent for one purpose on one channel, and where it came from."""
+
+    channel: str
+    purpose: str
+    status: Literal["granted", "withdrawn"]
+    recorded_at: datetime
+    source: str | None = None  # how it was given or withdrawn: "phone call", "web form"...
+    recorded_by: str | None = None
+    pending_sync: bool = False
+
+
 class CustomerSegment(_Model):
     id: str
     name: str
@@ -210,6 +226,7 @@ class UnifiedCustomerProfile(_Model):
     scores: tuple[ModelScore, ...] = ()
     open_leads: tuple[Lead, ...] = ()
     notes: tuple[Note, ...] = ()
+    consents: tuple[Consent, ...] = ()
 
     def score(self, model: str) -> ModelScore | None:
         return next((s for s in self.scores if s.model == model), None)

@@ -72,3 +72,24 @@ def test_no_action_in_the_demo_queue_uses_a_withdrawn_channel(demo_cache):
         assert actions and "Send an offer" not in actions
     finally:
         cache.close()
+
+
+def test_a_consent_change_is_checked_and_hostile_text_is_data(services):
+    import pytest
+
+    from c360_desktop.core.validation import InvalidValue
+
+    cid = services.cache.reader().execute("SELECT id FROM customer ORDER BY id LIMIT 1").fetchone()[0]
+    before = services.cache.reader().execute("SELECT count(*) FROM consent").fetchone()
+    for kw, field in ((dict(channel="fax"), "channel"), (dict(purpose="spam"), "purpose"),
+                      (dict(status="maybe"), "status"), (dict(source="  "), "source"),
+                      (dict(source="x" * 31), "source")):
+        args = {"channel": "sms", "purpose": "marketing", "status": "withdrawn", "source": "phone call", **kw}
+        with pytest.raises(InvalidValue, match=field):
+            services.profiles.record_consent(cid, author="rep", **args)
+    assert services.cache.reader().execute("SELECT count(*) FROM consent").fetchone() == before  # nothing half-written
+    hostile = "'); DROP TABLE consent;--"
+    services.profiles.record_consent(cid, "sms", "marketing", "withdrawn", hostile[:30], "rep")
+    (latest,) = [k for k in services.profiles.consents(cid) if k.channel == "sms" and k.purpose == "marketing"]
+    assert latest.status == "withdrawn" and latest.source == hostile[:30] and latest.pending_sync
+    assert services.profiles.get(cid).consents  # the 360 view carries them

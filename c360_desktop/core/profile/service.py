@@ -113,6 +113,7 @@ class ProfileService:
             scores=self._scores(conn, customer_id),
             open_leads=self._leads(conn, customer_id),
             notes=self.notes(customer_id),
+            consents=self.consents(customer_id),
         )
         if self._user is None:
             return profile
@@ -230,6 +231,54 @@ class ProfileService:
                ORDER BY n.created_at DESC, n.id DESC LIMIT 200""", (customer_id,))
         return tuple(m.Note(id=r[0], customer_id=customer_id, body=r[1], created_at=_when(r[2]),
                             author=r[3], pending_sync=bool(r[4])) for r in rows)
+
+    def consents(self, customer_id: str) -> tuple[m.Consent, ...]:
+        """The latest consent record per purpose and channel (the history stays in the table)."""
+        rows = self._cache.reader().execute(
+            """SELECT k.channel, k.purpose, k.status, k.recorded_at, k.source, k.updated_by,
+                      EXISTS(SELECT 1 FROM outbox o WHERE o.entity = 'consent' AND o.entity_id = k.id
+                             AND o.pushed_at IS NULL)
+               FROM consent k WHERE k.customer_id = ? AND k.deleted_at IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id
+                                 AND k2.purpose = k.purpose AND k2.channel = k.channel AND k2.deleted_at IS NULL
+                                 AND (k2.recorded_at > k.recorded_at
+                                      OR (k2.recorded_at = k.recorded_at AND k2.id > k.id)))
+               ORDER BY k.purpose, k.channel""", (customer_id,))
+        return tuple(m.Consent(channel=r[0], purpose=r[1], status=r[2], recorded_at=_when(r[3]), source=r[4],
+                               recorded_by=None if r[5] == "demo-data" else r[5], pending_sync=bool(r[6]))
+                     for r in rows)
+
+    def record_consent(self, customer_id: str, channel: str, purpose: str, status: str, source: str,
+                       author: str) -> m.Consent:
+        """Record that the customer granted or withdrew consent: a new row (the history is kept),
+        queued for sync, audited, and the customer's next best actions ranked again."""
+        if channel not in m.CONSENT_CHANNELS:
+            raise validation.InvalidValue("channel", channel, f"is not one of {', '.join(m.CONSENT_CHANNELS)}")
+        if purpose not in m.CONSENT_PURPOSES:
+            raise validation.InvalidValue("purpose", purpose, f"is not one of {', '.join(m.CONSENT_PURPOSES)}")
+        if status not in ("granted", "withdrawn"):
+            raise validation.InvalidValue("status", status, "must be granted or withdrawn")
+        source = " ".join((source or "").split())
+        if not source or len(source) > 30:
+            raise validation.InvalidValue("source", source, "must say how it was given, in at most 30 characters")
+        from c360_desktop.core.leads.queue import refresh_lead_ranks_for_customers
+
+        cid, now = new_id(), db_now()
+        row = {"id": cid, "customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
+               "recorded_at": now, "source": source, "updated_at": now, "updated_by": author}
+        with self._cache.writer() as conn:
+            if conn.execute("SELECT 1 FROM customer WHERE id = ? AND deleted_at IS NULL",
+                            (customer_id,)).fetchone() is None:
+                raise CustomerNotFound(customer_id)
+            conn.execute("INSERT INTO consent (id, row_version, updated_at, updated_by, customer_id, channel, purpose, "
+                         "status, recorded_at, source) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (cid, now, author, customer_id, channel, purpose, status, now, source))
+            queue_change(conn, "consent", cid, "insert", row)
+            audit_log.record(conn, author, f"consent.{status}", "customer", customer_id,
+                             {"channel": channel, "purpose": purpose, "source": source})
+            refresh_lead_ranks_for_customers(conn, [customer_id])
+        return m.Consent(channel=channel, purpose=purpose, status=status,  # type: ignore[arg-type]
+                         recorded_at=_when(now), source=source, recorded_by=author, pending_sync=True)
 
     def add_note(self, customer_id: str, body: str, author: str) -> m.Note:
         """Save a note locally and queue it for sync, in one transaction."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.models import UnifiedCustomerProfile
 from c360_desktop.core.services import Services
+from c360_desktop.ui.panes.profile.consent import ConsentTab
 from c360_desktop.ui.panes.profile.header import HeaderCard
 from c360_desktop.ui.panes.profile.model import TimelineModel
 from c360_desktop.ui.panes.profile.notes import NotesTab
@@ -63,10 +64,12 @@ class ProfilePane(QWidget):
         th.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.sources = SourcesTab()
         self.notes = NotesTab(services, runner)
+        self.consent = ConsentTab(services, runner)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.timeline, "&Timeline")
         self.tabs.addTab(self.sources, "&Source records")
         self.tabs.addTab(self.notes, "&Notes")
+        self.tabs.addTab(self.consent, "Co&nsent")
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(0, 0, 0, 0)
@@ -96,6 +99,7 @@ class ProfilePane(QWidget):
             self.header.show_profile(profile)
             self.sources.show_sources(profile)
             self.notes.show_notes(customer_id, profile.notes)
+            self.consent.show_consents(customer_id, profile.consents)
             self.timeline_model.set_customer(customer_id)
             self.stack.setCurrentIndex(1)
             self.sig_profile_shown.emit(customer_id)
