@@ -127,6 +127,11 @@ class SocialMediaProfile(_Model):
 
 CONSENT_CHANNELS = ("email", "sms", "whatsapp", "phone")
 CONSENT_PURPOSES = ("marketing", "profiling")
+# SQL: the consent row ``k`` is its customer's latest for its purpose and channel (ties: the
+# larger id), so the 360 view and the lead queue read the same state.
+LATEST_CONSENT = """NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id
+    AND k2.purpose = k.purpose AND k2.channel = k.channel AND k2.deleted_at IS NULL
+    AND (k2.recorded_at > k.recorded_at OR (k2.recorded_at = k.recorded_at AND k2.id > k.id)))"""
 
 
 class Consent(_Model):

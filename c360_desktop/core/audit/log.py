@@ -90,6 +90,13 @@ def record(conn: sqlite3.Connection, actor: str, action: str, entity: str, entit
     return event_id
 
 
+def record_now(cache: Any, actor: str, action: str, entity: str, entity_id: str | None,
+               details: Mapping[str, Any] | None = None) -> str:
+    """``record`` in a write transaction of its own on ``cache`` (a core Cache)."""
+    with cache.writer() as w:
+        return record(w, actor, action, entity, entity_id, details)
+
+
 def verify(conn: sqlite3.Connection) -> Verdict:
     """Walk the chain from its first link: each link must follow the one before (no gap in its
     numbers, the previous hash carried over) and match its event's content as stored now."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from c360_desktop.core.models import OPEN_LEAD_STATUSES
+from c360_desktop.core.models import LATEST_CONSENT, OPEN_LEAD_STATUSES
 
 HOT, WARM = 70.0, 45.0
 PRICE_SENSITIVE = ("Occasional", "Dormant")
@@ -130,9 +130,7 @@ SELECT l.id, l.customer_id, c.display_name, l.rep_id, c.parish, l.status, l.sour
        {latest_score_sql("lead", "l.customer_id", "value || '|' || model_version || '|' || coalesce(contributions, '[]')")},
        (SELECT group_concat(k.channel) FROM consent k
          WHERE k.customer_id = l.customer_id AND k.purpose = 'marketing' AND k.status = 'withdrawn'
-           AND k.deleted_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id AND k2.purpose = k.purpose
-                           AND k2.channel = k.channel AND k2.deleted_at IS NULL AND k2.recorded_at > k.recorded_at))
+           AND k.deleted_at IS NULL AND {LATEST_CONSENT})
 FROM lead l
 JOIN customer c ON c.id = l.customer_id
 LEFT JOIN customer_summary cs ON cs.customer_id = l.customer_id

@@ -34,8 +34,7 @@ class PrivacyService:
         across exports; without it each export gets a fresh random key, which is not kept."""
         user = self._user()
         if not can(user, Permission.EXPORT):
-            with self._cache.writer() as w:
-                audit_log.record(w, user.name, "export.refused", "cache", None, {"pseudonymised": True})
+            audit_log.record_now(self._cache, user.name, "export.refused", "cache", None, {"pseudonymised": True})
             raise PrivacyRefused(f"the {user.role.value.replace('_', ' ')} role may not export data")
         if key is not None and len(key) < 16:
             raise ValueError("the token key must be at least 16 bytes")
@@ -46,7 +45,6 @@ class PrivacyService:
             raise PrivacyError(f"could not write the pseudonymised copy {out} ({exc}); nothing was written") from None
         finally:
             source.close()
-        with self._cache.writer() as w:
-            audit_log.record(w, user.name, "export.pseudonymised", "cache", None,
+        audit_log.record_now(self._cache, user.name, "export.pseudonymised", "cache", None,
                              {"file": made.path.name, "customers": made.customers, "same_key": key is not None})
         return made

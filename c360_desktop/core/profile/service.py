@@ -118,8 +118,8 @@ class ProfileService:
         if self._user is None:
             return profile
         user = self._user()
-        with self._cache.writer() as w:  # every view of a profile by a person is in the audit trail
-            audit_log.record(w, user.name, "profile.view", "customer", customer_id,
+        # every view of a profile by a person is in the audit trail
+        audit_log.record_now(self._cache, user.name, "profile.view", "customer", customer_id,
                              {"role": user.role.value, "as_of": as_of.isoformat() if as_of else None})
         return redact(profile, user)
 
@@ -235,14 +235,10 @@ class ProfileService:
     def consents(self, customer_id: str) -> tuple[m.Consent, ...]:
         """The latest consent record per purpose and channel (the history stays in the table)."""
         rows = self._cache.reader().execute(
-            """SELECT k.channel, k.purpose, k.status, k.recorded_at, k.source, k.updated_by,
+            f"""SELECT k.channel, k.purpose, k.status, k.recorded_at, k.source, k.updated_by,
                       EXISTS(SELECT 1 FROM outbox o WHERE o.entity = 'consent' AND o.entity_id = k.id
                              AND o.pushed_at IS NULL)
-               FROM consent k WHERE k.customer_id = ? AND k.deleted_at IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id
-                                 AND k2.purpose = k.purpose AND k2.channel = k.channel AND k2.deleted_at IS NULL
-                                 AND (k2.recorded_at > k.recorded_at
-                                      OR (k2.recorded_at = k.recorded_at AND k2.id > k.id)))
+               FROM consent k WHERE k.customer_id = ? AND k.deleted_at IS NULL AND {m.LATEST_CONSENT}
                ORDER BY k.purpose, k.channel""", (customer_id,))
         return tuple(m.Consent(channel=r[0], purpose=r[1], status=r[2], recorded_at=_when(r[3]), source=r[4],
                                recorded_by=None if r[5] == "demo-data" else r[5], pending_sync=bool(r[6]))

@@ -387,11 +387,10 @@ class ReportService:
         permission."""
         user = self._user()
         if not can(user, Permission.EXPORT):
-            with self._cache.writer() as w:
-                audit_log.record(w, user.name, "export.refused", "report", None, {"format": fmt, "file": out.name})
+            audit_log.record_now(self._cache, user.name, "export.refused", "report", None,
+                                 {"format": fmt, "file": out.name})
             raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not export reports")
         info = export(result, out, fmt, self.data_as_of(), user.name, force, progress)
-        with self._cache.writer() as w:
-            audit_log.record(w, user.name, "export", "report", None,
+        audit_log.record_now(self._cache, user.name, "export", "report", None,
                              {"format": fmt, "file": out.name, "title": info.title, "rows": info.rows})
         return info

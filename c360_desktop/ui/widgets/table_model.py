@@ -1,10 +1,12 @@
-"""A flat, read-only table model over a list of rows, with fixed named columns."""
+"""A flat, read-only table model over a list of rows, with fixed named columns; and the read-only
+table widget the panes share."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
 Index = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
@@ -29,3 +31,18 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]
         return None
+
+
+def read_only_table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    """A table of whole rows to read and select (not edit), its columns fitted to their contents."""
+    table = QTableWidget(0, len(columns))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(columns)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table

@@ -9,15 +9,12 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -25,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import STATUS_COLOURS
+from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 ACTIONS = ("", "profile", "profile.view", "profile.edit", "export", "merge", "unmerge", "identity_review",
@@ -64,16 +62,7 @@ class AuditPane(QWidget):
         self.verdict.setObjectName("audit_verdict")
         self.verdict.setWordWrap(True)
         self.status = QLabel("")
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("audit_table")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = read_only_table(self.COLUMNS, "audit_table")
         self.table.cellDoubleClicked.connect(self._open_customer)
         from c360_desktop.ui.widgets.export import ExportButton, table_of_view
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -23,6 +20,7 @@ from c360_desktop.core.models import CONSENT_CHANNELS, CONSENT_PURPOSES, Consent
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import STATUS_COLOURS, local_datetime
+from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskRunner
 
 CHANNEL_WORDS = {"email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "Phone calls"}
@@ -38,14 +36,7 @@ class ConsentTab(QWidget):
         super().__init__()
         self._services, self._runner = services, runner
         self._customer: str | None = None
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("consent_table")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table(self.COLUMNS, "consent_table")
         self.table.itemSelectionChanged.connect(self._follow_selection)
         self.purpose_box = QComboBox()
         for p in CONSENT_PURPOSES:
@@ -114,18 +105,20 @@ class ConsentTab(QWidget):
         self.purpose_box.setCurrentIndex(max(0, self.purpose_box.findData(purpose)))
         self.channel_box.setCurrentIndex(max(0, self.channel_box.findData(channel)))
 
+    def _busy(self, busy: bool) -> None:
+        for b in (self.grant_button, self.withdraw_button):
+            b.setEnabled(not busy)
+
     def record(self, status: str) -> None:
         cid = self._customer
         if cid is None:
             return
         channel, purpose = self.channel_box.currentData(), self.purpose_box.currentData()
         source, author = self.source_box.currentText(), self._services.user.name
-        for b in (self.grant_button, self.withdraw_button):
-            b.setEnabled(False)
+        self._busy(True)
 
         def done(_k: Consent) -> None:
-            for b in (self.grant_button, self.withdraw_button):
-                b.setEnabled(True)
+            self._busy(False)
             self.message.setText(f"{purpose.capitalize()} by {CHANNEL_WORDS[channel]}: {status}. Saved here; "
                                  "sent to the central database at the next sync.")
             self._runner.run_query(lambda _p: self._services.profiles.consents(cid),
@@ -133,8 +126,7 @@ class ConsentTab(QWidget):
             self.sig_consent_saved.emit(cid)
 
         def failed(exc: BaseException) -> None:
-            for b in (self.grant_button, self.withdraw_button):
-                b.setEnabled(True)
+            self._busy(False)
             self.message.setText(f"Not saved: {exc}")
 
         self._runner.run_mutation(

@@ -15,14 +15,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import STATUS_COLOURS, STATUS_WORDS
 from c360_desktop.ui.widgets.charts import LazyPlot
+from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 COLOURS, WORDS = STATUS_COLOURS, STATUS_WORDS
@@ -42,20 +41,6 @@ def sparkline(shares: list[float], red: float) -> str:
     """The failing share over the last runs as a line of bars (a full bar: at the red threshold)."""
     top = red or 1.0
     return "".join(BARS[min(len(BARS) - 1, int(s / top * (len(BARS) - 1)))] for s in shares[-20:])
-
-
-def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels(columns)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 def _item(text: object, right: bool = False) -> QTableWidgetItem:
@@ -109,7 +94,7 @@ class QualityPane(QWidget):
         top.addWidget(self.cancel_button)
         top.addWidget(self.measure_button)
 
-        self.rules_table = _table(self.RULE_COLUMNS, "quality_rules")
+        self.rules_table = read_only_table(self.RULE_COLUMNS, "quality_rules")
         self.rules_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rules_table.itemSelectionChanged.connect(self._rule_chosen)
         self.trend = LazyPlot(150)
@@ -117,7 +102,7 @@ class QualityPane(QWidget):
         self.trend_label.setWordWrap(True)
 
         # the chosen rule's failing rows
-        self.rows_table = _table(self.ROW_COLUMNS, "quality_rows")
+        self.rows_table = read_only_table(self.ROW_COLUMNS, "quality_rows")
         self.rows_table.doubleClicked.connect(self._open_row)
         self.rows_label = QLabel("")
         self.rows_label.setWordWrap(True)
@@ -142,7 +127,7 @@ class QualityPane(QWidget):
         self.status_filter.currentIndexChanged.connect(lambda _i: self.load_issues())
         self.mine_box = QCheckBox("Assigned to me")
         self.mine_box.toggled.connect(lambda _on: self.load_issues())
-        self.issues_table = _table(self.ISSUE_COLUMNS, "quality_issues")
+        self.issues_table = read_only_table(self.ISSUE_COLUMNS, "quality_issues")
         self.issues_table.doubleClicked.connect(lambda _i: self.approve())
         self.approve_button = QPushButton("&Approve fix")
         self.approve_button.setToolTip("Apply the suggested fix and close the issue (Ctrl+Return)")
