@@ -775,6 +775,41 @@ class QualityResultRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+
+class SubjectRequestRow(Synced, Base):
+    """A data-subject request (access, rectification, objection, erasure), its due date and what
+    became of it (core/privacy/requests.py). ``customer_id`` is no foreign key: the request is the
+    proof that an erasure was honoured, so it outlives the customer."""
+
+    __tablename__ = "subject_request"
+    customer_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(20))  # access | rectification | objection | erasure
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(30))  # how it came: email, letter, phone, in person
+    detail: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # open | done | refused
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_subject_request_status", "status", "due_on"),
+                      Index("ix_subject_request_customer", "customer_id"))
+
+
+class ErasureRow(Synced, Base):
+    """The tombstone of an erased person: ids only. The centre writes it when it deletes their
+    rows; every cache applies it on its next pull (core/privacy/erasure.py)."""
+
+    __tablename__ = "erasure"
+    customer_ids: Mapped[list[str]] = mapped_column(JSON)  # the golden record and those merged into it
+    source_record_ids: Mapped[list[str]] = mapped_column(JSON)
+    # audit events whose details named the person and were redacted (core/audit/log.verify allows them)
+    redacted_events: Mapped[list[str]] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    erased_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 SYNCED_TABLES: tuple[str, ...] = tuple(
     t.name for t in Base.metadata.sorted_tables if "row_version" in t.columns
 )
