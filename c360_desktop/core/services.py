@@ -129,6 +129,10 @@ class Services:
             from c360_desktop.core.sync.pull import restore_indexes
 
             restore_indexes(cache)
+        if cache.meta("erasure_vacuum_due") == "1":  # an erasure whose file clean-up did not finish
+            from c360_desktop.core.privacy.erasure import finish
+
+            finish(cache)
         if cache.meta("places_at") is None:  # a cache from before customer places: place them once
             from c360_desktop.core.geo.places import refresh_geo
 

@@ -42,11 +42,13 @@ class Verdict:
     checked: int
     first_bad: int | None = None  # the seq of the first entry that does not match
     problem: str = ""
+    redacted: int = 0  # entries whose details an erasure redacted (their links still match)
 
     @property
     def message(self) -> str:
         if self.ok:
-            return f"audit log intact: {self.checked:,} entries, every link matches"
+            note = f" ({self.redacted:,} redacted by an erasure)" if self.redacted else ""
+            return f"audit log intact: {self.checked:,} entries, every link matches{note}"
         return f"audit log altered at entry {self.first_bad}: {self.problem} ({self.checked:,} entries before it match)"
 
 
@@ -99,11 +101,28 @@ def record_now(cache: Any, actor: str, action: str, entity: str, entity_id: str 
 
 def verify(conn: sqlite3.Connection) -> Verdict:
     """Walk the chain from its first link: each link must follow the one before (no gap in its
-    numbers, the previous hash carried over) and match its event's content as stored now."""
+    numbers, the previous hash carried over) and match its event's content as stored now. An
+    entry whose details an erasure redacted (listed by a later, intact ``privacy.erasure``
+    entry) keeps its place in the chain; only its content is no longer compared."""
     prev, expected_seq, checked = GENESIS, None, 0
     rows = conn.execute(
         "SELECT c.seq, c.event_id, c.prev_hash, c.hash, e.occurred_at, e.actor, e.action, e.entity, "
-        "e.entity_id, e.details FROM audit_chain c LEFT JOIN audit_event e ON e.id = c.event_id ORDER BY c.seq")
+        "e.entity_id, e.details FROM audit_chain c LEFT JOIN audit_event e ON e.id = c.event_id ORDER BY c.seq"
+    ).fetchall()
+    redacted_by: dict[str, int] = {}  # event id -> seq of the erasure entry that redacted it
+    for seq, event_id, prev_hash, stored, occurred_at, actor, action, entity, entity_id, details in rows:
+        if action != "privacy.erasure" or occurred_at is None:
+            continue
+        try:
+            intact = link_hash(prev_hash, _canonical(event_id, occurred_at, actor, action, entity, entity_id,
+                                                     details)) == stored
+            listed = (json.loads(details) if isinstance(details, str) else details or {}).get("redacted_events", [])
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if intact:
+            for listed_id in listed:
+                redacted_by.setdefault(str(listed_id), seq)
+    redacted = 0
     for seq, event_id, prev_hash, stored, occurred_at, actor, action, entity, entity_id, details in rows:
         if expected_seq is not None and seq != expected_seq:
             return Verdict(False, checked, expected_seq, f"entries {expected_seq} to {seq - 1} are missing")
@@ -116,14 +135,17 @@ def verify(conn: sqlite3.Connection) -> Verdict:
         except (ValueError, TypeError):
             return Verdict(False, checked, seq, "its details are no longer readable")
         if link_hash(prev, content) != stored:
-            return Verdict(False, checked, seq, f"its content changed ({action} by {actor} at {occurred_at})")
+            if redacted_by.get(event_id, 0) > seq:
+                redacted += 1
+            else:
+                return Verdict(False, checked, seq, f"its content changed ({action} by {actor} at {occurred_at})")
         prev, expected_seq, checked = stored, seq + 1, checked + 1
     last = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_chain'").fetchone()
     if last and expected_seq is not None and last[0] >= expected_seq:
         return Verdict(False, checked, expected_seq, f"the last {last[0] - expected_seq + 1} entries were removed")
     if last and last[0] > 0 and expected_seq is None:
         return Verdict(False, 0, 1, "every entry was removed")
-    return Verdict(True, checked)
+    return Verdict(True, checked, redacted=redacted)
 
 
 def entries(conn: sqlite3.Connection, actor: str | None = None, customer_id: str | None = None,

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,24 @@ def _remove_with_log(path: Path) -> None:
             leftover.unlink()
 
 
+_OPEN: weakref.WeakSet[ColumnarCopy] = weakref.WeakSet()  # for discard()
+
+
+def discard(cache_path: Path) -> None:
+    """Close every open copy of this cache in this process and delete its file, so the next
+    report builds it again from the cache as it is now (after an erasure: the copy holds
+    erased rows, in its blocks if not in its tables)."""
+    path = copy_path(Path(cache_path))
+    for copy in list(_OPEN):
+        if copy.path == path:
+            copy.close()
+    with _build_lock(path):
+        try:
+            _remove_with_log(path)
+        except OSError:  # held by another program (Windows): it is stale now and is rebuilt
+            log.warning("could not remove %s; it will be built again before its next use", path, exc_info=True)
+
+
 class ColumnarCopy:
     """One cache's columnar copy; thread-safe (a DuckDB cursor per thread, refreshes serialised)."""
 
@@ -126,6 +145,7 @@ class ColumnarCopy:
         self._lock = threading.Lock()  # the connection itself: building, refreshing, closing
         self._reading = threading.Condition()  # the cursors reading now (close waits for them)
         self._cursors: set[Any] = set()
+        _OPEN.add(self)
 
     # ---- opening and building ---------------------------------------------------------------
 

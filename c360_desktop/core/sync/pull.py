@@ -32,6 +32,7 @@ from typing import Any
 from c360_desktop.core.geo.places import refresh_geo
 from c360_desktop.core.leads.queue import refresh_lead_ranks, refresh_lead_ranks_for_customers
 from c360_desktop.core.models import OPEN_LEAD_STATUSES
+from c360_desktop.core.privacy import erasure
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.search import index as search_index
 from c360_desktop.core.storage.cache import Cache
@@ -70,6 +71,7 @@ class TableProgress:
 @dataclass
 class PullResult:
     tables: list[TableResult] = field(default_factory=list)
+    erasures: int = 0  # tombstones applied (core.privacy.erasure)
 
     @property
     def rows(self) -> int:
@@ -131,6 +133,7 @@ class Puller:
         self.cache, self.central = cache, central
         self.parishes = list(parishes) if parishes else None
         self.batch = batch
+        self._erasures = 0
 
     def cursor(self, name: str) -> tuple[int, str]:
         row = self.cache.reader().execute(
@@ -173,6 +176,10 @@ class Puller:
                 refresh_geo(conn)
                 refresh_lead_ranks(conn)
                 conn.execute("DELETE FROM cache_meta WHERE key = 'derived_stale'")
+        if self._erasures or self.cache.meta("erasure_vacuum_due") == "1":
+            progress.update(0.98, "Removing erased records from the file")
+            erasure.finish(self.cache)
+        result.erasures = self._erasures
         with self.cache.writer() as conn:
             conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('last_sync_at', "
                          "strftime('%Y-%m-%d %H:%M:%S', 'now'))")
@@ -320,6 +327,10 @@ class Puller:
                 known = {r[0] for r in conn.execute(f"SELECT id FROM customer WHERE id IN ({marks})", ids)}
                 arrived = [i for i in ids if i not in known]
         conn.executemany(sql, rows)
+        if name == "erasure":  # tombstones: the person's rows go from this cache too
+            for row in rows:
+                erasure.apply(conn, erasure.Tombstone.from_row(dict(zip(cols, row, strict=True))))
+                self._erasures += 1
         if name == "customer" and arrived:
             self._backfill(conn, arrived)  # their older rows are below every watermark
         if not first:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import column, insert, select, table, update
 
+from c360_desktop.core.privacy import erasure
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.sync.central import Central, Duplicate, SyncError, sync_columns
@@ -33,6 +34,7 @@ class PushResult:
     applied: int = 0
     already_applied: int = 0
     merged: int = 0
+    dropped: int = 0  # changes to people erased at the centre meanwhile: nothing left to apply them to
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # (entity, id, field)
 
     @property
@@ -69,8 +71,16 @@ class Pusher:
         entries = self.pending()
         if entries:
             log.info("pushing %d local changes", len(entries))
+        erased = erasure.erased_customers(self.central) if entries else set()
         for i, (seq, key, entity, entity_id, operation, payload, base_rv) in enumerate(entries):
-            outcome, conflicts = self._apply(key, entity, entity_id, operation, json.loads(payload), base_rv)
+            body = json.loads(payload)
+            if erased and self._owner(entity, entity_id, body) in erased:
+                with self.cache.writer() as conn:
+                    conn.execute("UPDATE outbox SET pushed_at = ?, last_error = ? WHERE seq = ?",
+                                 (db_now(), "dropped: the customer was erased at the centre", seq))
+                result.dropped += 1
+                continue
+            outcome, conflicts = self._apply(key, entity, entity_id, operation, body, base_rv)
             with self.cache.writer() as conn:
                 for c in conflicts:
                     conn.execute(
@@ -89,9 +99,22 @@ class Pusher:
                 result.merged += outcome == "merged"
             progress.update((i + 1) / max(len(entries), 1), f"Pushed {i + 1:,} of {len(entries):,} changes")
         if entries:
-            log.info("push finished: %d applied (%d merged), %d already applied, %d conflicts",
-                     result.applied, result.merged, result.already_applied, len(result.conflicts))
+            log.info("push finished: %d applied (%d merged), %d already applied, %d conflicts, %d dropped",
+                     result.applied, result.merged, result.already_applied, len(result.conflicts), result.dropped)
         return result
+
+    def _owner(self, entity: str, entity_id: str, payload: dict[str, Any]) -> str | None:
+        """The customer an outbox entry is about, if any."""
+        if entity == "customer":
+            return entity_id
+        row = payload.get("row") if isinstance(payload.get("row"), dict) else payload
+        if isinstance(row, dict) and row.get("customer_id"):
+            return str(row["customer_id"])
+        if entity in erasure.CUSTOMER_SCOPED:
+            found = self.cache.reader().execute(f'SELECT customer_id FROM "{entity}" WHERE id = ?',
+                                                (entity_id,)).fetchone()
+            return found[0] if found else None
+        return None
 
     def _apply(self, key: str, entity: str, entity_id: str, operation: str, payload: dict[str, Any],
                base_rv: int | None) -> tuple[str, list[dict[str, Any]]]:
@@ -110,7 +133,10 @@ class Pusher:
             return "duplicate", (detail or {}).get("conflicts", [])
         try:
             conflicts: list[dict[str, Any]] = []
-            if operation == "insert":
+            if operation == "insert" and entity == "erasure":
+                erasure.erase_at_centre(c, erasure.Tombstone.from_row(payload))
+                outcome = "applied"
+            elif operation == "insert":
                 outcome = self._insert(entity, payload)
             elif operation == "update":
                 outcome, conflicts = self._update(entity, entity_id, payload, base_rv)
