@@ -26,6 +26,7 @@ from c360_desktop.cli import (
     privacy,
     quality,
     reports,
+    requests,
     sync,
     updates,
 )
@@ -33,7 +34,7 @@ from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, diagnostics, health, updates)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, requests, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

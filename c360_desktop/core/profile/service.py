@@ -74,6 +74,14 @@ class ProfileService:
             "SELECT 1 FROM customer WHERE id = ? AND deleted_at IS NULL", (customer_id,)
         ).fetchone() is not None
 
+    def name_of(self, customer_id: str) -> str:
+        """The customer's display name (a key lookup; not a view of the profile, so not audited)."""
+        row = self._cache.reader().execute("SELECT display_name FROM customer WHERE id = ? AND deleted_at IS NULL",
+                                           (customer_id,)).fetchone()
+        if row is None:
+            raise CustomerNotFound(customer_id)
+        return str(row[0])
+
     def get(self, customer_id: str, as_of: datetime | None = None) -> m.UnifiedCustomerProfile:
         conn = self._cache.reader()
         row = conn.execute(

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     STEWARD_DATA = "steward_data"  # approve or reject data-quality fixes
+    HANDLE_REQUESTS = "handle_requests"  # data-subject requests: register, access exports, erasure
 
 
 class Role(StrEnum):
@@ -46,7 +47,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
                              P.ASSIGN_LEADS, P.MANAGE_RULES, P.TRAIN_MODELS}),
     Role.FIELD_REP: frozenset({P.EDIT_PROFILE}),
     Role.DATA_STEWARD: frozenset({P.VIEW_PII, P.VIEW_ALL_TERRITORIES, P.EXPORT, P.EDIT_PROFILE, P.MERGE,
-                                  P.MANAGE_RULES, P.VIEW_AUDIT, P.STEWARD_DATA}),
+                                  P.MANAGE_RULES, P.VIEW_AUDIT, P.STEWARD_DATA, P.HANDLE_REQUESTS}),
     Role.ADMIN: frozenset(Permission),
 }
 # The views (panes, by feature) each role finds open on a first start, the first in front: the
