@@ -87,8 +87,24 @@ _SCRUBS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_KNOWN: set[str] = set()  # secrets this process has handled: masked wherever they appear
+
+
+def known_secret(value: str | bytes | None) -> None:
+    """Mask ``value`` in every later log line and crash text, whatever its shape (a password
+    read from the keyring, a token key): patterns only catch secrets written as ``password=``."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if value and len(value) >= 6:
+        _KNOWN.add(value)
+
+
 def scrub(text: str) -> str:
-    """``text`` with secrets, e-mail addresses and phone- or TRN-shaped numbers masked."""
+    """``text`` with known secrets, secret-looking assignments, e-mail addresses and phone- or
+    TRN-shaped numbers masked."""
+    for secret in sorted(_KNOWN, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
     for pattern, replacement in _SCRUBS:
         text = pattern.sub(replacement, text)
     return text

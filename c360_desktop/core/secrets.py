@@ -7,6 +7,8 @@ import contextlib
 import keyring
 from keyring.errors import KeyringError, NoKeyringError
 
+from c360_desktop.core import logs
+
 SERVICE = "c360-desktop"
 
 
@@ -26,7 +28,9 @@ def _check_backend() -> None:
 def get_password(account: str) -> str | None:
     try:
         _check_backend()
-        return keyring.get_password(SERVICE, account)
+        password = keyring.get_password(SERVICE, account)
+        logs.known_secret(password)
+        return password
     except SecretsUnavailable:
         return None
     except (KeyringError, NoKeyringError):
@@ -34,6 +38,7 @@ def get_password(account: str) -> str | None:
 
 
 def set_password(account: str, password: str) -> None:
+    logs.known_secret(password)
     _check_backend()
     try:
         keyring.set_password(SERVICE, account, password)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from c360_desktop.core import logs
 from c360_desktop.core.audit import log as audit_log
 from c360_desktop.core.ids import new_id
 from c360_desktop.core.privacy import erasure, requests
@@ -46,6 +47,7 @@ class PrivacyService:
             raise PrivacyRefused(f"the {user.role.value.replace('_', ' ')} role may not export data")
         if key is not None and len(key) < 16:
             raise ValueError("the token key must be at least 16 bytes")
+        logs.known_secret(key)
         source = self._cache.connect(readonly=True)
         try:
             made = pseudonymise(source, out, key or secrets.token_bytes(32), force, progress)

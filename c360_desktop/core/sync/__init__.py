@@ -34,9 +34,12 @@ def account_for(url: str) -> str:
 
 def password_for(url: str) -> str | None:
     """PGPASSWORD if set (the standard for scripts), else the keyring entry for this URL."""
-    from c360_desktop.core import secrets  # keyring loads only when needed: never on the server
+    from c360_desktop.core import logs, secrets  # keyring loads only when needed: never on the server
 
-    return os.environ.get("PGPASSWORD") or secrets.get_password(account_for(url))
+    if os.environ.get("PGPASSWORD"):
+        logs.known_secret(os.environ["PGPASSWORD"])
+        return os.environ["PGPASSWORD"]
+    return secrets.get_password(account_for(url))
 
 
 def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bool = False,
