@@ -34,7 +34,10 @@ def account_for(url: str) -> str:
 
 def password_for(url: str) -> str | None:
     """PGPASSWORD if set (the standard for scripts), else the keyring entry for this URL."""
-    from c360_desktop.core import logs, secrets  # keyring loads only when needed: never on the server
+    from c360_desktop.core import (  # keyring loads only when needed: never on the server
+        logs,
+        secrets,
+    )
 
     if os.environ.get("PGPASSWORD"):
         logs.known_secret(os.environ["PGPASSWORD"])
