@@ -37,6 +37,9 @@ def _fresh_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("C360_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("C360_DATA_DIR", str(home / "data"))
+    # Caches stay plain unless a test asks (tests read cache files with plain sqlite3);
+    # tests/core/test_encryption.py and the encrypted sync test turn it on.
+    monkeypatch.setenv("C360_CACHE_ENCRYPTION", "off")
 
 
 @pytest.fixture(autouse=True)

@@ -134,7 +134,7 @@ def build_demo_cache(out: str | Path, spec: DemoSpec, progress: Progress | None 
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)
     progress = progress or Progress()
     try:
-        cache = open_cache(tmp)
+        cache = open_cache(tmp, encrypt=False)  # built plain; encrypted where it is opened for use
         conn = cache.connect()
         try:
             chunks = max(1, -(-spec.customers // CHUNK))

@@ -27,7 +27,7 @@ from c360_desktop.core import logs
 from c360_desktop.core.outputs import Output, OutputKind, check_outputs, write_all
 from c360_desktop.core.progress import Cancelled, Progress
 from c360_desktop.core.settings import Settings, config_dir, data_dir, settings_path
-from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.storage.cache import DB_ERRORS, Cache
 
 BUNDLE = OutputKind("diagnostics bundle", "PK")
 LIBRARIES = ("PySide6", "SQLAlchemy", "pydantic", "duckdb", "pandas", "numpy", "scikit-learn",
@@ -170,7 +170,7 @@ class DiagnosticsService:
         started = time.perf_counter()
         try:
             rows = conn.execute("PRAGMA quick_check(5)").fetchall()
-        except sqlite3.OperationalError as exc:
+        except DB_ERRORS as exc:
             if progress.cancelled:
                 raise Cancelled() from None
             return f"could not be checked: {exc}", int((time.perf_counter() - started) * 1000)

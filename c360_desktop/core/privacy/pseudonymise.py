@@ -112,9 +112,11 @@ def tokens(key: bytes) -> Callable[[str, object], str | None]:
     return tok
 
 
-def pseudonymise(source: sqlite3.Connection, out: Path, key: bytes, force: bool = False,
+def pseudonymise(copy_plain: Callable[[Path], None], out: Path, key: bytes, force: bool = False,
                  progress: Progress | None = None) -> Pseudonymised:
-    """Write a pseudonymised copy of the cache behind ``source`` to ``out`` (all or nothing)."""
+    """Write a pseudonymised copy of a cache to ``out`` (all or nothing). ``copy_plain(path)``
+    writes a plain copy of the whole cache to ``path`` (``Cache.export_plain``), which is then
+    pseudonymised in place and vacuumed into ``out``."""
     progress = progress or Progress()
     out = Path(out).expanduser().absolute()
     check_outputs([Output(out, CACHE, "--out")], force=force)
@@ -126,11 +128,7 @@ def pseudonymise(source: sqlite3.Connection, out: Path, key: bytes, force: bool 
     built.unlink(missing_ok=True)
     try:
         progress.update(0.02, "Copying the cache")
-        dst = sqlite3.connect(work)
-        try:
-            source.backup(dst)
-        finally:
-            dst.close()
+        copy_plain(work)  # into the empty private file made above
         conn = sqlite3.connect(work, isolation_level=None)
         try:
             tok = tokens(key)

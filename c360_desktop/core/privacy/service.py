@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,7 @@ from c360_desktop.core.privacy.requests import SubjectRequest
 from c360_desktop.core.profile.service import queue_change
 from c360_desktop.core.progress import Progress
 from c360_desktop.core.security import Permission, User, can
-from c360_desktop.core.storage.cache import Cache
+from c360_desktop.core.storage.cache import DB_ERRORS, Cache
 from c360_desktop.core.timestamps import db_now
 
 
@@ -48,13 +47,10 @@ class PrivacyService:
         if key is not None and len(key) < 16:
             raise ValueError("the token key must be at least 16 bytes")
         logs.known_secret(key)
-        source = self._cache.connect(readonly=True)
         try:
-            made = pseudonymise(source, out, key or secrets.token_bytes(32), force, progress)
-        except sqlite3.Error as exc:
+            made = pseudonymise(self._cache.export_plain, out, key or secrets.token_bytes(32), force, progress)
+        except DB_ERRORS as exc:
             raise PrivacyError(f"could not write the pseudonymised copy {out} ({exc}); nothing was written") from None
-        finally:
-            source.close()
         audit_log.record_now(self._cache, user.name, "export.pseudonymised", "cache", None,
                              {"file": made.path.name, "customers": made.customers, "same_key": key is not None})
         return made

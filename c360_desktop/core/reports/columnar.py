@@ -184,6 +184,8 @@ class ColumnarCopy:
         return row[0] if row else ""
 
     def _open_or_build(self, progress: Progress | None) -> Any:
+        if getattr(self._cache, "encrypted", False):
+            return self._build_in_memory(progress)
         if self.path.exists():
             try:
                 db = self._open()
@@ -226,6 +228,25 @@ class ColumnarCopy:
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)
         return self._open()
+
+    def _build_in_memory(self, progress: Progress | None) -> Any:
+        """An encrypted cache's copy lives in memory only, built once per session: DuckDB writes
+        encrypted files only with an extension it downloads, and a plain file beside an
+        encrypted cache would hand its contents to anyone who copies the folder."""
+        import uuid
+
+        import duckdb
+
+        _remove_with_log(self.path)  # a plain copy from before the cache was encrypted
+        identity = uuid.uuid4().hex
+        with self._cache.writer() as w:
+            w.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('reports_copy', ?)", (identity,))
+        db = duckdb.connect(":memory:")
+        db.execute("SET memory_limit = '600MB'")
+        db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
+        db.execute("SET preserve_insertion_order = false")
+        self._fill(db, progress or Progress(), identity)
+        return db
 
     def _fill(self, db: Any, progress: Progress, identity: str) -> None:
         """Copy every table into the new file ``db`` from one snapshot, with the change log's mark."""

@@ -6,8 +6,8 @@ builds the index for the customers already in the cache.
 Revision ID: 0002
 Revises: 0001
 """
-import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,8 +26,8 @@ def upgrade() -> None:
         batch.create_unique_constraint("uq_customer_search_key", ["search_key"])
     op.execute(search_index.FTS_DDL)
     op.execute(search_index.VOCAB_DDL)
-    dbapi = op.get_bind().connection.dbapi_connection
-    assert isinstance(dbapi, sqlite3.Connection), "the cache is SQLite"
+    dbapi: Any = op.get_bind().connection.dbapi_connection
+    assert hasattr(dbapi, "create_function"), "the cache is SQLite (or SQLCipher)"
     search_index.index_customers(dbapi)
 
 

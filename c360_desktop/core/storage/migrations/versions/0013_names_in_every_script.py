@@ -8,8 +8,8 @@ customers whose names hold any character outside ASCII. Names in plain ASCII fol
 Revision ID: 0013
 Revises: 0012
 """
-import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from alembic import op
 
@@ -24,8 +24,8 @@ _NOT_ASCII = "GLOB '*[^ -~]*'"
 
 
 def upgrade() -> None:
-    dbapi = op.get_bind().connection.dbapi_connection
-    assert isinstance(dbapi, sqlite3.Connection), "the cache is SQLite"
+    dbapi: Any = op.get_bind().connection.dbapi_connection
+    assert hasattr(dbapi, "create_function"), "the cache is SQLite (or SQLCipher)"
     names = ("display_name", "given_name", "family_name", "business_name")
     where = " OR ".join(f"{c} {_NOT_ASCII}" for c in names)
     ids = [r[0] for r in dbapi.execute(f"SELECT id FROM customer WHERE deleted_at IS NULL AND ({where})")]
