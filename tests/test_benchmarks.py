@@ -134,3 +134,11 @@ def test_central_load_benchmark():
     assert re.search(r"3 desktops: 3 syncs .* push p50 [\d.]+ p95 [\d.]+ ms \(alone [\d.]+\)", out), out
     assert re.search(r"server CPU [\d.]+ ms/sync", out) and re.search(r"publisher: \d+ events", out), out
     assert "0 duplicated, 0 missing, 0 edits wrong, 0 desktops unlike the centre" in out and "NOTHING LOST" in out, out
+
+
+def test_encryption_benchmark(demo_cache):
+    out = run("benchmarks.bench_encryption", "--cache", str(demo_cache), "--sync-customers", "200",
+              "--per-category", "5", "--profiles", "20")
+    assert "converting it to SQLCipher took" in out
+    for label in ("search p95", "360 p95", "open + first search", "rows/s"):
+        assert re.search(rf"{label}\s+plain\s+[\d.]+ .*encrypted\s+[\d.]+ .*[+-][\d.]+%", out), (label, out)

@@ -16,6 +16,7 @@ import sys
 from c360_desktop import __version__
 from c360_desktop.cli import (
     audit,
+    cache,
     demo,
     diagnostics,
     health,
@@ -34,7 +35,7 @@ from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, requests, diagnostics, health, updates)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, requests, cache, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

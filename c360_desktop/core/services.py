@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,9 +12,16 @@ from c360_desktop.core.profile.service import ProfileService
 from c360_desktop.core.search.service import CustomerSearch
 from c360_desktop.core.security import Role, User
 from c360_desktop.core.settings import Settings
-from c360_desktop.core.storage.cache import HEAD, Cache, CacheError, open_cache, pending_upgrade
+from c360_desktop.core.storage.cache import (
+    HEAD,
+    Cache,
+    CacheError,
+    open_cache,
+    pending_encryption,
+    pending_upgrade,
+)
 
-__all__ = ["HEAD", "CacheError", "CacheStats", "Services", "pending_upgrade", "user_of"]  # the UI's door to storage
+__all__ = ["HEAD", "CacheError", "CacheStats", "Services", "pending_encryption", "pending_upgrade", "user_of"]  # the UI's door to storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +171,36 @@ class Services:
         return CacheStats(path=self.cache.path, customers=count,
                           last_sync_at=self.cache.meta("last_sync_at"),
                           demo=self.cache.meta("demo_seed") is not None)
+
+    def encryption(self) -> dict[str, Any]:
+        """Whether the cache is encrypted, and its key's id, last unlock and wipe limit (no secret)."""
+        from c360_desktop.core.storage import keys
+
+        if not self.cache.encrypted:
+            return {"encrypted": False, "why_not": keys.available() or "the cache was opened plain"}
+        info = keys.read_info(self.cache.path)
+        return {"encrypted": True, "cipher": "SQLCipher 4 (AES-256, a random raw key)", "key_id": info.key_id,
+                "key_kept": "C360_CACHE_KEY" if os.environ.get(keys.ENV_KEY) else "the OS keyring",
+                "unlocked_at": info.unlocked_at, "wipe_after_days": info.wipe_after_days or None}
+
+    def rekey_cache(self) -> None:
+        """A new key for the cache (suspected compromise), audited."""
+        from c360_desktop.core.audit import log as audit_log
+
+        self.cache.rekey()
+        audit_log.record_now(self.cache, self.user.name, "cache.rekey", "cache", None, {})
+
+    def set_wipe_after(self, days: int) -> None:
+        """Wipe this cache at a start after ``days`` days without an unlock (0: never), audited."""
+        from c360_desktop.core.audit import log as audit_log
+        from c360_desktop.core.storage import keys
+
+        if not self.cache.encrypted:
+            raise ValueError("the cache is not encrypted, so it has no wipe limit")
+        if days < 0 or days > 3650:
+            raise ValueError(f"{days} days: give 0 (never) to 3650")
+        keys.set_wipe_after(self.cache.path, days)
+        audit_log.record_now(self.cache, self.user.name, "cache.wipe_after", "cache", None, {"days": days})
 
     def source_systems(self) -> list[tuple[str, int]]:
         """Each source system in the cache and how many live records it holds, largest first."""

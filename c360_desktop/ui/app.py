@@ -17,7 +17,13 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog
 
 from c360_desktop import __version__
-from c360_desktop.core.services import HEAD, CacheError, Services, pending_upgrade
+from c360_desktop.core.services import (
+    HEAD,
+    CacheError,
+    Services,
+    pending_encryption,
+    pending_upgrade,
+)
 from c360_desktop.core.settings import Settings, config_dir, load_settings, save_settings
 from c360_desktop.plugin_api import load_plugins
 from c360_desktop.ui.controllers.sync import SyncController
@@ -113,14 +119,19 @@ class Launcher:
 
     def open(self, path: Path) -> None:
         older = pending_upgrade(path)
+        encrypting = pending_encryption(path)
         upgrading = None
-        if older is not None:  # a backup copy, then the upgrade: a minute on a large cache
+        if older is not None or encrypting:  # a backup copy, then the upgrade: a minute on a large cache
             size = path.stat().st_size
             shown = f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
-            upgrading = QProgressDialog(
-                f"Upgrading {path.name} from schema {older} to {HEAD}, once.\n"
-                f"A backup copy of the cache ({shown}) is made first and kept beside it.",
-                None, 0, 0)  # busy: no steps to count, and no cancel midway
+            text = (f"Upgrading {path.name} from schema {older} to {HEAD}, once.\n"
+                    f"A backup copy of the cache ({shown}) is made first and kept beside it."
+                    if older is not None else "")
+            if encrypting:
+                text += ("\n" if text else "") + (
+                    f"Encrypting {path.name} ({shown}), once: the customers it holds become unreadable "
+                    "without this computer's key, and the plain copy is overwritten.")
+            upgrading = QProgressDialog(text, None, 0, 0)  # busy: no steps to count, and no cancel midway
             upgrading.setWindowTitle("C360 Desktop: upgrading the cache")
             upgrading.setMinimumDuration(0)
             upgrading.show()
@@ -203,9 +214,15 @@ class Launcher:
         info = services.cache.info
         if info.wal_warning:
             window.statusBar().showMessage(f"Warning: {info.wal_warning}", 60_000)
+        elif info.wiped_after_days is not None:
+            window.statusBar().showMessage(
+                f"The cache was not unlocked for {info.wiped_after_days} days and was wiped, as its policy says; "
+                "sync to fill it again", 60_000)
         elif info.upgraded_from:
             window.statusBar().showMessage(
                 f"Cache upgraded from schema {info.upgraded_from}; the old file was kept as {info.backup_path}", 15000)
+        elif info.converted:
+            window.statusBar().showMessage("The cache is now encrypted; its plain copy was overwritten", 15000)
         window.show()
         self.app.setQuitOnLastWindowClosed(True)
         self.refresh_stats()

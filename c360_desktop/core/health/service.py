@@ -7,6 +7,7 @@ the same verdicts. Thresholds are module constants, documented in the user guide
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -150,13 +151,14 @@ class HealthService:
         path = self.cache.path
         size = path.stat().st_size
         conn = self.cache.reader()
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])  # SQLCipher answers in text
         free_pages = conn.execute("PRAGMA freelist_count").fetchone()[0]
         slack = free_pages * page_size / size if size else 0.0
         out = [Check("cache size", AMBER if slack > SLACK_AMBER else GREEN,
                      (f"{human_bytes(free_pages * page_size)} of it is free pages" if free_pages else "no free pages")
                      + ("; compacting (VACUUM) would give it back" if slack > SLACK_AMBER else ""),
                      human_bytes(size))]
+        out.append(self._encryption())
         if integrity:
             found, ms = DiagnosticsService(self.cache, self.settings).integrity(progress)
             out.append(Check("cache integrity", GREEN if found == "ok" else RED,
@@ -165,6 +167,18 @@ class HealthService:
         else:
             out.append(Check("cache integrity", AMBER, "not checked this time"))
         return out
+
+    def _encryption(self) -> Check:
+        from c360_desktop.core.storage import keys
+
+        if self.cache.encrypted:
+            return Check("cache encryption", GREEN, "SQLCipher 4 with a random key kept in "
+                         + ("C360_CACHE_KEY" if os.environ.get(keys.ENV_KEY) else "the OS keyring"), "encrypted")
+        demo = self.cache.meta("demo_seed") is not None and self.cache.meta("last_sync_at") is None
+        why = keys.available() or "opened plain"
+        return Check("cache encryption", AMBER if demo else RED,
+                     f"not encrypted ({why})" + ("; demo data only" if demo else
+                                                 "; anyone with the file can read the customers"), "plain")
 
     def sync_checks(self, now: datetime) -> list[Check]:
         conn = self.cache.reader()
