@@ -152,7 +152,9 @@ def key_for(path: Path) -> bytes:
     info = read_info(path)
     key = _from_env()
     if key is None:
-        from c360_desktop.core import secrets as keyring_secrets  # keyring loads only when it is asked
+        from c360_desktop.core import (
+            secrets as keyring_secrets,  # keyring loads only when it is asked
+        )
 
         stored = keyring_secrets.get_password(_account(info.key_id))
         if not stored:
