@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--as-of", type=date.fromisoformat, default=None)
+    p = sub.add_parser("retention", help="apply the retention policies: old rows deleted, inactive customers "
+                       "anonymised (schedule it daily)")
+    p.add_argument("action", choices=("run",))
+    p.add_argument("--url", required=True)
+    p.add_argument("--policies", help="a JSON file of policies (default: the built-in ones, see the user guide)")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="judge ages as of this day (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
+    p.add_argument("--json", action="store_true")
     p = sub.add_parser("status", help="server version, schema revision and row counts")
     p.add_argument("--url", required=True)
     p = sub.add_parser("kafka-init", help="create the Kafka topics (customer-interactions, system-changes, ...)")
@@ -95,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return _health(args, central_password())
     if args.command in ("kafka-init", "publish-changes", "simulate"):
         return _kafka_command(args, central_password())
+    if args.command == "retention":
+        return _retention(args, central_password())
     password = central_password()
     try:
         if args.command == "init":
@@ -113,6 +123,40 @@ def main(argv: list[str] | None = None) -> int:
     except admin.AdminError as exc:
         print(f"c360-server: error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _retention(args: argparse.Namespace, password: str | None) -> int:
+    import json
+    from dataclasses import asdict
+    from datetime import datetime, time
+    from pathlib import Path
+
+    from c360_desktop.core.privacy import retention
+
+    try:
+        policies = retention.load_policies(Path(args.policies)) if args.policies else retention.DEFAULT_POLICIES
+        engine = admin.engine_for(args.url, password)
+        try:
+            with engine.begin() as conn:
+                as_of = datetime.combine(args.as_of, time()) if args.as_of else None
+                report = retention.run_central(conn, policies, as_of, args.dry_run)
+        finally:
+            engine.dispose()
+    except (retention.RetentionError, admin.AdminError) as exc:
+        print(f"c360-server: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a database error, as one line
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"c360-server: error: {admin.explain(exc, args.url)}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"dry_run": report.dry_run, "as_of": report.as_of,
+                          "outcomes": [asdict(o) for o in report.outcomes]}, indent=2))
+    else:
+        print("\n".join(report.lines()))
+        print(("would remove" if report.dry_run else "removed") + f" {report.rows:,} rows in all")
     return 0
 
 

@@ -61,6 +61,8 @@ def _containers():
     for d in _documents():
         if d["kind"] in ("Deployment", "Job"):
             yield d, d["spec"]["template"]["spec"]["containers"]
+        elif d["kind"] == "CronJob":
+            yield d, d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
 
 
 def test_every_server_command_in_the_manifests_parses_and_secrets_are_referenced():
@@ -85,9 +87,9 @@ def test_every_server_command_in_the_manifests_parses_and_secrets_are_referenced
                     '"$C360_KAFKA_BOOTSTRAP"', config["C360_KAFKA_BOOTSTRAP"])
                 argv = shlex.split(line)
                 assert argv[0] == "c360-server" and build_parser().parse_args(argv[1:]).command == "health"
-    assert seen == {"init", "kafka-init", "publish-changes"}
+    assert seen == {"init", "kafka-init", "publish-changes", "retention"}
     kinds = {d["kind"] for d in _documents()}
-    assert {"Deployment", "Job", "ConfigMap", "PodDisruptionBudget", "Service"} <= kinds
+    assert {"Deployment", "Job", "CronJob", "ConfigMap", "PodDisruptionBudget", "Service"} <= kinds
     assert "StatefulSet" not in kinds  # PostgreSQL and Kafka are existing services, not ours
 
 
@@ -168,6 +170,8 @@ def test_server_commands_run_on_the_image_dependencies_alone(pg, tmp_path):
     assert '"status": "amber"' in r.stdout  # the publisher has not run yet; nothing red
     r = run("publish-changes", "--url", url, "--bootstrap", "127.0.0.1:1", "--once")
     assert r.returncode == 0 and "published 0 change events" in r.stdout, r.stderr  # nothing changed yet
+    r = run("retention", "run", "--url", url, "--dry-run")
+    assert r.returncode == 0 and "would remove 0 rows in all" in r.stdout, r.stderr
 
 
 # -- the Windows installer and its workflow (Windows only runs them; checked here as text) ---------

@@ -202,6 +202,19 @@ class Services:
         keys.set_wipe_after(self.cache.path, days)
         audit_log.record_now(self.cache, self.user.name, "cache.wipe_after", "cache", None, {"days": days})
 
+    def retention_local(self, dry_run: bool = False) -> Any:
+        """Drop this cache's local-only records past their age (core.privacy.retention), audited;
+        returns the report."""
+        from c360_desktop.core.audit import log as audit_log
+        from c360_desktop.core.privacy import retention
+
+        with self.cache.writer() as w:
+            report = retention.run_local(w, dry_run=dry_run)
+            if not dry_run:
+                audit_log.record(w, self.user.name, "retention.local", "cache", None,
+                                 {o.table: o.rows for o in report.outcomes})
+        return report
+
     def source_systems(self) -> list[tuple[str, int]]:
         """Each source system in the cache and how many live records it holds, largest first."""
         return self.cache.reader().execute(
