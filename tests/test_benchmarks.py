@@ -141,4 +141,4 @@ def test_encryption_benchmark(demo_cache):
               "--per-category", "5", "--profiles", "20")
     assert "converting it to SQLCipher took" in out
     for label in ("search p95", "360 p95", "open + first search", "rows/s"):
-        assert re.search(rf"{label}\s+plain\s+[\d.]+ .*encrypted\s+[\d.]+ .*[+-][\d.]+%", out), (label, out)
+        assert re.search(rf"{re.escape(label)}\s+plain\s+[\d.]+ .*encrypted\s+[\d.]+ .*[+-][\d.]+%", out), (label, out)

@@ -471,8 +471,8 @@ def open_cache(path: str | Path, create: bool = True, encrypt: bool | None = Non
     if encrypt is None:
         why_not = keys.available()
         encrypt = why_not is None
-        if why_not and not keys.is_encrypted(path):
-            log.warning("cache %s is not encrypted: %s", path.name, why_not)
+        if why_not and not keys.is_encrypted(path):  # Health shows it; the console stays quiet
+            log.info("cache %s is not encrypted: %s", path.name, why_not)
     wiped = None
     try:
         _recover_conversion(path)
