@@ -27,9 +27,11 @@ def free_port() -> int:
 
 
 class DevPostgres:
-    def __init__(self, database: str = "c360", port: int | None = None, password: str | None = None) -> None:
+    def __init__(self, database: str = "c360", port: int | None = None, password: str | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.database = database
         self.password = password  # None: trust; else SCRAM over TCP with this password
+        self.tls = tls  # (certificate chain, private key) in PEM: the server offers TLS with them
         self.port = port or free_port()
         self.root = Path(tempfile.mkdtemp(prefix="c360-pg-"))
         self.data = self.root / "data"
@@ -74,9 +76,19 @@ class DevPostgres:
                     shutil.chown(pwfile, "postgres", "postgres")
                 auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
             self._run("initdb", "-D", str(self.data), "-U", "postgres", *auth, "-E", "UTF8", "--no-instructions")
+        ssl = ""
+        if self.tls:
+            for src, name in zip(self.tls, ("server.crt", "server.key"), strict=True):
+                dst = self.root / name
+                shutil.copyfile(src, dst)
+                os.chmod(dst, 0o600)  # the server refuses a key others can read
+                if self._as_postgres:
+                    shutil.chown(dst, "postgres", "postgres")
+            ssl = (f" -c ssl=on -c ssl_cert_file={self.root / 'server.crt'} "
+                   f"-c ssl_key_file={self.root / 'server.key'}")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-o",
                   f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off", "start")
+                  "-c synchronous_commit=off -c full_page_writes=off" + ssl, "start")
         if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'").strip() != "1":
             self._psql(f'CREATE DATABASE "{self.database}"')
         return self

@@ -40,6 +40,9 @@ def _fresh_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     # Caches stay plain unless a test asks (tests read cache files with plain sqlite3);
     # tests/core/test_encryption.py and the encrypted sync test turn it on.
     monkeypatch.setenv("C360_CACHE_ENCRYPTION", "off")
+    if os.environ.get("C360_TEST_ENCRYPTED") == "1":  # the whole suite on encrypted caches (a check by hand)
+        monkeypatch.setenv("C360_CACHE_ENCRYPTION", "on")
+        monkeypatch.setenv("C360_CACHE_KEY", "9e" * 32)
 
 
 @pytest.fixture(autouse=True)

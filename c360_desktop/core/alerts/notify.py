@@ -42,9 +42,30 @@ def smtp_config(settings: Any) -> SmtpConfig | None:
         return None
     from c360_desktop.core import secrets
 
-    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+    host = settings.smtp_host
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    # TLS by default: STARTTLS to any server but a relay on this machine (port 465: TLS from the start).
+    return SmtpConfig(host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
                       secrets.get_password(settings.smtp_account) if settings.smtp_user else None,
-                      settings.smtp_starttls)
+                      settings.smtp_starttls or not loopback)
+
+
+def connect(c: SmtpConfig) -> smtplib.SMTP:
+    """An SMTP session to the configured server: SMTPS on port 465, else STARTTLS when set (with the
+    server's certificate checked against the system's CAs). A password never goes in the clear to
+    a server that is not on this machine."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if c.port == 465:
+        return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+    smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+    if c.starttls:
+        smtp.starttls(context=context)
+    elif c.user and not (c.host in ("localhost", "::1") or c.host.startswith("127.")):
+        smtp.close()
+        raise smtplib.SMTPException(f"{c.host} would receive the password in the clear: turn on STARTTLS")
+    return smtp
 
 
 def compose(alert: NewAlert, sender: str) -> EmailMessage:
@@ -103,9 +124,7 @@ class EmailNotifier:
 
     def _send(self, alert: NewAlert) -> None:
         c = self.config
-        with smtplib.SMTP(c.host, c.port, timeout=c.timeout) as smtp:
-            if c.starttls:
-                smtp.starttls()
+        with connect(c) as smtp:
             if c.user:
                 smtp.login(c.user, c.password or "")
             smtp.send_message(compose(alert, c.sender))

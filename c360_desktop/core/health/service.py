@@ -106,10 +106,14 @@ class HealthService:
             return [Check("central database", RED, str(exc)),
                     Check("schema compatibility", AMBER, "not checked: the central database is unreachable")]
         try:
+            from c360_desktop.core.sync.central import tls_warning
+
             ms = (time.perf_counter() - started) * 1000
-            status = AMBER if ms > SLOW_CENTRAL_MS else GREEN
+            in_clear = tls_warning(profile.url)
+            status = AMBER if ms > SLOW_CENTRAL_MS or in_clear else GREEN
             reach = Check("central database", status, f"reachable at {central.host}"
-                          + (f"; slow (over {SLOW_CENTRAL_MS} ms)" if status == AMBER else ""), f"{ms:.0f} ms")
+                          + (f"; slow (over {SLOW_CENTRAL_MS} ms)" if ms > SLOW_CENTRAL_MS else "")
+                          + (f"; {in_clear}" if in_clear else ""), f"{ms:.0f} ms")
             try:
                 version = central.handshake()
             except SyncError as exc:

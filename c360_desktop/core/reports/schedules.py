@@ -335,9 +335,9 @@ def _send(smtp: SmtpConfig, to: list[str], subject: str, body: str, attachment: 
         main, sub = kinds.get(attachment.suffix, ("application", "octet-stream"))
         msg.add_attachment(attachment.read_bytes(), maintype=main, subtype=sub,
                            filename=f"{subject.split(': ')[0].removeprefix('[C360] ')}{attachment.suffix}")
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout) as server:
-        if smtp.starttls:
-            server.starttls()
+    from c360_desktop.core.alerts.notify import connect
+
+    with connect(smtp) as server:
         if smtp.user:
             server.login(smtp.user, smtp.password or "")
         server.send_message(msg)

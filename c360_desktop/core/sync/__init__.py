@@ -83,7 +83,7 @@ def check_connection(url: str, password: str | None) -> str:
 
     from sqlalchemy import text
 
-    from c360_desktop.core.sync.central import Central
+    from c360_desktop.core.sync.central import Central, tls_warning
 
     central = Central(url, password)
     try:
@@ -92,6 +92,12 @@ def check_connection(url: str, password: str | None) -> str:
         ms = (time.perf_counter() - started) * 1000
         rows = central.run(text("SELECT version()"))
         central.rollback()
-        return f"Connected: {str(rows[0][0]).split(',')[0]}; round trip {ms:.0f} ms"
+        line = f"Connected: {str(rows[0][0]).split(',')[0]}; round trip {ms:.0f} ms"
+        if central.dialect.name == "postgresql":
+            tls = central.run(text("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+            central.rollback()
+            line += f"; {tls[0][1]}" if tls and tls[0][0] else "; not encrypted"
+        warning = tls_warning(url)
+        return line + (f"\nWarning: {warning}" if warning else "")
     finally:
         central.close()

@@ -73,7 +73,48 @@ def explain(exc: BaseException, host: str) -> str:
         return f"cannot reach the database server at {host}"
     if "does not exist" in msg and "database" in msg:
         return f"no such database on {host}: {msg}"
+    if "does not match host name" in msg:
+        return (f"the server's TLS certificate does not name {host} ({msg.strip()}); connect by the name "
+                "the certificate gives, or ask IT for a certificate that names this host")
+    if "certificate verify failed" in msg:
+        return (f"the TLS certificate of the server at {host} is not signed by the CA in the profile's "
+                "sslrootcert file; check the file, or ask IT which CA signed the server's certificate")
+    if "root certificate file" in msg:
+        return f"the CA file named by sslrootcert cannot be read ({msg.strip()})"
+    if "server does not support SSL" in msg:
+        return f"the server at {host} does not offer TLS, and the profile requires it (sslmode)"
     return msg
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "")
+VERIFIED = ("verify-full", "verify-ca")
+
+
+def tls_warning(url: str) -> str | None:
+    """Why the connection to a central database is not protected in transit, or None: a
+    loopback host, or TLS with the server's certificate verified (PostgreSQL sslmode=verify-full
+    or verify-ca; SQL Server Encrypt=yes without TrustServerCertificate)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url.strip())
+    host = (u.host or "").lower()
+    if host in LOOPBACK or host.startswith("127."):
+        return None
+    query = {k.lower(): str(v).lower() for k, v in u.query.items()}
+    if u.get_backend_name() == "mssql":
+        if query.get("encrypt") not in ("yes", "true", "strict", "mandatory"):
+            return f"the connection to {host} is not encrypted: add Encrypt=yes to the URL"
+        if query.get("trustservercertificate") in ("yes", "true"):
+            return f"the connection to {host} is encrypted but its certificate is not checked (TrustServerCertificate)"
+        return None
+    mode = query.get("sslmode", "prefer")
+    if mode in VERIFIED:
+        return None
+    if mode == "require":
+        return (f"the connection to {host} is encrypted but the server is not verified (sslmode=require); "
+                "use sslmode=verify-full with sslrootcert=<the CA file>")
+    return (f"the connection to {host} may not be encrypted (sslmode={mode}); "
+            "use sslmode=verify-full with sslrootcert=<the CA file>")
 
 
 def sync_columns(name: str) -> list[str]:
