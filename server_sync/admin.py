@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,123 @@ def seed(url: str, customers: int, seed_value: int = 1, password: str | None = N
         engine.dispose()
     progress.update(1.0, f"Seeded {customers:,} customers ({total:,} rows)")
     return total
+
+
+# -- users and roles (central schema 5, PostgreSQL) ---------------------------------------------
+
+ROLES = ("manager", "analyst", "field_rep", "data_steward", "admin")
+_NAME = re.compile(r"^[a-z_][a-z0-9_.]{0,62}$")
+
+
+@dataclass(frozen=True)
+class CentralUser:
+    name: str
+    role: str
+    parishes: tuple[str, ...]
+    disabled: bool
+
+
+def _group(role: str) -> str:
+    return "c360_field_rep" if role == "field_rep" else "c360_full"
+
+
+def _check_user(name: str, role: str | None, parishes: list[str] | None) -> None:
+    from c360_desktop.core.jamaica import parish_by_code
+
+    if not _NAME.match(name):
+        raise AdminError(f"user name {name!r}: lower-case letters, digits, '_' and '.', at most 63, not starting "
+                         "with a digit")
+    if role is not None and role not in ROLES:
+        raise AdminError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if parishes is not None:
+        unknown = [p for p in parishes if p not in parish_by_code()]
+        if unknown:
+            raise AdminError(f"parish {unknown[0]!r} is not a parish code (JM-01 to JM-14)")
+    if role == "field_rep" and not parishes:
+        raise AdminError("a field rep needs --parishes: the parishes whose customers they may see")
+
+
+def _users_engine(url: str, password: str | None) -> Engine:
+    engine = engine_for(url, password)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise AdminError("users and roles are enforced by PostgreSQL here; on SQL Server, manage logins with "
+                         "its own tools (not built)")
+    return engine
+
+
+def user_add(url: str, name: str, role: str, parishes: list[str], user_password: str,
+             password: str | None = None) -> CentralUser:
+    """A login role for a person, in their role's group, and their row in c360_user."""
+    _check_user(name, role, parishes)
+    if len(user_password) < 12:
+        raise AdminError("the new user's password must be at least 12 characters")
+    engine = _users_engine(url, password)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first():
+                raise AdminError(f"a database role {name!r} exists already")
+            ddl = conn.execute(text("SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE ' || :g, :n, :p)"),
+                               {"n": name, "p": user_password, "g": _group(role)}).scalar_one()
+            conn.execute(text(ddl))
+            conn.execute(text("INSERT INTO c360_user (name, role, parishes) VALUES (:n, :r, :p)"),
+                         {"n": name, "r": role, "p": sorted(set(parishes))})
+    except (OperationalError, ProgrammingError, DBAPIError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+    return CentralUser(name, role, tuple(sorted(set(parishes))), False)
+
+
+def user_role(url: str, name: str, role: str, parishes: list[str] | None, password: str | None = None) -> CentralUser:
+    """Move a user to another role (and, for a field rep, parishes)."""
+    _check_user(name, role, parishes)
+    engine = _users_engine(url, password)
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(text("SELECT role, parishes, disabled FROM c360_user WHERE name = :n"),
+                               {"n": name}).first()
+            if row is None:
+                raise AdminError(f"no user {name!r}")
+            keep = list(parishes) if parishes is not None else list(row[1])
+            _check_user(name, role, keep)
+            for statement in ("REVOKE {old} FROM {user}", "GRANT {new} TO {user}"):
+                sql = conn.execute(text("SELECT format(:t, :n)"), {"t": statement.format(
+                    old=_group(row[0]), new=_group(role), user="%I"), "n": name}).scalar_one()
+                conn.execute(text(sql))
+            conn.execute(text("UPDATE c360_user SET role = :r, parishes = :p WHERE name = :n"),
+                         {"r": role, "p": sorted(set(keep)), "n": name})
+            disabled = bool(row[2])
+    except (OperationalError, ProgrammingError, DBAPIError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+    return CentralUser(name, role, tuple(sorted(set(keep))), disabled)
+
+
+def user_disable(url: str, name: str, password: str | None = None) -> None:
+    """The user can no longer sign in (NOLOGIN) and their row says so; their history stays."""
+    _check_user(name, None, None)
+    engine = _users_engine(url, password)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(text("UPDATE c360_user SET disabled = true WHERE name = :n"), {"n": name}).rowcount != 1:
+                raise AdminError(f"no user {name!r}")
+            conn.execute(text(conn.execute(text("SELECT format('ALTER ROLE %I NOLOGIN', :n)"),
+                                           {"n": name}).scalar_one()))
+    except (OperationalError, ProgrammingError, DBAPIError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+
+
+def user_list(url: str, password: str | None = None) -> list[CentralUser]:
+    engine = _users_engine(url, password)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, role, parishes, disabled FROM c360_user ORDER BY name")).all()
+    except (OperationalError, ProgrammingError, DBAPIError) as exc:
+        raise AdminError(explain(exc, url)) from None
+    finally:
+        engine.dispose()
+    return [CentralUser(r[0], r[1], tuple(r[2] or ()), bool(r[3])) for r in rows]

@@ -56,6 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="judge ages as of this day (default: today)")
     p.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("user", help="people who may sync, their roles and parishes (the database enforces them)")
+    us = p.add_subparsers(dest="user_command", metavar="SUBCOMMAND", required=True)
+    u = us.add_parser("add", help="a new login with a role; the password from C360_NEW_USER_PASSWORD or stdin")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=admin.ROLES)
+    u.add_argument("--parishes", type=lambda t: [x.strip() for x in t.split(",") if x.strip()], default=[],
+                   help="for a field rep: the parishes they may see, e.g. JM-01,JM-02")
+    u.add_argument("--url", required=True)
+    u = us.add_parser("role", help="move a user to another role (and parishes)")
+    u.add_argument("name")
+    u.add_argument("role", choices=admin.ROLES)
+    u.add_argument("--parishes", type=lambda t: [x.strip() for x in t.split(",") if x.strip()], default=None)
+    u.add_argument("--url", required=True)
+    u = us.add_parser("disable", help="the user can no longer connect; their history stays")
+    u.add_argument("name")
+    u.add_argument("--url", required=True)
+    u = us.add_parser("list", help="every user, role, parishes and whether disabled")
+    u.add_argument("--url", required=True)
     p = sub.add_parser("status", help="server version, schema revision and row counts")
     p.add_argument("--url", required=True)
     p = sub.add_parser("kafka-init", help="create the Kafka topics (customer-interactions, system-changes, ...)")
@@ -109,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "init":
             print(f"central schema at revision {admin.init(args.url, password)}")
+        elif args.command == "user":
+            _user(args, password)
         elif args.command == "seed":
             from c360_desktop.cli.common import stderr_progress
 
@@ -124,6 +144,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"c360-server: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _user(args: argparse.Namespace, password: str | None) -> None:
+    if args.user_command == "add":
+        secret = os.environ.get("C360_NEW_USER_PASSWORD") or sys.stdin.readline().rstrip("\r\n")
+        made = admin.user_add(args.url, args.name, args.role, args.parishes, secret, password)
+        print(f"added {made.name}: {made.role}" + (f" in {', '.join(made.parishes)}" if made.parishes else ""))
+    elif args.user_command == "role":
+        moved = admin.user_role(args.url, args.name, args.role, args.parishes, password)
+        print(f"{moved.name} is now {moved.role}" + (f" in {', '.join(moved.parishes)}" if moved.parishes else ""))
+    elif args.user_command == "disable":
+        admin.user_disable(args.url, args.name, password)
+        print(f"{args.name} can no longer connect")
+    else:
+        for u in admin.user_list(args.url, password):
+            print(f"{u.name:24} {u.role:13} {','.join(u.parishes) or 'all parishes':30} "
+                  f"{'disabled' if u.disabled else 'active'}")
 
 
 def _retention(args: argparse.Namespace, password: str | None) -> int:

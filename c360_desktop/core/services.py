@@ -151,12 +151,22 @@ class Services:
 
             with cache.writer() as conn:
                 refresh_lead_ranks(conn)
-        return cls(cache=cache, search=CustomerSearch(cache),
-                   profiles=ProfileService(cache, lambda: user_of(settings)), settings=settings)
+        profiles = ProfileService(cache)
+        services = cls(cache=cache, search=CustomerSearch(cache), profiles=profiles, settings=settings)
+        profiles._user = lambda: services.user  # the centre's role once known, as every service sees it
+        return services
 
     @property
     def user(self) -> User:
-        """Who is working: name, role and territory (from the settings until sign-in exists)."""
+        """Who is working: name, role and territory. Once this cache has synced as a user the
+        centre knows (central schema 5), the role and parishes are the centre's, whatever the
+        settings say; before that (a demo cache, an owner's login), the settings'."""
+        import json
+
+        central = self.cache.meta("central_user")
+        if central:
+            who = json.loads(central)
+            return User(self.settings.user_name, Role(who["role"]), tuple(who.get("parishes") or ()))
         return user_of(self.settings)
 
     def smtp(self) -> Any:

@@ -293,3 +293,23 @@ def test_health_says_whether_the_cache_is_encrypted(keyring_store, demo_cache, m
         assert check.status == GREEN and check.reason == "SQLCipher 4 with a random key kept in the OS keyring"
     finally:
         enc.close()
+
+
+def test_a_damaged_plain_cache_that_cannot_be_encrypted_opens_as_it_is(keyring_store, demo_cache):
+    from c360_desktop.core.diagnostics.service import DiagnosticsService
+    from c360_desktop.core.settings import Settings
+
+    data = bytearray(demo_cache.read_bytes())
+    page = 4096
+    data[page * 40: page * 40 + 512] = b"\xff" * 512  # a table page torn in the middle
+    demo_cache.write_bytes(bytes(data))
+    before = _digest(demo_cache)
+    cache = open_cache(demo_cache)
+    try:
+        assert not cache.encrypted and not cache.info.converted
+        found, _ms = DiagnosticsService(cache, Settings()).integrity()
+        assert found != "ok"  # the damage is reported, not hidden
+    finally:
+        cache.close()
+    assert _digest(demo_cache) == before and not keys.is_encrypted(demo_cache)
+    assert not list(demo_cache.parent.glob("*.encrypting*")) and not keyring_store

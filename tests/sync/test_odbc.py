@@ -70,6 +70,7 @@ def test_sql_server_sql_compiles():
             self.host = "sqlserver.example"
             self.dialect = mssql.dialect()
             self._tables, self._converters = {}, {}
+            self.unreadable, self.hidden, self.user = set(), {}, None
 
         def run(self, stmt):
             compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})

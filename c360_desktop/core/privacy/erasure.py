@@ -34,14 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
+from c360_desktop.core.sync.central import CUSTOMER_SCOPED
 
 log = logging.getLogger(__name__)
 
 ERASED = "[erased]"
-CUSTOMER_SCOPED = (
-    "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
-    "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",
-)
 # Kept after an erasure: the proof that it was honoured (ids and actions only) and the chain.
 _KEPT = {"audit_chain", "erasure", "alembic_version", "cache_meta", "search_vocab", "sqlite_sequence"}
 _KEEP_ROWS = {"audit_event", "subject_request"}  # their free text is redacted, the rows stay
@@ -235,7 +232,8 @@ def person_forms(customers: Iterable[Mapping[str, Any]], contacts: Iterable[str 
 # ---- in a cache ------------------------------------------------------------------------------
 
 
-def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+def chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    """``values`` in lists short enough for one IN (...) (SQL Server takes at most 2,100 parameters)."""
     for i in range(0, len(values), _CHUNK):
         yield list(values[i : i + _CHUNK])
 
@@ -271,7 +269,7 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
     streets: list[str | None] = []
     children: set[str] = set()
     alert_ids: list[str] = []
-    for part in _chunks(marks_all):
+    for part in chunks(marks_all):
         m = ",".join("?" * len(part))
         cur = conn.execute(f"SELECT * FROM customer WHERE id IN ({m})", part)
         cols = [d[0] for d in cur.description]
@@ -285,7 +283,7 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
         alert_ids += [r[0] for r in conn.execute(f"SELECT id FROM alert WHERE customer_id IN ({m})", part)]
     source_list = sorted(srids)
     raws: list[dict[str, Any]] = []
-    for part in _chunks(source_list):
+    for part in chunks(source_list):
         m = ",".join("?" * len(part))
         for (fields,) in conn.execute(f"SELECT fields FROM source_record WHERE id IN ({m})", part):
             with contextlib.suppress(ValueError, TypeError):
@@ -295,7 +293,7 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
 
     # Out of the search index while the rows that key it still exist.
     search_index.forget_customers(conn, ids)
-    for part in _chunks(ids):
+    for part in chunks(ids):
         m = ",".join("?" * len(part))
         done.rows_removed += conn.execute(
             f"DELETE FROM customer_geo WHERE key IN (SELECT search_key FROM customer WHERE id IN ({m}))",
@@ -311,18 +309,18 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
         columns = set(tables[name])
         for column, values in by_column.items():
             if column in columns and values:
-                for part in _chunks(values):
+                for part in chunks(values):
                     done.rows_removed += conn.execute(
                         f'DELETE FROM "{name}" WHERE "{column}" IN ({",".join("?" * len(part))})', part).rowcount
-    for part in _chunks(ids):
+    for part in chunks(ids):
         m = ",".join("?" * len(part))
         done.rows_removed += conn.execute(
             f"DELETE FROM merge_ledger WHERE EXISTS (SELECT 1 FROM json_each(merge_ledger.customer_ids) "
             f"WHERE value IN ({m}))", part).rowcount
-    for part in _chunks(source_list):
+    for part in chunks(source_list):
         done.rows_removed += conn.execute(
             f"DELETE FROM source_record WHERE id IN ({','.join('?' * len(part))})", part).rowcount
-    for part in _chunks(ids):
+    for part in chunks(ids):
         done.rows_removed += conn.execute(
             f"DELETE FROM customer WHERE id IN ({','.join('?' * len(part))})", part).rowcount
 
@@ -332,7 +330,7 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
     chained = set(done.redacted_events)
     central_listed = [e for e in tomb.redacted_events if e not in chained]
     if central_listed:
-        for part in _chunks(central_listed):
+        for part in chunks(central_listed):
             chained.update(r[0] for r in conn.execute(
                 f"SELECT event_id FROM audit_chain WHERE event_id IN ({','.join('?' * len(part))})", part))
     conn.execute("INSERT INTO customer_fts (customer_fts) VALUES ('optimize')")
@@ -446,7 +444,7 @@ def erase_at_centre(central: Any, tomb: Tombstone) -> Tombstone:
     cust_cols = ["id", "display_name", "given_name", "family_name", "business_name", "trn", "primary_phone",
                  "primary_email", "street"]
     ct = table("customer", *(column(n) for n in cust_cols))
-    for part in _chunks(ids):
+    for part in chunks(ids):
         customers += [dict(zip(cust_cols, r, strict=True)) for r in c.run(select(*ct.c).where(ct.c.id.in_(part)))]
         cp = table("contact_point", column("value"), column("customer_id"))
         contacts += [r[0] for r in c.run(select(cp.c.value).where(cp.c.customer_id.in_(part)))]
@@ -457,7 +455,7 @@ def erase_at_centre(central: Any, tomb: Tombstone) -> Tombstone:
     source_list = sorted(srids)
     raws: list[dict[str, Any]] = []
     sr = table("source_record", column("id"), column("fields"))
-    for part in _chunks(source_list):
+    for part in chunks(source_list):
         for (fields,) in c.run(select(cast(sr.c.fields, Text)).where(sr.c.id.in_(part))):
             with contextlib.suppress(ValueError, TypeError):
                 raws.append(json.loads(fields) if isinstance(fields, str) else dict(fields or {}))
@@ -465,14 +463,14 @@ def erase_at_centre(central: Any, tomb: Tombstone) -> Tombstone:
 
     for name in [t for t in reversed(SYNCED_TABLES) if t in CUSTOMER_SCOPED]:
         t = table(name, column("id"), column("customer_id"))
-        for part in _chunks(ids):
+        for part in chunks(ids):
             gone = [r[0] for r in c.run(select(t.c.id).where(t.c.customer_id.in_(part)))]
             if gone:
                 deleted.setdefault(name, []).extend(gone)
                 c.write(delete(t).where(t.c.customer_id.in_(part)))
     for name, key_list in (("source_record", source_list), ("customer", ids)):
         t = table(name, column("id"))
-        for part in _chunks(key_list):
+        for part in chunks(key_list):
             gone = [r[0] for r in c.run(select(t.c.id).where(t.c.id.in_(part)))]
             if gone:
                 deleted.setdefault(name, []).extend(gone)
@@ -480,7 +478,7 @@ def erase_at_centre(central: Any, tomb: Tombstone) -> Tombstone:
     every = [i for rows in deleted.values() for i in rows]
     qi = table("quality_issue", column("entity_id"))
     al = table("audit_log", column("row_id"))
-    for part in _chunks(every):
+    for part in chunks(every):
         c.write(delete(qi).where(qi.c.entity_id.in_(part)))
         c.write(delete(al).where(al.c.row_id.in_(part)))
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from c360_desktop.core.privacy.erasure import FREE_TEXT
+from c360_desktop.core.privacy.erasure import FREE_TEXT, chunks
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def run_central(conn: Any, policies: Sequence[Policy] = DEFAULT_POLICIES, as_of:
             where = and_(t.c[age] < cutoff, t.c.deleted_at.is_(None))
             ids = [r[0] for r in conn.execute(select(t.c.id).where(where))]
             if ids and not dry_run:
-                for part in _chunks(ids):
+                for part in chunks(ids):
                     conn.execute(t.update().where(t.c.id.in_(part)).values(
                         deleted_at=func.now(), updated_by=actor, **dict.fromkeys(texts)))
                     conn.execute(delete(audit).where(audit.c.row_id.in_(part)))
@@ -204,7 +204,7 @@ def run_central(conn: Any, policies: Sequence[Policy] = DEFAULT_POLICIES, as_of:
                                  ~exists(select(recent.c.customer_id).where(recent.c.customer_id == c.c.id))))]
         children = 0
         if ids and not dry_run:
-            for part in _chunks(ids):
+            for part in chunks(ids):
                 conn.execute(c.update().where(c.c.id.in_(part)).values(updated_by=actor, **_CUSTOMER_PII))
                 conn.execute(delete(audit).where(audit.c.row_id.in_(part)))
                 for name, values in _CHILD_EMPTIED.items():
@@ -212,7 +212,7 @@ def run_central(conn: Any, policies: Sequence[Policy] = DEFAULT_POLICIES, as_of:
                               *(column(k) for k in values))
                     gone = [r[0] for r in conn.execute(select(t.c.id).where(t.c.customer_id.in_(part)))]
                     children += len(gone)
-                    for sub in _chunks(gone):
+                    for sub in chunks(gone):
                         conn.execute(t.update().where(t.c.id.in_(sub)).values(
                             deleted_at=func.now(), updated_by=actor, **values))
                         conn.execute(delete(audit).where(audit.c.row_id.in_(sub)))
@@ -220,7 +220,7 @@ def run_central(conn: Any, policies: Sequence[Policy] = DEFAULT_POLICIES, as_of:
                 sr = table("source_record", column("id"), column("fields"), column("deleted_at"), column("updated_by"))
                 srids = [r[0] for r in conn.execute(select(link.c.source_record_id).where(link.c.customer_id.in_(part)))]
                 children += len(srids)
-                for sub in _chunks(srids):
+                for sub in chunks(srids):
                     conn.execute(sr.update().where(sr.c.id.in_(sub)).values(
                         fields="{}", deleted_at=func.now(), updated_by=actor))
                     conn.execute(delete(audit).where(audit.c.row_id.in_(sub)))
@@ -255,7 +255,3 @@ def run_local(conn: sqlite3.Connection, as_of: datetime | None = None, dry_run: 
             n = conn.execute(f'DELETE FROM "{name}" WHERE {where}', (cutoff,)).rowcount
         report.outcomes.append(Outcome(f"local-{name}", name, "delete", cutoff, int(n)))
     return report
-
-
-def _chunks(values: Sequence[str], size: int = 500) -> list[list[str]]:
-    return [list(values[i : i + size]) for i in range(0, len(values), size)]

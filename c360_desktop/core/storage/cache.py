@@ -521,10 +521,11 @@ def open_cache(path: str | Path, create: bool = True, encrypt: bool | None = Non
     if encrypt and key is None and kind == "ours":
         try:
             key = _encrypt_in_place(path)
-        except _FILE_ERRORS as exc:
-            raise CacheError(f"Could not encrypt {path} ({exc}). The original is unchanged.") from None
-        converted, backup = True, None
-        log.info("encrypted cache %s (plain copies overwritten)", path)
+        except _FILE_ERRORS as exc:  # a damaged file, a full disk: it opens as it is, plain, and Health says so
+            log.warning("could not encrypt %s (%s); it stays plain, unchanged", path, exc)
+        else:
+            converted, backup = True, None
+            log.info("encrypted cache %s (plain copies overwritten)", path)
     if key is not None:
         keys.unlocked(path)
     for suffix in ("", "-wal", "-shm"):  # caches made before files were created private

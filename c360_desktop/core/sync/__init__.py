@@ -66,6 +66,8 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
     central = Central(url, password if password is not None else password_for(url))
     try:
         central.handshake()
+        central.access()
+        _remember_user(cache, central.user)
         log.info("sync with %s started%s", central.host, " (full)" if full else "")
         if link_as is not None:
             from c360_desktop.core.identity.importing import link_pending
@@ -75,6 +77,19 @@ def sync(cache: Cache, url: str, parishes: Sequence[str] | None = None, full: bo
         return pushed, Puller(cache, central, parishes).pull(progress, full=full, tables=tables)
     finally:
         central.close()
+
+
+def _remember_user(cache: Cache, user: dict | None) -> None:
+    """Keep the centre's word on who this login is (role, parishes) in the cache, for offline
+    work: the desktop takes the role from here, never from its settings."""
+    import json
+
+    with cache.writer() as conn:
+        if user is None:
+            conn.execute("DELETE FROM cache_meta WHERE key = 'central_user'")
+        else:
+            conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('central_user', ?)",
+                         (json.dumps(user, sort_keys=True),))
 
 
 def check_connection(url: str, password: str | None) -> str:

@@ -39,12 +39,14 @@ from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 from c360_desktop.core.sync.errors import Duplicate, SyncError
 from c360_desktop.core.sync.urls import UrlError, central_url
 
-SUPPORTED_SCHEMA = (4, 4)  # central schema versions this app can sync with (inclusive)
+SUPPORTED_SCHEMA = (5, 5)  # central schema versions this app can sync with (inclusive)
 CUSTOMER_SCOPED = (
     "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
     "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",
 )
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
+# Columns the centre may withhold from a role (central schema 5: column privileges).
+PII_COLUMNS = {"customer": ("trn", "date_of_birth"), "source_record": ("fields", "lineage")}
 
 
 
@@ -166,6 +168,11 @@ class Central:
                 self.dialect = self.engine.dialect
         self._tables: dict[str, TableClause] = {}
         self._converters: dict[str, list[Callable[[Any], Any] | None]] = {}
+        # What this login may not read (central schema 5: the database enforces roles): tables
+        # skipped by the pull, columns pulled as empty. Learnt by ``access``.
+        self.unreadable: set[str] = set()
+        self.hidden: dict[str, set[str]] = {}
+        self.user: dict[str, Any] | None = None  # this login's row in c360_user: role and parishes
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # the connection may already be gone (server lost)
@@ -230,6 +237,32 @@ class Central:
                             f"({lo}); upgrade it with 'c360-server init'")
         return version
 
+    def access(self) -> None:
+        """Learn this login's role and what it may read (PostgreSQL; other servers: everything)."""
+        if self.dialect.name != "postgresql":
+            return
+        from sqlalchemy import text
+
+        checks = [f"has_any_column_privilege('{t}', 'SELECT')" for t in SYNCED_TABLES]
+        columns = [(t, c) for t, cols in PII_COLUMNS.items() for c in cols]
+        checks += [f"has_column_privilege('{t}', '{c}', 'SELECT')" for t, c in columns]
+        (row,) = self.run(text("SELECT " + ", ".join(checks)))
+        self.unreadable = {t for t, ok in zip(SYNCED_TABLES, row, strict=False) if not ok}
+        self.hidden = {}
+        for (t, c), ok in zip(columns, row[len(SYNCED_TABLES):], strict=True):
+            if not ok:
+                self.hidden.setdefault(t, set()).add(c)
+        found = self.run(text("SELECT to_regclass('c360_user') IS NOT NULL"))
+        self.user = None
+        if found and found[0][0]:
+            rows = self.run(text("SELECT current_user, role, array_to_string(parishes, ','), disabled FROM c360_user "
+                                 "WHERE name = current_user"))
+            if rows:
+                name, role, parishes, disabled = rows[0]
+                self.user = {"name": name, "role": role, "parishes": [p for p in (parishes or "").split(",") if p],
+                             "disabled": bool(disabled)}
+        self.rollback()
+
     def _table(self, name: str) -> TableClause:
         if name not in self._tables:
             cols = sync_columns(name)
@@ -244,11 +277,15 @@ class Central:
         the cache's form, which spares a Python conversion per value on millions of rows."""
         local = Base.metadata.tables[name].columns
         cols = [c for c in t.c if c.name in local]
+        hidden = self.hidden.get(name, set())
         if self.dialect.name != "postgresql":
             return cols
         out: list[Any] = []
         for col in cols:
             kind = type(local[col.name].type).__name__
+            if col.name in hidden:  # masked at the source: this login may not read it
+                out.append(literal_column("'{}'" if kind == "JSON" else "NULL").label(col.name))
+                continue
             if kind in ("DateTime", "Date", "JSON"):
                 out.append(cast(col, Text).label(col.name))
             elif kind == "Boolean":

@@ -148,7 +148,8 @@ class Puller:
         if full:
             with self.cache.writer() as conn:
                 conn.execute("DELETE FROM sync_state")
-        cursors = {name: self.cursor(name) for name in SYNCED_TABLES}
+        # Tables this login may not read (its role, enforced at the centre) are not pulled at all.
+        cursors = {name: self.cursor(name) for name in SYNCED_TABLES if name not in self.central.unreadable}
         first = all(c == (0, "") for c in cursors.values())
         if tables is not None and not first and not full:
             cursors = {name: c for name, c in cursors.items() if name in set(tables)}

@@ -1,0 +1,135 @@
+"""Users and roles at the centre (issue 21, items 1 and 3), enforced by PostgreSQL: a field rep's
+pull holds only their parishes' customers, and no TRN, date of birth or raw source record, even
+when the rep asks the server for more; the desktop takes the role from the centre, not its
+settings; users are added, moved, disabled and listed with c360-server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+from c360_desktop.core.services import Services
+from c360_desktop.core.settings import Settings
+from c360_desktop.core.sync import SyncError, sync
+
+SERVER = str(Path(sys.executable).with_name("c360-server"))
+PARISHES = ["JM-01", "JM-02"]
+
+
+def _server(*args: str, password: str = "a-long-enough-secret") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "C360_NEW_USER_PASSWORD": password}
+    return subprocess.run([SERVER, "user", *args], capture_output=True, text=True, timeout=120, env=env)
+
+
+def _as(url: str, user: str) -> str:
+    return str(make_url(url).set(username=user))
+
+
+def _one(conn, sql: str, *params):
+    cur = conn.cursor()
+    cur.execute(sql, params)
+    value = cur.fetchone()[0]
+    conn.commit()
+    return value
+
+
+def test_a_field_rep_gets_only_their_parishes_and_no_pii_whatever_they_ask(central_url, central, tmp_path):
+    rep, manager = f"rep_{uuid.uuid4().hex[:8]}", f"mgr_{uuid.uuid4().hex[:8]}"
+    added = _server("add", rep, "--role", "field_rep", "--parishes", ",".join(PARISHES), "--url", central_url)
+    assert added.returncode == 0 and f"added {rep}: field_rep in JM-01, JM-02" in added.stdout, added.stderr
+    assert _server("add", manager, "--role", "manager", "--url", central_url).returncode == 0
+
+    # The rep's desktop says "manager" in its settings, and asks for every parish.
+    services = Services.open(tmp_path / "rep.db", Settings(user_name=rep, role="manager"), create=True)
+    try:
+        sync(services.cache, _as(central_url, rep), parishes=None)
+        assert services.user.role.value == "field_rep" and services.user.territory == tuple(PARISHES)
+        conn = services.cache.reader()
+        parishes = {r[0] for r in conn.execute("SELECT DISTINCT parish FROM customer")}
+        assert parishes == set(PARISHES)
+        want = _one(central, "SELECT count(*) FROM customer WHERE parish = ANY(%s)", PARISHES)
+        assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] == want > 50
+        assert conn.execute("SELECT count(*) FROM customer WHERE trn IS NOT NULL OR date_of_birth IS NOT NULL"
+                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM source_record WHERE fields != '{}'").fetchone()[0] == 0
+        want_sales = _one(central, 'SELECT count(*) FROM "transaction" t JOIN customer c ON c.id = t.customer_id '
+                                   "WHERE c.parish = ANY(%s)", PARISHES)
+        assert conn.execute('SELECT count(*) FROM "transaction"').fetchone()[0] == want_sales
+        assert conn.execute("SELECT count(*) FROM subject_request").fetchone()[0] == 0
+        # The rep's own changes still go up: a note on one of their customers.
+        cid = conn.execute("SELECT id FROM customer LIMIT 1").fetchone()[0]
+        note = services.profiles.add_note(cid, "Visited the shop", rep)
+        pushed, _ = sync(services.cache, _as(central_url, rep))
+        assert pushed.applied >= 1
+        assert _one(central, "SELECT body FROM note WHERE id = %s", note.id) == "Visited the shop"
+    finally:
+        services.close()
+
+    # Asking the server directly, as the rep, gets no more.
+    u = make_url(central_url)
+    direct = psycopg2.connect(host=u.host, port=u.port, user=rep, dbname=u.database)
+    try:
+        assert _one(direct, "SELECT count(*) FROM customer WHERE parish NOT IN ('JM-01', 'JM-02')") == 0
+        assert _one(direct, "SELECT count(*) FROM interaction i WHERE NOT EXISTS "
+                            "(SELECT 1 FROM customer c WHERE c.id = i.customer_id)") == 0
+        for sql in ("SELECT trn FROM customer", "SELECT date_of_birth FROM customer", "SELECT fields FROM source_record",
+                    "SELECT * FROM subject_request", "SELECT * FROM audit_log"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                _one(direct, sql)
+            direct.rollback()
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):  # cannot move a customer out of bounds
+            cur = direct.cursor()
+            cur.execute("UPDATE customer SET parish = 'JM-05' WHERE parish = 'JM-01'")
+        direct.rollback()
+    finally:
+        direct.close()
+
+    # A manager's pull is whole.
+    full = Services.open(tmp_path / "mgr.db", Settings(user_name=manager, role="field_rep"), create=True)
+    try:
+        sync(full.cache, _as(central_url, manager))
+        assert full.user.role.value == "manager"
+        conn = full.cache.reader()
+        assert conn.execute("SELECT count(*) FROM customer").fetchone()[0] == _one(central, "SELECT count(*) FROM customer")
+        assert conn.execute("SELECT count(*) FROM customer WHERE trn IS NOT NULL").fetchone()[0] > 0
+    finally:
+        full.close()
+
+    listed = _server("list", "--url", central_url)
+    assert f"{rep}" in listed.stdout and "JM-01,JM-02" in listed.stdout and "active" in listed.stdout
+    moved = _server("role", rep, "field_rep", "--parishes", "JM-03", "--url", central_url)
+    assert moved.returncode == 0 and "is now field_rep in JM-03" in moved.stdout
+    again = Services.open(tmp_path / "rep2.db", Settings(user_name=rep), create=True)
+    try:
+        sync(again.cache, _as(central_url, rep))
+        assert {r[0] for r in again.cache.reader().execute("SELECT DISTINCT parish FROM customer")} == {"JM-03"}
+    finally:
+        again.close()
+    assert _server("disable", rep, "--url", central_url).returncode == 0
+    gone = Services.open(tmp_path / "rep3.db", Settings(user_name=rep), create=True)
+    try:
+        with pytest.raises(SyncError, match="not permitted to log in"):
+            sync(gone.cache, _as(central_url, rep))
+    finally:
+        gone.close()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["add", "rep_x", "--role", "field_rep"], "a field rep needs --parishes"),
+    (["add", "rep_x", "--role", "field_rep", "--parishes", "JM-99"], "parish 'JM-99' is not a parish code"),
+    (["add", "rep'; DROP TABLE customer; --", "--role", "manager"], "lower-case letters"),
+    (["role", "nobody_here", "manager"], "no user 'nobody_here'"),
+])
+def test_bad_user_commands_are_refused_with_the_reason(central_url, central, args, message):
+    done = _server(*args, "--url", central_url)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert _one(central, "SELECT count(*) FROM customer") > 0  # nothing dropped
+    short = _server("add", "rep_short", "--role", "manager", "--url", central_url, password="short")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
