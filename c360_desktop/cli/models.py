@@ -24,7 +24,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     services = open_services(args)
     try:
         results = services.models.train(args.model, stderr_progress())
-    except ValueError as exc:
+    except (ValueError, PermissionError) as exc:
         raise CliError(str(exc)) from None
     finally:
         services.close()

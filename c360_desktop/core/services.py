@@ -96,7 +96,7 @@ class Services:
     def models(self) -> ModelService:
         from c360_desktop.core.analytics.service import ModelService
 
-        return ModelService(self.cache)
+        return ModelService(self.cache, lambda: self.user)
 
     @cached_property
     def privacy(self) -> PrivacyService:
@@ -128,7 +128,7 @@ class Services:
     def review(self) -> ReviewService:
         from c360_desktop.core.identity.service import ReviewService
 
-        return ReviewService(self.cache)
+        return ReviewService(self.cache, lambda: self.user)
 
     @classmethod
     def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from c360_desktop.core.analytics import registry
@@ -10,8 +11,9 @@ from c360_desktop.core.storage.cache import Cache
 
 
 class ModelService:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, user: Callable[[], Any] | None = None) -> None:
         self._cache = cache
+        self._user = user  # who asks (a security.User); None: the app itself (the first start)
 
     def recorded(self, model: str | None = None) -> list[registry.ModelVersion]:
         """Every recorded version (of one model, or all), newest first."""
@@ -43,6 +45,11 @@ class ModelService:
         """Retrain ``task`` (or "all") and rescore; each task's summary by name (training.train)."""
         from c360_desktop.core.analytics.training import train
 
+        if self._user is not None:
+            from c360_desktop.core.audit.log import require
+            from c360_desktop.core.security import Permission
+
+            require(self._cache, self._user(), Permission.TRAIN_MODELS, "models.train")
         return train(self._cache, task, progress)
 
     def check_drift(self, threshold: float | None = None) -> list[dict[str, Any]]:

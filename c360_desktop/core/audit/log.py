@@ -170,3 +170,15 @@ def entries(conn: sqlite3.Connection, actor: str | None = None, customer_id: str
         "ORDER BY c.seq DESC LIMIT ?", (*params, int(limit)))
     return [Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if isinstance(r[7], str) else (r[7] or {}), r[8])
             for r in rows]
+
+
+def require(cache: Any, user: Any, permission: Any, action: str) -> None:
+    """Go on if ``user`` (a security.User) holds ``permission``; else record the refusal in the
+    audit trail and raise security.Refused, whose message says who can."""
+    from c360_desktop.core.security import Refused, can, refusal
+
+    if not can(user, permission):
+        record_now(cache, user.name, f"{action}.refused", "permission", None,
+                   {"permission": str(permission), "role": user.role.value})
+        raise Refused(refusal(user, permission))
+

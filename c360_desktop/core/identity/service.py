@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from c360_desktop.core.identity.review import (
@@ -18,8 +19,16 @@ from c360_desktop.core.storage.cache import Cache
 
 
 class ReviewService:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, user: Callable[[], Any] | None = None) -> None:
         self._cache = cache
+        self._user = user  # who decides (a security.User); None: unchecked (the core's own use)
+
+    def _may_merge(self, action: str) -> None:
+        if self._user is not None:
+            from c360_desktop.core.audit.log import require
+            from c360_desktop.core.security import Permission
+
+            require(self._cache, self._user(), Permission.MERGE, action)
 
     def next_pair(self) -> tuple[ReviewPair | None, int]:
         """The most valuable pair to decide next, and how many are left."""
@@ -37,8 +46,10 @@ class ReviewService:
 
     def decide(self, pair_id: int, decision: str, user: str, settings: Any = None) -> str | None:
         """Record a match / no-match / skip; a match merges the two (returns the ledger id)."""
+        self._may_merge("identity_review")
         return decide(self._cache, pair_id, decision, user, settings)
 
     def undo_last(self, user: str) -> int | None:
         """Take back the latest decision; returns its pair id."""
+        self._may_merge("identity_review.undo")
         return undo_last(self._cache, user)

@@ -18,7 +18,7 @@ from c360_desktop.core.privacy.pseudonymise import Pseudonymised, pseudonymise
 from c360_desktop.core.privacy.requests import SubjectRequest
 from c360_desktop.core.profile.service import queue_change
 from c360_desktop.core.progress import Progress
-from c360_desktop.core.security import Permission, User, can
+from c360_desktop.core.security import Permission, Refused, User, can, refusal
 from c360_desktop.core.storage.cache import DB_ERRORS, Cache
 from c360_desktop.core.timestamps import db_now
 
@@ -27,7 +27,7 @@ class PrivacyError(Exception):
     """The copy could not be made; the message is meant for the user."""
 
 
-class PrivacyRefused(PermissionError):
+class PrivacyRefused(Refused):
     """The user may not do this; the message says why."""
 
 
@@ -43,7 +43,7 @@ class PrivacyService:
         user = self._user()
         if not can(user, Permission.EXPORT):
             audit_log.record_now(self._cache, user.name, "export.refused", "cache", None, {"pseudonymised": True})
-            raise PrivacyRefused(f"the {user.role.value.replace('_', ' ')} role may not export data")
+            raise PrivacyRefused(refusal(user, Permission.EXPORT))
         if key is not None and len(key) < 16:
             raise ValueError("the token key must be at least 16 bytes")
         logs.known_secret(key)
@@ -61,7 +61,7 @@ class PrivacyService:
         user = self._user()
         if not can(user, Permission.HANDLE_REQUESTS):
             audit_log.record_now(self._cache, user.name, f"{action}.refused", "customer", customer_id, {})
-            raise PrivacyRefused(f"the {user.role.value.replace('_', ' ')} role may not handle data-subject requests")
+            raise PrivacyRefused(refusal(user, Permission.HANDLE_REQUESTS))
         return user
 
     def requests(self, status: str | None = None, customer_id: str | None = None) -> list[SubjectRequest]:

@@ -176,6 +176,10 @@ class QualityService:
     def _steward(self) -> User:
         user = self._user()
         if not can(user, Permission.STEWARD_DATA):
+            from c360_desktop.core.audit.log import record_now
+
+            record_now(self._cache, user.name, "quality.refused", "permission", None,
+                       {"permission": Permission.STEWARD_DATA.value, "role": user.role.value})
             raise QualityError(f"the {user.role.value.replace('_', ' ')} role may not steward data "
                                "(a data steward or an administrator can)")
         return user

@@ -62,6 +62,27 @@ PII_FIELDS = ("trn", "date_of_birth")
 PII_SOURCE_KEYS = ("Tax ID", "TRN", "TAXID", "Date of birth", "DOB")
 
 
+class Refused(PermissionError):
+    """The user's role may not do this; the message says what and who can."""
+
+
+WHAT = {  # what each permission lets one do, for refusals
+    Permission.VIEW_PII: "see TRNs and dates of birth", Permission.EXPORT: "export data",
+    Permission.EDIT_PROFILE: "edit customers", Permission.MERGE: "merge or split customers",
+    Permission.ASSIGN_LEADS: "assign leads", Permission.MANAGE_RULES: "change alert and quality rules",
+    Permission.TRAIN_MODELS: "train models", Permission.MANAGE_USERS: "manage users",
+    Permission.VIEW_AUDIT: "read the audit trail", Permission.STEWARD_DATA: "steward data",
+    Permission.HANDLE_REQUESTS: "handle data-subject requests",
+    Permission.VIEW_ALL_TERRITORIES: "see other territories",
+}
+
+
+def refusal(user: User, permission: Permission) -> str:
+    allowed = [r.value.replace("_", " ") for r in Role if permission in ROLE_PERMISSIONS[r]]
+    return (f"the {user.role.value.replace('_', ' ')} role may not {WHAT[permission]} "
+            f"({' or '.join(allowed)} can)")
+
+
 @dataclass(frozen=True)
 class User:
     name: str
