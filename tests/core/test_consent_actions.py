@@ -33,6 +33,21 @@ def test_an_offer_goes_by_a_channel_still_consented_or_not_at_all():
     assert action == "Keep warm" and "service contact only" in why
 
 
+def test_a_customer_who_refused_marketing_calls_gets_a_visit_where_the_rules_say_call():
+    no_calls = frozenset({"phone"})
+    cases = [  # (facts, score, the rules' action, the action once calls are refused)
+        (dict(segment="At risk"), 50, "Retention call", "Retention visit"),
+        (dict(status="qualified", last_contact_at=NOW - timedelta(days=3)), 90, "Call now", "Visit now"),
+        (dict(last_contact_at=NOW - timedelta(days=20)), 30, "Follow-up call", "Follow-up visit"),
+        (dict(last_contact_at=NOW - timedelta(days=3)), 30, "Keep warm", "Keep warm"),  # no call: unchanged
+    ]
+    for kw, score, called, visited in cases:
+        assert next_best_action(facts(**kw), score, NOW)[0] == called
+        action, why = next_best_action(facts(**kw, withdrawn=no_calls), score, NOW)
+        assert action == visited
+        assert why.endswith("(no marketing calls: consent withdrawn)") == (called != visited)
+
+
 def _latest_withdrawn(path) -> set[tuple[str, str]]:
     """(customer, channel) whose latest marketing consent is a withdrawal, recounted with pandas."""
     conn = sqlite3.connect(path)

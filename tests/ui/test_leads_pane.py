@@ -107,3 +107,31 @@ def test_managers_filter_by_rep_and_source_choose_columns_assign_and_rebalance(q
     qtbot.waitUntil(lambda: "Rebalanced" in pane.summary.text(), timeout=10_000)
     owners = dict(services.cache.reader().execute("SELECT id, rep_id FROM lead"))
     assert all(owners[m.lead_id] == m.to_rep for m in plan.moves)
+
+
+def test_call_and_email_follow_the_leads_marketing_consent(qtbot, services, runner, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toString())))
+    pane = LeadsPane(services, runner)
+    qtbot.addWidget(pane)
+    pane.resize(1300, 600)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.model.rowCount() > 0, timeout=10_000)
+    leads = services.leads
+    row = next(i for i, lead in enumerate(pane.leads) if not leads.withdrawn(lead.customer_id))
+    target = pane.leads[row]
+    services.profiles.record_consent(target.customer_id, "phone", "marketing", "withdrawn", "phone call", "tester")
+    assert leads.withdrawn(target.customer_id).keys() == {"phone"}
+    pane.table.selectRow(row)
+    assert not pane.actions["call"].isEnabled() and pane.actions["email"].isEnabled()
+    assert "withdrew consent to marketing calls on" in pane.actions["call"].toolTip()
+    before = services.cache.reader().execute("SELECT count(*) FROM sales_activity").fetchone()[0]
+    assert pane.quick_action("call") is None and not opened  # nothing dialled, nothing recorded
+    assert "record a service contact" in pane.summary.text()
+    assert services.cache.reader().execute("SELECT count(*) FROM sales_activity").fetchone()[0] == before
+    save_screenshot(pane, "lead_queue_consent")
+    other = next(i for i, lead in enumerate(pane.leads) if i != row and not leads.withdrawn(lead.customer_id))
+    pane.table.selectRow(other)
+    assert pane.actions["call"].isEnabled() and pane.actions["call"].toolTip() == ""

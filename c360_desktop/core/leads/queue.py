@@ -86,7 +86,16 @@ def rule_score(f: LeadFacts, now: datetime) -> tuple[float, list[dict[str, Any]]
 
 
 def next_best_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, str]:
-    """(action, reason) by the documented rules, first match wins."""
+    """(action, reason) by the documented rules, first match wins. A customer who withdrew
+    consent to marketing calls gets a visit where the rules say call."""
+    action, reason = _rules_action(f, score, now)
+    if "phone" in f.withdrawn and action.endswith(("call", "Call now")):
+        visit = {"Call now": "Visit now", "Retention call": "Retention visit", "Follow-up call": "Follow-up visit"}
+        return visit.get(action, action), f"{reason} (no marketing calls: consent withdrawn)"
+    return action, reason
+
+
+def _rules_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, str]:
     if (f.churn_risk is not None and f.churn_risk >= 0.6) or f.segment == "At risk":
         why = f"churn risk {f.churn_risk:.2f}" if f.churn_risk is not None and f.churn_risk >= 0.6 \
             else "customer is in the At risk segment"

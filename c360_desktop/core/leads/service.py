@@ -36,5 +36,15 @@ class LeadService:
             "SELECT primary_phone, primary_email FROM customer WHERE id = ?", (customer_id,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def withdrawn(self, customer_id: str) -> dict[str, str]:
+        """The channels (email, sms, whatsapp, phone) whose latest marketing consent is a
+        withdrawal, with when it was recorded: a lead is not to be called or e-mailed by them."""
+        from c360_desktop.core.models import LATEST_CONSENT
+
+        rows = self._cache.reader().execute(
+            "SELECT k.channel, k.recorded_at FROM consent k WHERE k.customer_id = ? AND k.purpose = 'marketing' "
+            f"AND k.status = 'withdrawn' AND k.deleted_at IS NULL AND {LATEST_CONSENT}", (customer_id,)).fetchall()
+        return {channel: str(at)[:10] for channel, at in rows}
+
     def suggest_rebalance(self, rep_ids: Sequence[str], parishes: Sequence[str] | None) -> Rebalance:
         return suggest_rebalance(self._cache.reader(), rep_ids, parishes)

@@ -253,6 +253,7 @@ class LeadsPane(QWidget):
             b.clicked.connect(lambda _c=False, k=kind: self.quick_action(k))
             buttons.addWidget(b)
             self.actions[kind] = b
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._consent_for_current())
         self.explain_button = QPushButton("E&xplain score")
         buttons.addWidget(self.explain_button)
         from c360_desktop.ui.widgets.export import ExportButton, table_of_view
@@ -376,6 +377,20 @@ class LeadsPane(QWidget):
         dialog.open()
         return dialog
 
+    def _consent_for_current(self) -> None:
+        """Call and Email follow the lead's marketing consent: a withdrawn channel is not offered."""
+        lead = self.current()
+        withdrawn = self._services.leads.withdrawn(lead.customer_id) if lead is not None else {}
+        for kind, channel, word in (("call", "phone", "calls"), ("email", "email", "e-mails")):
+            button = self.actions[kind]
+            if channel in withdrawn:
+                button.setEnabled(False)
+                button.setToolTip(f"{lead.customer_name if lead else 'This customer'} withdrew consent to marketing "
+                                  f"{word} on {withdrawn[channel]}")
+            else:
+                button.setEnabled(True)
+                button.setToolTip("")
+
     def current(self) -> QueuedLead | None:
         index = self.table.currentIndex()
         return self.leads[index.row()] if index.isValid() and index.row() < len(self.leads) else None
@@ -399,6 +414,12 @@ class LeadsPane(QWidget):
         lead = self.current()
         if lead is None:
             self.summary.setText("Choose a lead first.")
+            return None
+        channel = {"call": "phone", "email": "email"}.get(kind)
+        withdrawn = self._services.leads.withdrawn(lead.customer_id)
+        if channel in withdrawn:
+            self.summary.setText(f"{lead.customer_name} withdrew consent to marketing by {channel} on "
+                                 f"{withdrawn[channel]}: record a service contact from the 360 view instead.")
             return None
         contact = self._services.leads.contact(lead.customer_id)
         if kind == "call" and contact and contact[0]:
