@@ -244,3 +244,16 @@ def test_the_command_line_runs_a_request_from_register_to_erasure(demo_cache, tm
     listed = json.loads(run("list", "--json").stdout)
     assert [(r["id"], r["status"], r["subject"]) for r in listed] == [(rid, "done", "erased customer")]
     assert traces(demo_cache, person) == []
+
+
+def test_a_tombstone_for_someone_this_cache_never_held_leaves_the_file_alone(services):
+    from c360_desktop.core.privacy.erasure import Tombstone, apply
+
+    with services.cache.writer() as w:
+        w.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('reports_copy', 'abc')")
+        done = apply(w, Tombstone("t-1", ("00000000-0000-7000-8000-00000000beef",)))
+    assert (done.rows_removed, done.mentions_redacted) == (0, 0)
+    # no vacuum owed, the reports copy still current, nothing in the audit trail
+    assert services.cache.meta("erasure_vacuum_due") is None and services.cache.meta("reports_copy") == "abc"
+    assert services.cache.reader().execute(
+        "SELECT count(*) FROM audit_event WHERE action = 'privacy.erasure'").fetchone()[0] == 0

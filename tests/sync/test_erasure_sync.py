@@ -88,6 +88,15 @@ def test_an_erasure_reaches_the_centre_and_every_other_cache(central_url, centra
         assert pulled.erasures == 0 and again.dropped == 0
         tomb = json.loads(conn.execute("SELECT redacted_events FROM erasure").fetchone()[0])
         assert len(tomb) >= 1
+        # A desktop made afterwards gets the tombstone, finds nothing of the person, and so has
+        # nothing to clean: no erasure entry of its own, no vacuum pending.
+        c = _open(tmp_path / "c.db", "manager", "late")
+        try:
+            _, pulled = sync(c.cache, central_url)
+            assert pulled.erasures == 1 and c.cache.meta("erasure_vacuum_due") is None
+            assert c.cache.reader().execute("SELECT count(*) FROM audit_chain").fetchone()[0] == 0  # none of its own
+        finally:
+            c.close()
     finally:
         a.close()
         b.close()

@@ -262,14 +262,13 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
     conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed as they are freed
     done = Applied()
     ids = list(dict.fromkeys(tomb.customer_ids))
-    marks_all = ids
     srids = set(tomb.source_record_ids)
     customers: list[dict[str, Any]] = []
     contacts: list[str | None] = []
     streets: list[str | None] = []
     children: set[str] = set()
     alert_ids: list[str] = []
-    for part in chunks(marks_all):
+    for part in chunks(ids):
         m = ",".join("?" * len(part))
         cur = conn.execute(f"SELECT * FROM customer WHERE id IN ({m})", part)
         cols = [d[0] for d in cur.description]
@@ -333,10 +332,13 @@ def apply(conn: sqlite3.Connection, tomb: Tombstone, actor: str = "sync") -> App
         for part in chunks(central_listed):
             chained.update(r[0] for r in conn.execute(
                 f"SELECT event_id FROM audit_chain WHERE event_id IN ({','.join('?' * len(part))})", part))
-    conn.execute("INSERT INTO customer_fts (customer_fts) VALUES ('optimize')")
-    conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('erasure_vacuum_due', '1')")
-    conn.execute("DELETE FROM cache_meta WHERE key = 'reports_copy'")  # the columnar copy is built again
-    if done.rows_removed or chained:
+    if done.rows_removed or done.mentions_redacted or chained:
+        # Something of theirs was here (or in pages the centre's redacted versions replaced): the
+        # file is cleaned by ``finish``. A cache that held nothing of them (a new one's first
+        # pull, another territory) is left as it is: no vacuum, no rebuilt reports copy.
+        conn.execute("INSERT INTO customer_fts (customer_fts) VALUES ('optimize')")
+        conn.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('erasure_vacuum_due', '1')")
+        conn.execute("DELETE FROM cache_meta WHERE key = 'reports_copy'")  # the columnar copy is built again
         audit_log.record(conn, actor, "privacy.erasure", "erasure", tomb.id,
                          {"request_id": tomb.request_id, "customers": len(ids), "rows_removed": done.rows_removed,
                           "mentions_redacted": done.mentions_redacted, "redacted_events": sorted(chained)})
