@@ -41,13 +41,12 @@ def smtp_config(settings: Any) -> SmtpConfig | None:
     if not settings.smtp_host:
         return None
     from c360_desktop.core import secrets
+    from c360_desktop.core.sync.urls import is_loopback
 
-    host = settings.smtp_host
-    loopback = host in ("localhost", "::1") or host.startswith("127.")
     # TLS by default: STARTTLS to any server but a relay on this machine (port 465: TLS from the start).
-    return SmtpConfig(host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
                       secrets.get_password(settings.smtp_account) if settings.smtp_user else None,
-                      settings.smtp_starttls or not loopback)
+                      settings.smtp_starttls or not is_loopback(settings.smtp_host))
 
 
 def connect(c: SmtpConfig) -> smtplib.SMTP:
@@ -56,13 +55,15 @@ def connect(c: SmtpConfig) -> smtplib.SMTP:
     a server that is not on this machine."""
     import ssl
 
+    from c360_desktop.core.sync.urls import is_loopback
+
     context = ssl.create_default_context()
     if c.port == 465:
         return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
     smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
     if c.starttls:
         smtp.starttls(context=context)
-    elif c.user and not (c.host in ("localhost", "::1") or c.host.startswith("127.")):
+    elif c.user and not is_loopback(c.host):
         smtp.close()
         raise smtplib.SMTPException(f"{c.host} would receive the password in the clear: turn on STARTTLS")
     return smtp

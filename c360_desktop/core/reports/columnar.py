@@ -117,6 +117,14 @@ def _remove_with_log(path: Path) -> None:
             leftover.unlink()
 
 
+def _settings(db: Any, memory: str) -> Any:
+    """A DuckDB connection limited to ``memory``, at most 4 threads, order not kept."""
+    db.execute(f"SET memory_limit = '{memory}'")
+    db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
+    db.execute("SET preserve_insertion_order = false")
+    return db
+
+
 _OPEN: weakref.WeakSet[ColumnarCopy] = weakref.WeakSet()  # for discard()
 
 
@@ -160,10 +168,7 @@ class ColumnarCopy:
             if "lock" in str(exc).lower():  # held by another process (the app, while the CLI runs)
                 raise CopyUnavailable(f"{self.path} is in use by another program") from exc
             raise  # damaged: built again
-        db.execute("SET memory_limit = '300MB'")
-        db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
-        db.execute("SET preserve_insertion_order = false")
-        return db
+        return _settings(db, "300MB")
 
     def _state(self, db: Any) -> dict[str, str]:
         try:
@@ -241,10 +246,7 @@ class ColumnarCopy:
         identity = uuid.uuid4().hex
         with self._cache.writer() as w:
             w.execute("INSERT OR REPLACE INTO cache_meta (key, value) VALUES ('reports_copy', ?)", (identity,))
-        db = duckdb.connect(":memory:")
-        db.execute("SET memory_limit = '600MB'")
-        db.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
-        db.execute("SET preserve_insertion_order = false")
+        db = _settings(duckdb.connect(":memory:"), "600MB")  # the copy itself lives in this memory
         self._fill(db, progress or Progress(), identity)
         return db
 

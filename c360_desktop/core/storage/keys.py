@@ -132,16 +132,22 @@ def _from_env() -> bytes | None:
 def new_key(path: Path, wipe_after_days: int = 0) -> bytes:
     """A fresh key for the cache at ``path``, stored (keyring, unless C360_CACHE_KEY gives it)
     and described in the sidecar file."""
-    from c360_desktop.core import logs
-    from c360_desktop.core import secrets as keyring_secrets
-
     key = _from_env() or secrets.token_bytes(32)
+    write_info(path, KeyInfo(_store(key), check_value(key), _now(), wipe_after_days))
+    return key
+
+
+def _store(key: bytes) -> str:
+    """Keep ``key`` in the keyring under a new id (unless C360_CACHE_KEY gives it); the id."""
+    from c360_desktop.core import logs
+
     key_id = str(uuid.uuid4())
     if not os.environ.get(ENV_KEY):
+        from c360_desktop.core import secrets as keyring_secrets
+
         keyring_secrets.set_password(_account(key_id), key.hex())
     logs.known_secret(key.hex())
-    write_info(path, KeyInfo(key_id, check_value(key), _now(), wipe_after_days))
-    return key
+    return key_id
 
 
 def key_for(path: Path) -> bytes:
@@ -184,15 +190,10 @@ def forget(path: Path) -> None:
 def replace_key(path: Path, key: bytes) -> None:
     """Store ``key`` as the cache's new key (after ``PRAGMA rekey``), under a new id; the old
     keyring entry is removed once the new one is written."""
-    from c360_desktop.core import logs
     from c360_desktop.core import secrets as keyring_secrets
 
     old = read_info(path)
-    key_id = str(uuid.uuid4())
-    if not os.environ.get(ENV_KEY):
-        keyring_secrets.set_password(_account(key_id), key.hex())
-    logs.known_secret(key.hex())
-    write_info(path, KeyInfo(key_id, check_value(key), old.unlocked_at, old.wipe_after_days))
+    write_info(path, KeyInfo(_store(key), check_value(key), old.unlocked_at, old.wipe_after_days))
     if not os.environ.get(ENV_KEY):
         keyring_secrets.delete_password(_account(old.key_id))
 

@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from c360_desktop.core import logs
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 from c360_desktop.core.sync.errors import Duplicate, SyncError
-from c360_desktop.core.sync.urls import UrlError, central_url
+from c360_desktop.core.sync.urls import UrlError, central_url, is_loopback
 
 SUPPORTED_SCHEMA = (5, 5)  # central schema versions this app can sync with (inclusive)
 CUSTOMER_SCOPED = (
@@ -88,7 +88,6 @@ def explain(exc: BaseException, host: str) -> str:
     return msg
 
 
-LOOPBACK = ("localhost", "127.0.0.1", "::1", "")
 VERIFIED = ("verify-full", "verify-ca")
 
 
@@ -100,7 +99,7 @@ def tls_warning(url: str) -> str | None:
 
     u = make_url(url.strip())
     host = (u.host or "").lower()
-    if host in LOOPBACK or host.startswith("127."):
+    if is_loopback(host):
         return None
     query = {k.lower(): str(v).lower() for k, v in u.query.items()}
     if u.get_backend_name() == "mssql":

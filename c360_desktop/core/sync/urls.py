@@ -17,6 +17,12 @@ DRIVERS = {"postgresql": ("psycopg2", "psycopg", "pyodbc"), "mssql": ("pyodbc",)
 _MODULES = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pyodbc": "pyodbc"}
 
 
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (no host at all: a local socket)."""
+    host = (host or "").lower()
+    return host in ("", "localhost", "::1") or host.startswith("127.")
+
+
 class UrlError(ValueError):
     """A one-line reason a database URL cannot be used."""
 
