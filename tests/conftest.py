@@ -147,3 +147,21 @@ def central(central_url):
     conn = psycopg2.connect(host=u.host, port=u.port, user=u.username, dbname=u.database)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def keyring_store(monkeypatch):
+    """An in-memory OS keyring, and new caches encrypted (tests/core/test_encryption.py, sign-in)."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    store: dict[tuple[str, str], str] = {}
+    backend = type("MemoryBackend", (KeyringBackend,), {
+        "priority": 1, "get_password": lambda s, a, b: store.get((a, b)),
+        "set_password": lambda s, a, b, c: store.__setitem__((a, b), c),
+        "delete_password": lambda s, a, b: store.pop((a, b), None)})()
+    old = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("C360_CACHE_ENCRYPTION", "on")
+    yield store
+    keyring.set_keyring(old)

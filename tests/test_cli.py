@@ -126,3 +126,44 @@ def test_result_files_cannot_run_formulas_in_a_spreadsheet(tmp_path):
     _csv_writer(frame)(tmp_path / "pairs2.csv")
     assert (tmp_path / "pairs2.csv").read_text().splitlines() == [
         "id_l,id_r,probability,name", "'=cmd|' /C calc'!A0,'\tx,0.95,-1.5", "'+1,ok,0.91,2"]
+
+
+def test_signin_users_and_every_command_asks_for_a_sign_in(tmp_path, demo_cache):
+    """c360 signin (issue 21, item 2): the first user is an admin; then every command needs a
+    password, from C360_PASSWORD in scripts; a rep may not add users."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_USER")}
+
+    def c360(*args, **extra):
+        return subprocess.run([C360, *args, "--cache", str(demo_cache)], capture_output=True, text=True,
+                              timeout=120, env={**env, **extra}, stdin=subprocess.DEVNULL)
+
+    r = c360("signin", "add", "ana", "--role", "manager", C360_NEW_PASSWORD="manager password")
+    assert r.returncode == 2 and "first user of a cache must be an admin" in r.stderr
+    r = c360("signin", "add", "ana", "--role", "admin", C360_NEW_PASSWORD="short")
+    assert r.returncode == 2 and "at least 10 characters" in r.stderr
+    r = c360("signin", "add", "ana", "--role", "admin", C360_NEW_PASSWORD="admin password 1")
+    assert r.returncode == 0, r.stderr
+    r = c360("search", "smith")
+    assert r.returncode == 2 and "needs a sign-in" in r.stderr and "C360_PASSWORD" in r.stderr
+    r = c360("search", "smith", C360_USER="ana", C360_PASSWORD="not the password")
+    assert r.returncode == 2 and "sign-in refused: the user name or password is wrong" in r.stderr
+    admin = {"C360_USER": "ana", "C360_PASSWORD": "admin password 1"}
+    r = c360("search", "smith", "--json", **admin)
+    assert r.returncode == 0 and json.loads(r.stdout), r.stderr
+    r = c360("signin", "add", "ricky", "--role", "field_rep", "--parishes", "Kingston,St Andrew",
+             C360_NEW_PASSWORD="rep password 22", **admin)
+    assert r.returncode == 0, r.stderr
+    r = c360("signin", "list", "--json", **admin)
+    users = {u["name"]: u for u in json.loads(r.stdout)}
+    assert users["ricky"]["role"] == "field_rep" and users["ricky"]["parishes"] == ["JM-01", "JM-02"]
+    assert users["ana"]["failed_in_a_row"] == 0  # cleared by the sign-in that followed
+    rep = {"C360_USER": "ricky", "C360_PASSWORD": "rep password 22"}
+    r = c360("signin", "add", "mallory", "--role", "admin", C360_NEW_PASSWORD="mallory password", **rep)
+    assert r.returncode == 2 and "may not manage users" in r.stderr
+    r = c360("audit", "list", "--action", "signin.failed", "--json", **admin)
+    assert r.returncode == 0, r.stderr
+    failed = json.loads(r.stdout)
+    assert len(failed) == 1 and failed[0]["actor"] == "ana"
+    assert "admin password 1" not in (demo_cache.parent / "cache.db.signin.json").read_text()

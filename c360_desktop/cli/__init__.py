@@ -29,6 +29,7 @@ from c360_desktop.cli import (
     reports,
     requests,
     retention,
+    signin,
     sync,
     updates,
 )
@@ -36,7 +37,7 @@ from c360_desktop.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CliError
 from c360_desktop.core.progress import Cancelled
 from c360_desktop.core.storage.cache import CacheError
 
-FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, requests, retention, cache, diagnostics, health, updates)
+FEATURES = (demo, lookup, sync, leads, identity, models, reports, quality, audit, privacy, requests, retention, signin, cache, diagnostics, health, updates)
 
 
 def build_parser() -> argparse.ArgumentParser:

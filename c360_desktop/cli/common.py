@@ -76,7 +76,36 @@ def open_services(args: argparse.Namespace) -> Any:
     path = cache_path(args, settings)
     if not path.exists():
         raise CliError(f"no cache at {path} (build one with: c360 demo-data --out {path})")
+    from c360_desktop.core.security import signin
+
+    try:
+        if signin.required(path):
+            name, password, code = ask_sign_in(path, settings.user_name)
+            return Services.open_signed_in(path, settings, name, password, code)
+    except signin.SignInError as exc:
+        raise CliError(f"sign-in refused: {exc}") from None
     return Services.open(path, settings, create=False)
+
+
+def ask_sign_in(path: Path, default_name: str) -> tuple[str, str, str | None]:
+    """Who signs in to a cache with users: C360_USER / C360_PASSWORD / C360_TOTP for scripts
+    (as PGPASSWORD is), else asked in the terminal; never on the command line."""
+    import getpass
+    import os
+
+    from c360_desktop.core.security import signin
+
+    name = os.environ.get("C360_USER") or default_name
+    password = os.environ.get("C360_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CliError(f"{path.name} has users, so it needs a sign-in: run in a terminal, or give "
+                           "C360_USER and C360_PASSWORD")
+        password = getpass.getpass(f"Password for {name} on {path.name}: ")
+    code = os.environ.get("C360_TOTP")
+    if code is None and signin.has_totp(path, name) and sys.stdin.isatty():
+        code = input("Code from your authenticator app: ").strip()
+    return name, password, code
 
 
 def print_json(value: Any) -> None:

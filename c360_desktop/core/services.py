@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from c360_desktop.core.privacy.service import PrivacyService
     from c360_desktop.core.quality.service import QualityService
     from c360_desktop.core.reports.service import ReportService
+    from c360_desktop.core.security.service import SignInService
+    from c360_desktop.core.security.signin import Session
     from c360_desktop.core.updates.service import UpdateService
 
 
@@ -59,6 +61,9 @@ class Services:
     search: CustomerSearch
     profiles: ProfileService
     settings: Settings
+    # Who signed in (security.signin), None for the demo user of a cache without users.
+    signed_in: User | None = None
+    session: Session | None = None
 
     # The feature services load their modules (numpy, pandas, folium...) on first use, not at
     # start-up: the window must not wait for the map's or the models' imports.
@@ -84,7 +89,7 @@ class Services:
     def leads(self) -> LeadService:
         from c360_desktop.core.leads.service import LeadService
 
-        return LeadService(self.cache)
+        return LeadService(self.cache, lambda: self.user)
 
     @cached_property
     def maps(self) -> MapService:
@@ -125,14 +130,29 @@ class Services:
         return UpdateService(self.settings.update_location)
 
     @cached_property
+    def signin(self) -> SignInService:
+        from c360_desktop.core.security.service import SignInService
+
+        return SignInService(self)
+
+    @cached_property
     def review(self) -> ReviewService:
         from c360_desktop.core.identity.service import ReviewService
 
         return ReviewService(self.cache, lambda: self.user)
 
     @classmethod
-    def open(cls, path: str | Path, settings: Settings, create: bool = False) -> Services:
-        cache = open_cache(path, create=create)
+    def open_signed_in(cls, path: str | Path, settings: Settings, name: str, password: str,
+                       code: str | None = None) -> Services:
+        """Sign ``name`` in to the cache at ``path`` and open it with the key their password
+        unwraps (security.signin.SignInError if the sign-in is refused: nothing is opened)."""
+        from c360_desktop.core.security.service import opened_by_sign_in
+
+        return opened_by_sign_in(cls, Path(path).expanduser(), settings, name, password, code)
+
+    @classmethod
+    def open(cls, path: str | Path, settings: Settings, create: bool = False, key: bytes | None = None) -> Services:
+        cache = open_cache(path, create=create, key=key)
         if cache.meta("deferred_indexes"):  # a first sync died before building them: build them now
             from c360_desktop.core.sync.pull import restore_indexes
 
@@ -161,13 +181,24 @@ class Services:
         """Who is working: name, role and territory. Once this cache has synced as a user the
         centre knows (central schema 5), the role and parishes are the centre's, whatever the
         settings say; before that (a demo cache, an owner's login), the settings'."""
-        import json
-
         central = self.cache.meta("central_user")
-        if central:
-            who = json.loads(central)
+        who = self._central(central) if central else None
+        signed = self.signed_in
+        if signed is not None:
+            if who is not None and who.get("name") == signed.name:
+                return User(signed.name, Role(who["role"]), tuple(who.get("parishes") or ()), self.session)
+            return User(signed.name, signed.role, signed.territory, self.session)
+        if who is not None:
             return User(self.settings.user_name, Role(who["role"]), tuple(who.get("parishes") or ()))
         return user_of(self.settings)
+
+    def _central(self, raw: str) -> dict[str, Any]:
+        import json
+
+        if getattr(self, "_central_raw", None) != raw:  # parsed once per change, not on every call
+            self._central_raw, self._central_who = raw, json.loads(raw)
+        who: dict[str, Any] = self._central_who
+        return who
 
     def smtp(self) -> Any:
         """The mail server from the settings (core.alerts.notify.SmtpConfig), or None."""

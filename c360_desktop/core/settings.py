@@ -79,6 +79,8 @@ class Settings(BaseModel):
     user_name: str = Field(default_factory=getpass.getuser, min_length=1)
     role: Literal["manager", "analyst", "field_rep", "data_steward", "admin"] = "analyst"  # security.Role
     search_limit: int = Field(default=100, ge=10, le=1000)
+    # A signed-in window locks after this many minutes without a key press or mouse use (0: never).
+    idle_lock_minutes: int = Field(default=15, ge=0, le=8 * 60)
     profiles: list[ConnectionProfile] = Field(default_factory=list)
     active_profile: str | None = None
     sync_every_minutes: int = Field(default=15, ge=0, le=24 * 60)  # 0: only on demand

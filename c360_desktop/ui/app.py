@@ -59,6 +59,8 @@ class Launcher:
         self.first_start: Any = None
         self.plugin_reports: list[Any] = []
         self.updates: Any = None
+        self.lock: Any = None
+        self.account: Any = None
         app.aboutToQuit.connect(self.stop_background)
         self.exit_code = 0
         self._progress: QProgressDialog | None = None
@@ -118,6 +120,16 @@ class Launcher:
         dialog.show()
 
     def open(self, path: Path) -> None:
+        from c360_desktop.core.security import signin
+
+        try:
+            needs_sign_in = signin.required(path)
+        except signin.SignInError as exc:
+            self.explain(str(exc))
+            return
+        if needs_sign_in:
+            self.sign_in(path)
+            return
         older = pending_upgrade(path)
         encrypting = pending_encryption(path)
         upgrading = None
@@ -152,6 +164,26 @@ class Launcher:
                 self.explain(f"{path} could not be opened: {exc}")
 
         self.runner.run_query(lambda _p: Services.open(path, self.settings), done, failed)
+
+    def sign_in(self, path: Path) -> None:
+        """A cache with users: the password is checked, the key unwrapped and the cache opened on
+        a worker; the window appears once that has worked. Quit leaves without opening anything."""
+        from c360_desktop.core.security import signin
+        from c360_desktop.ui.widgets.signin import SIGN_IN, PasswordDialog
+
+        settings = self.settings
+        dialog = PasswordDialog(SIGN_IN, self.runner,
+                                lambda name, pw, code: Services.open_signed_in(path, settings, name, pw, code),
+                                lambda name: signin.has_totp(path, name), name=settings.user_name, place=path.name)
+        self._sign_in_dialog = dialog
+        dialog.sig_accepted.connect(self.show_window)
+
+        def rejected() -> None:
+            if self.window is None:
+                self.quit(1)
+
+        dialog.rejected.connect(rejected)
+        dialog.show()
 
     def show_window(self, services: Services) -> None:
         old_window, old_services = self.window, self.services
@@ -201,6 +233,15 @@ class Launcher:
         self.updates = UpdateController(window, services, self.runner)
         for controller in (self.schedules, self.first_start, self.updates):  # their window closing stops them
             window.sig_closing.connect(controller.stop)
+        from c360_desktop.ui.controllers.lock import LockController
+
+        if self.lock is not None:
+            self.lock.stop()
+        self.lock = LockController(window, services, self.runner)
+        if services.session is not None:
+            from c360_desktop.ui.widgets.signin import AccountActions
+
+            self.account = AccountActions(window, services, self.runner)
         for pane in panes:
             if hasattr(pane, "sig_alerts_raised"):
                 pane.sig_alerts_raised.connect(self.alerts.show_local)

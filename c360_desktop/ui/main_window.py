@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self._add(file_menu, "&Open cache…", QKeySequence.StandardKey.Open, self.sig_open_cache_requested.emit)
         self.import_action = self._add(file_menu, "&Import source records…", "Ctrl+I",
                                        self.sig_import_requested.emit)
-        file_menu.addSeparator()
+        self._file_tail = file_menu.addSeparator()  # later File entries go above it, Quit stays last
         self._add(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.menu("&Go")
         self.view_menu = self.menu("&View")
@@ -139,7 +139,11 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         action.triggered.connect(lambda _checked=False: callback())
-        menu.addAction(action)
+        tail = getattr(self, "_file_tail", None)
+        if tail is not None and menu is self._menus.get("File"):
+            menu.insertAction(tail, action)
+        else:
+            menu.addAction(action)
         return action
 
     def add_action(self, text: str, shortcut: str | None, callback: Callable[[], object], menu: str = "Go") -> QAction:

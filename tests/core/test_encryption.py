@@ -21,23 +21,6 @@ MAGIC = b"SQLite format 3\x00"
 
 
 
-@pytest.fixture
-def keyring_store(monkeypatch):
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    store: dict[tuple[str, str], str] = {}
-    backend = type("MemoryBackend", (KeyringBackend,), {
-        "priority": 1, "get_password": lambda s, a, b: store.get((a, b)),
-        "set_password": lambda s, a, b, c: store.__setitem__((a, b), c),
-        "delete_password": lambda s, a, b: store.pop((a, b), None)})()
-    old = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    monkeypatch.setenv("C360_CACHE_ENCRYPTION", "on")
-    yield store
-    keyring.set_keyring(old)
-
-
 def _personal(path: Path) -> dict[str, set[str]]:
     conn = sqlite3.connect(path)
     try:

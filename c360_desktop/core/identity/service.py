@@ -47,6 +47,10 @@ class ReviewService:
     def decide(self, pair_id: int, decision: str, user: str, settings: Any = None) -> str | None:
         """Record a match / no-match / skip; a match merges the two (returns the ledger id)."""
         self._may_merge("identity_review")
+        if decision == "match" and self._user is not None:
+            from c360_desktop.core.security import require_fresh
+
+            require_fresh(self._user(), "Merging customers")
         return decide(self._cache, pair_id, decision, user, settings)
 
     def undo_last(self, user: str) -> int | None:

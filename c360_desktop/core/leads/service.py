@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from c360_desktop.core.leads.queue import LeadQueue, Rebalance, suggest_rebalance
+from c360_desktop.core.security import Permission, Refused, User, require_fresh
 from c360_desktop.core.storage.cache import Cache
 
 
 class LeadService:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, user: Callable[[], User] | None = None) -> None:
         self._cache = cache
+        self._user = user
+
+    def assign(self, assignments: dict[str, str]) -> int:
+        """Give leads to reps (lead id -> rep id) as the signed-in user; how many changed hands.
+        Needs the assign-leads permission; assigning several at once needs a recent sign-in."""
+        from c360_desktop.core.audit.log import record_now, require
+        from c360_desktop.core.leads.queue import assign_leads
+
+        user = self._user() if self._user is not None else None
+        if user is None:
+            raise Refused("no user to assign as")
+        require(self._cache, user, Permission.ASSIGN_LEADS, "leads.assign")
+        if len(assignments) > 1:
+            require_fresh(user, "Assigning leads in bulk")
+        changed = assign_leads(self._cache, assignments, user.name)
+        record_now(self._cache, user.name, "leads.assign", "lead", None,
+                   {"leads": len(assignments), "changed": changed, "reps": len(set(assignments.values()))})
+        return changed
 
     def queue(self) -> LeadQueue:
         return LeadQueue(self._cache.reader)

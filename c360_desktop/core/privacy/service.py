@@ -18,7 +18,7 @@ from c360_desktop.core.privacy.pseudonymise import Pseudonymised, pseudonymise
 from c360_desktop.core.privacy.requests import SubjectRequest
 from c360_desktop.core.profile.service import queue_change
 from c360_desktop.core.progress import Progress
-from c360_desktop.core.security import Permission, Refused, User, can, refusal
+from c360_desktop.core.security import Permission, Refused, User, can, refusal, require_fresh
 from c360_desktop.core.storage.cache import DB_ERRORS, Cache
 from c360_desktop.core.timestamps import db_now
 
@@ -90,6 +90,7 @@ class PrivacyService:
         """Everything held about the request's customer, as JSON (for another system) or PDF
         (for the person to read). The file is written whole or not at all; audited."""
         user = self._steward("privacy.access")
+        require_fresh(user, "Exporting a person's data")
         req = requests.get(self._cache.reader(), request_id)
         if fmt not in ("json", "pdf"):
             raise PrivacyError(f"format {fmt!r}: choose json or pdf")
@@ -113,6 +114,7 @@ class PrivacyService:
         The request is closed as done; it and the tombstone (ids only) are what remain."""
         progress = progress or Progress()
         user = self._steward("privacy.erasure")
+        require_fresh(user, "Erasing a customer")
         req = requests.get(self._cache.reader(), request_id)
         if req.kind != "erasure":
             article = "an" if req.kind[0] in "aeiou" else "a"

@@ -2,14 +2,15 @@
 
 Services apply these, so every pane, export and CLI output shows a record the same way for the
 same user (the 360 pane and ``c360 show --json`` mask a field rep's TRN alike). Panes ask
-``can(user, Permission.X)``; they never compare role names. Today the role comes from local
-settings; the security issue moves it to the centre, signed, and keeps this interface.
+``can(user, Permission.X)``; they never compare role names. The role comes from the centre once a
+cache has synced as its user, else from the sign-in record (``signin``), else (the demo user of
+a cache without users) from the settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -88,6 +89,18 @@ class User:
     name: str
     role: Role
     territory: tuple[str, ...] = ()  # parish codes; empty: every parish
+    # The sign-in behind this user (security.signin.Session), None for the demo user of a cache
+    # without users: then nothing asks for a password again.
+    session: Any = field(default=None, compare=False, repr=False)
+
+
+def require_fresh(user: User, what: str) -> None:
+    """Go on if ``user`` proved who they are within the last minutes (or signs in nowhere);
+    else signin.ReauthNeeded, which the window answers with a password prompt, then a retry."""
+    if user.session is not None and not user.session.fresh():
+        from c360_desktop.core.security.signin import ReauthNeeded
+
+        raise ReauthNeeded(what)
 
 
 def can(user: User, permission: Permission) -> bool:

@@ -113,6 +113,11 @@ class Cache:
     def encrypted(self) -> bool:
         return self._key is not None
 
+    @property
+    def key(self) -> bytes | None:
+        """The cache's key, for a sign-in to wrap under the user's password (never shown or logged)."""
+        return self._key
+
     def connect(self, readonly: bool = False) -> sqlite3.Connection:
         """A new connection through the one factory (the key, then the pragmas)."""
         return _connect(self.path, readonly=readonly, key=self._key)
@@ -146,6 +151,9 @@ class Cache:
         if os.environ.get(keys.ENV_KEY):
             raise CacheError(f"the key comes from {keys.ENV_KEY}: rekey in a session whose key is in the "
                              "keyring, or give the new key to the cache's scripts yourself")
+        if keys.read_info(self.path).kept == "signin":
+            raise CacheError("the key is kept only under the users' passwords; keep it in the keyring again "
+                             "('c360 signin unprotect') before a rekey, so no user is locked out")
         new = random.token_bytes(32)
         with self._write_lock:
             conn = self.connect()
@@ -464,9 +472,12 @@ def _encrypt_in_place(path: Path) -> bytes:
     return key
 
 
-def open_cache(path: str | Path, create: bool = True, encrypt: bool | None = None) -> Cache:
+def open_cache(path: str | Path, create: bool = True, encrypt: bool | None = None,
+               key: bytes | None = None) -> Cache:
     """Open (or create) a cache, upgrading an older one after backing it up. ``encrypt``: make a
-    new cache encrypted and convert a plain one (default: wherever a key can be kept here)."""
+    new cache encrypted and convert a plain one (default: wherever a key can be kept here).
+    ``key``: the key a sign-in unwrapped, used instead of the keyring's."""
+    given = key
     path = Path(path).expanduser().resolve()
     if encrypt is None:
         why_not = keys.available()
@@ -481,7 +492,7 @@ def open_cache(path: str | Path, create: bool = True, encrypt: bool | None = Non
             if wiped is not None:
                 log.warning("cache %s was not unlocked for %d days: wiped, as its policy says", path, wiped)
                 _wipe(path)
-        key = keys.key_for(path) if keys.is_encrypted(path) else None
+        key = keys.key_for(path, given) if keys.is_encrypted(path) else None
     except keys.KeyProblem as exc:
         raise CacheError(str(exc)) from None
     wal_warning = _check_wal(path)  # before anything opens the file and SQLite replays the log

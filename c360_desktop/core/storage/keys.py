@@ -43,6 +43,7 @@ class KeyInfo:
     check: str
     unlocked_at: str | None = None
     wipe_after_days: int = 0  # 0: never
+    kept: str = "keyring"  # or "signin": only wrapped by the users' passwords (security.signin)
 
 
 def sidecar(path: Path) -> Path:
@@ -95,7 +96,11 @@ def available() -> str | None:
 def read_info(path: Path) -> KeyInfo:
     try:
         raw = json.loads(sidecar(path).read_text("utf-8"))
-        return KeyInfo(str(raw["key_id"]), str(raw["check"]), raw.get("unlocked_at"), int(raw.get("wipe_after_days", 0)))
+        kept = str(raw.get("kept", "keyring"))
+        if kept not in ("keyring", "signin"):
+            raise ValueError(f"kept: {kept!r}")
+        return KeyInfo(str(raw["key_id"]), str(raw["check"]), raw.get("unlocked_at"),
+                       int(raw.get("wipe_after_days", 0)), kept)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise KeyProblem(f"{sidecar(path).name} beside the cache cannot be read ({exc}); the cache was left "
                          "untouched") from None
@@ -107,7 +112,8 @@ def write_info(path: Path, info: KeyInfo) -> None:
     create_private(tmp)
     tmp.write_text(json.dumps({"format": 1, "cipher": "sqlcipher4", "hmac": HMAC, "key_id": info.key_id,
                                "check": info.check,
-                               "unlocked_at": info.unlocked_at, "wipe_after_days": info.wipe_after_days},
+                               "unlocked_at": info.unlocked_at, "wipe_after_days": info.wipe_after_days,
+                               "kept": info.kept},
                               indent=1), "utf-8")
     tmp.replace(target)
 
@@ -150,13 +156,16 @@ def _store(key: bytes) -> str:
     return key_id
 
 
-def key_for(path: Path) -> bytes:
-    """The key of the encrypted cache at ``path``, checked against its sidecar; KeyProblem if
-    it is missing or is not this cache's."""
+def key_for(path: Path, given: bytes | None = None) -> bytes:
+    """The key of the encrypted cache at ``path`` (``given``: one a sign-in unwrapped), checked
+    against its sidecar; KeyProblem if it is missing or is not this cache's."""
     from c360_desktop.core import logs
 
     info = read_info(path)
-    key = _from_env()
+    key = given if given is not None else _from_env()
+    if key is None and info.kept == "signin":
+        raise KeyProblem(f"the key of {path.name} is kept only under its users' passwords: sign in to open it "
+                         f"(or give the key in {ENV_KEY}). The cache was left untouched")
     if key is None:
         from c360_desktop.core import (
             secrets as keyring_secrets,  # keyring loads only when it is asked
@@ -178,6 +187,39 @@ def key_for(path: Path) -> bytes:
     return key
 
 
+def matches(path: Path, key: bytes) -> bool:
+    """Whether ``key`` is the key of the encrypted cache at ``path`` (by its check value)."""
+    try:
+        return hmac.compare_digest(check_value(key), read_info(path).check)
+    except KeyProblem:
+        return False
+
+
+def protect(path: Path, key: bytes) -> None:
+    """Keep the cache's key only wrapped by its users' passwords: its keyring entry is removed."""
+    from c360_desktop.core import secrets as keyring_secrets
+
+    info = read_info(path)
+    if not matches(path, key):
+        raise KeyProblem("that is not this cache's key")
+    write_info(path, KeyInfo(info.key_id, info.check, info.unlocked_at, info.wipe_after_days, "signin"))
+    if not os.environ.get(ENV_KEY):
+        with contextlib.suppress(Exception):  # already gone
+            keyring_secrets.delete_password(_account(info.key_id))
+
+
+def unprotect(path: Path, key: bytes) -> None:
+    """Keep the cache's key in the keyring again (opening no longer needs a sign-in's unwrap)."""
+    from c360_desktop.core import secrets as keyring_secrets
+
+    info = read_info(path)
+    if not matches(path, key):
+        raise KeyProblem("that is not this cache's key")
+    if not os.environ.get(ENV_KEY):
+        keyring_secrets.set_password(_account(info.key_id), key.hex())
+    write_info(path, KeyInfo(info.key_id, info.check, info.unlocked_at, info.wipe_after_days, "keyring"))
+
+
 def forget(path: Path) -> None:
     """Remove the cache's key from the keyring and its sidecar (after the cache is wiped)."""
     from c360_desktop.core import secrets as keyring_secrets
@@ -193,6 +235,9 @@ def replace_key(path: Path, key: bytes) -> None:
     from c360_desktop.core import secrets as keyring_secrets
 
     old = read_info(path)
+    if old.kept == "signin":
+        raise KeyProblem("the key is kept only under the users' passwords; keep it in the keyring again "
+                         "('c360 signin unprotect') before a rekey, so no user is locked out")
     write_info(path, KeyInfo(_store(key), check_value(key), old.unlocked_at, old.wipe_after_days))
     if not os.environ.get(ENV_KEY):
         keyring_secrets.delete_password(_account(old.key_id))
@@ -201,7 +246,7 @@ def replace_key(path: Path, key: bytes) -> None:
 def unlocked(path: Path) -> None:
     """Note that the cache was unlocked now (the lost-laptop clock starts again)."""
     info = read_info(path)
-    write_info(path, KeyInfo(info.key_id, info.check, _now(), info.wipe_after_days))
+    write_info(path, KeyInfo(info.key_id, info.check, _now(), info.wipe_after_days, info.kept))
 
 
 def overdue(path: Path, now: datetime | None = None) -> int | None:
@@ -216,7 +261,7 @@ def overdue(path: Path, now: datetime | None = None) -> int | None:
 
 def set_wipe_after(path: Path, days: int) -> None:
     info = read_info(path)
-    write_info(path, KeyInfo(info.key_id, info.check, info.unlocked_at, max(0, int(days))))
+    write_info(path, KeyInfo(info.key_id, info.check, info.unlocked_at, max(0, int(days)), info.kept))
 
 
 def _now() -> str:

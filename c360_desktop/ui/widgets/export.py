@@ -21,6 +21,7 @@ from c360_desktop.core.progress import Cancelled, Progress
 from c360_desktop.core.reports.export import Manifest, Table
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
+from c360_desktop.ui.widgets import signin as signin_prompt
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
 FILTERS = {"Excel workbook (*.xlsx)": "xlsx", "PDF (*.pdf)": "pdf", "CSV for other tools (*.csv)": "csv"}
@@ -110,6 +111,8 @@ class ExportButton(QToolButton):
         def failed(exc: BaseException) -> None:
             dialog.close()
             self.task = None
+            if signin_prompt.asked(self, exc, self._services, self._runner, lambda: self.start(table, path, fmt)):
+                return
             self._say("Export cancelled; no file was written." if isinstance(exc, Cancelled)
                       else f"Could not export: {exc}")
 

@@ -34,13 +34,13 @@ from c360_desktop.core.leads.queue import (
     UNASSIGNED,
     QueuedLead,
     Rebalance,
-    assign_leads,
     log_activity,
 )
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import config_dir
 from c360_desktop.ui.format import format_jmd, local_datetime
+from c360_desktop.ui.widgets import signin as signin_prompt
 from c360_desktop.ui.workers import TaskRunner
 
 BAND_COLOURS = {"hot": "#f4c7c3", "warm": "#fce8b2", "cold": "#d2e3fc"}
@@ -360,14 +360,18 @@ class LeadsPane(QWidget):
                      f"{len(leads)} lead(s) assigned to {self.reps.get(rep_id, rep_id)}")
 
     def _assign(self, assignments: dict[str, str], message: str) -> None:
-        cache, user = self._services.cache, self._services.settings.user_name
+        leads = self._services.leads
 
         def done(changed: int) -> None:
             self._notice = f"{message} ({changed} changed hands; queued for sync)"
             self.refresh()
 
-        self._runner.run_mutation(lambda _p: assign_leads(cache, assignments, user), done,
-                                  lambda exc: QMessageBox.warning(self, "Not assigned", str(exc)))
+        def failed(exc: BaseException) -> None:
+            if signin_prompt.asked(self, exc, self._services, self._runner, lambda: self._assign(assignments, message)):
+                return
+            QMessageBox.warning(self, "Not assigned", str(exc))
+
+        self._runner.run_mutation(lambda _p: leads.assign(assignments), done, failed)
 
     def rebalance(self) -> RebalanceDialog:
         parish = self.parish.currentData()

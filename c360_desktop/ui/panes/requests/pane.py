@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import STATUS_COLOURS, parish_name
+from c360_desktop.ui.widgets import signin as signin_prompt
 from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskHandle, TaskRunner
 
@@ -282,10 +283,15 @@ class RequestsPane(QWidget):
         if not path:
             return
         fmt = "json" if path.lower().endswith(".json") else "pdf"
-        self.status.setText("Gathering everything held about the customer…")
-        self._task = self._runner.run_mutation(
-            lambda _p: self._services.privacy.access_export(req.id, Path(path), fmt, force=True),
-            lambda out: self._finished(f"Written: {out}. Close the request once it is sent."), self._failed)
+
+        def start() -> None:
+            self.status.setText("Gathering everything held about the customer…")
+            self._task = self._runner.run_mutation(
+                lambda _p: self._services.privacy.access_export(req.id, Path(path), fmt, force=True),
+                lambda out: self._finished(f"Written: {out}. Close the request once it is sent."),
+                lambda exc: self._failed_or_ask(exc, start))
+
+        start()
 
     def close_selected(self) -> None:
         req = self._selected()
@@ -310,13 +316,24 @@ class RequestsPane(QWidget):
                             "their next sync. Mentions of them in other notes become [erased]. Only this "
                             "request and a record of the erasure remain. This cannot be undone."):
             return
-        self.erase_button.setEnabled(False)
-        self._task = self._runner.run_mutation(
-            lambda progress: self._services.privacy.erase(req.id, progress),
-            lambda done: self._finished(
-                f"Erased: {done.rows_removed:,} rows removed, {done.mentions_redacted:,} mentions redacted. "
-                "The central database and the other desktops follow on their next sync."),
-            self._failed, lambda _f, message: self.status.setText(message))
+        def start() -> None:
+            self.erase_button.setEnabled(False)
+            self._task = self._runner.run_mutation(
+                lambda progress: self._services.privacy.erase(req.id, progress),
+                lambda done: self._finished(
+                    f"Erased: {done.rows_removed:,} rows removed, {done.mentions_redacted:,} mentions redacted. "
+                    "The central database and the other desktops follow on their next sync."),
+                lambda exc: self._failed_or_ask(exc, start), lambda _f, message: self.status.setText(message))
+
+        start()
+
+    def _failed_or_ask(self, exc: BaseException, retry: Any) -> None:
+        """A refusal that wants the password again asks for it and retries; others are shown."""
+        if signin_prompt.asked(self, exc, self._services, self._runner, retry):
+            self.status.setText("Confirm it is you to go on.")
+            self._enable()
+            return
+        self._failed(exc)
 
     # ---- questions -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core.identity.review import ReviewPair
 from c360_desktop.core.services import Services
+from c360_desktop.ui.widgets import signin as signin_prompt
 from c360_desktop.ui.widgets.charts import LazyPlot
 from c360_desktop.ui.workers import TaskRunner
 
@@ -181,7 +182,7 @@ class ReviewPane(QWidget):
     def act(self, action: str) -> None:
         if self._busy:
             return
-        review, user, settings = self._services.review, self._services.settings.user_name, self._services.settings
+        review, user, settings = self._services.review, self._services.user.name, self._services.settings
         pair_id = self.pair.id if self.pair is not None else None
         if action != "undo" and pair_id is None:
             return
@@ -204,6 +205,9 @@ class ReviewPane(QWidget):
         def failed(exc: BaseException) -> None:
             self._busy = False
             self.buttons["undo"].setEnabled(True)
+            if signin_prompt.asked(self, exc, self._services, self._runner, lambda: self.act(action)):
+                self.refresh()
+                return
             self.probability.setText(f"Not recorded: {exc}")
             self.refresh()
 
