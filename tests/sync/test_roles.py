@@ -133,3 +133,88 @@ def test_bad_user_commands_are_refused_with_the_reason(central_url, central, arg
     assert _one(central, "SELECT count(*) FROM customer") > 0  # nothing dropped
     short = _server("add", "rep_short", "--role", "manager", "--url", central_url, password="short")
     assert short.returncode == 2 and "at least 12 characters" in short.stderr
+
+
+def test_sign_in_asks_the_centre_when_it_answers_and_the_desktop_when_it_does_not(tmp_path, demo_cache):
+    """Central credentials online (issue 21, item 2): a PostgreSQL with password (SCRAM) logins,
+    so a wrong password is really refused by the server; a user the centre knows is enrolled on
+    first sign-in with the centre's role; a disabled account loses its offline way in too; with
+    the server stopped, the same password opens the cache from the desktop's own record."""
+    from c360_desktop.core.security import Role, signin
+    from c360_desktop.core.settings import ConnectionProfile
+    from server_sync import admin
+    from server_sync.devserver import DevPostgres
+
+    with DevPostgres(password="owner-secret-123") as server:
+        os.environ["PGPASSWORD"] = "owner-secret-123"
+        try:
+            admin.init(server.url, password="owner-secret-123")
+            admin.user_add(server.url, "maria", "field_rep", ["JM-05"], "maria-central-pw", password="owner-secret-123")
+        finally:
+            del os.environ["PGPASSWORD"]
+        settings = Settings(user_name="maria", profiles=[ConnectionProfile(name="hq", url=server.url)],
+                            active_profile="hq")
+        services = Services.open(demo_cache, Settings(user_name="setup"))
+        try:
+            services.signin.enrol("ana", "local admin password", Role.ADMIN)
+        finally:
+            services.close()
+        with pytest.raises(signin.SignInError, match="central database refused the password for maria"):
+            Services.open_signed_in(demo_cache, settings, "maria", "not maria's password")
+        assert [u["name"] for u in signin.users(demo_cache)] == ["ana"]  # nobody enrolled on a refusal
+        services = Services.open_signed_in(demo_cache, settings, "maria", "maria-central-pw")
+        try:
+            assert services.user.role is Role.FIELD_REP and services.user.territory == ("JM-05",)
+            details = services.cache.reader().execute(
+                "SELECT details FROM audit_event WHERE action = 'signin' ORDER BY occurred_at DESC, rowid DESC"
+            ).fetchone()[0]
+            assert '"checked_by": "central database"' in details
+            failed = services.cache.reader().execute(
+                "SELECT details FROM audit_event WHERE action = 'signin.failed'").fetchall()
+            assert len(failed) == 1 and "refused by the central database" in failed[0][0]
+        finally:
+            services.close()
+        assert {u["name"]: u["role"] for u in signin.users(demo_cache)} == {"ana": "admin", "maria": "field_rep"}
+        admin.user_role(server.url, "maria", "manager", None, password="owner-secret-123")
+        services = Services.open_signed_in(demo_cache, settings, "maria", "maria-central-pw")
+        try:
+            assert services.user.role is Role.MANAGER  # the centre's word, kept for offline sign-ins too
+        finally:
+            services.close()
+        port = make_url(server.url).port
+    # the centre is gone (a laptop in the field): the desktop's own record decides
+    with pytest.raises(signin.SignInError, match="user name or password is wrong"):
+        Services.open_signed_in(demo_cache, settings, "maria", "not maria's password")
+    services = Services.open_signed_in(demo_cache, settings, "maria", "maria-central-pw")
+    try:
+        assert services.user.role is Role.MANAGER
+        details = services.cache.reader().execute(
+            "SELECT details FROM audit_event WHERE action = 'signin' ORDER BY occurred_at DESC, rowid DESC"
+        ).fetchone()[0]
+        assert '"checked_by": "this desktop"' in details and "cannot reach" in details and str(port)
+    finally:
+        services.close()
+
+
+def test_a_user_disabled_at_the_centre_cannot_sign_in_offline_afterwards(tmp_path, demo_cache):
+    from c360_desktop.core.security import Role, signin
+    from c360_desktop.core.settings import ConnectionProfile
+    from server_sync import admin
+    from server_sync.devserver import DevPostgres
+
+    with DevPostgres(password="owner-secret-123") as server:
+        admin.init(server.url, password="owner-secret-123")
+        admin.user_add(server.url, "omar", "manager", [], "omar-central-pass", password="owner-secret-123")
+        settings = Settings(profiles=[ConnectionProfile(name="hq", url=server.url)], active_profile="hq")
+        services = Services.open(demo_cache, Settings(user_name="setup"))
+        try:
+            services.signin.enrol("ana", "local admin password", Role.ADMIN)
+        finally:
+            services.close()
+        Services.open_signed_in(demo_cache, settings, "omar", "omar-central-pass").close()
+        admin.user_disable(server.url, "omar", password="owner-secret-123")
+        with pytest.raises(signin.SignInError):
+            Services.open_signed_in(demo_cache, settings, "omar", "omar-central-pass")
+    assert [u["name"] for u in signin.users(demo_cache)] == ["ana"]
+    with pytest.raises(signin.SignInError, match="user name or password is wrong"):
+        Services.open_signed_in(demo_cache, settings, "omar", "omar-central-pass")

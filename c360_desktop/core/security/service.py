@@ -19,15 +19,67 @@ if TYPE_CHECKING:
     from c360_desktop.core.settings import Settings
 
 
+CENTRE_TIMEOUT_S = 4  # a laptop in the field must not wait long for a centre it cannot reach
+
+
+def ask_centre(settings: Settings, name: str, password: str) -> tuple[str, dict[str, Any] | None, str]:
+    """Whether the central database (the active PostgreSQL profile) accepts ``name`` and
+    ``password``: ("ok", its c360_user row or None, ""), ("refused", None, why), ("offline",
+    None, why) when it cannot be asked, or ("none", None, "") without a PostgreSQL profile."""
+    from c360_desktop.core.sync.central import Central
+    from c360_desktop.core.sync.errors import SyncError
+    from c360_desktop.core.sync.urls import UrlError, central_url
+
+    profile = settings.profile()
+    if profile is None:
+        return "none", None, ""
+    try:
+        url = central_url(profile.url)
+    except UrlError as exc:
+        return "offline", None, str(exc)
+    if url.get_backend_name() != "postgresql":  # SQL Server logins are not people (yet): offline rules
+        return "none", None, ""
+    try:
+        central = Central(url.set(username=name).render_as_string(hide_password=False), password,
+                          connect_timeout=CENTRE_TIMEOUT_S)
+    except SyncError as exc:
+        if "not permitted to log in" in str(exc):  # c360-server user disable: NOLOGIN
+            return "ok", {"name": name, "disabled": True}, ""
+        return ("refused" if "refused the password" in str(exc) else "offline"), None, str(exc)
+    try:
+        central.access()
+        return "ok", central.user, ""
+    except SyncError as exc:
+        return "offline", None, str(exc)
+    finally:
+        central.close()
+
+
 def opened_by_sign_in(cls: type[Services], path: Path, settings: Settings, name: str, password: str,
                       code: str | None) -> Services:
+    """Central credentials when the centre answers (it may enrol a user it knows, record a
+    password changed there, refuse a disabled account); the local record otherwise."""
     from c360_desktop.core.storage import keys
 
+    signin.check_wait(path, name)  # guessing through the centre is limited too
+    state, who, why = ask_centre(settings, name, password)
+    if state == "refused":
+        raise signin.refused_elsewhere(path, name, "refused by the central database")
+    if state == "ok" and who is not None and who.get("disabled"):
+        if any(u["name"] == name for u in signin.users(path)):
+            signin.remove(path, name)  # no offline way in either
+        raise signin.SignInError(f"{name}'s account is disabled at the central database")
+    if state == "ok" and who is not None and not signin.opens(path, name, password):
+        _enrol_from_centre(path, name, password, who)  # a user new to this desktop, or a new password
     signed = signin.sign_in(path, name, password, code)
+    user = signed.user
+    if state == "ok" and who is not None:
+        user = User(name, Role(who["role"]), tuple(who.get("parishes") or ()))
+        signin.update_role(path, name, password, user.role, user.territory)
     key = signed.secret if keys.is_encrypted(path) and keys.matches(path, signed.secret) else None
     services = cls.open(path, settings, key=key)
     try:
-        services.signed_in = signed.user
+        services.signed_in = user
         services.session = signin.Session(signed.user.name, signin.path_for(path))
         if services.cache.key is not None and services.cache.key != signed.secret:
             signin.rewrap(path, name, password, services.cache.key)
@@ -36,12 +88,30 @@ def opened_by_sign_in(cls: type[Services], path: Path, settings: Settings, name:
                 audit_log.record(w, str(failure.get("name") or "?")[:64], "signin.failed", "session", None,
                                  {"attempted_at": failure.get("at"), "why": failure.get("why")})
             audit_log.record(w, signed.user.name, "signin", "session", None,
-                             {"totp": signin.has_totp(path, name), "failed_before": len(signed.failures)})
+                             {"totp": signin.has_totp(path, name), "failed_before": len(signed.failures),
+                              "checked_by": "central database" if state == "ok" else "this desktop",
+                              "centre": why[:200] if state == "offline" else state})
         signin.clear_failures(path, len(signed.failures))
     except BaseException:
         services.close()
         raise
     return services
+
+
+def _enrol_from_centre(path: Path, name: str, password: str, who: dict[str, Any]) -> None:
+    """The centre vouches for ``name``: enrol them here (a new user of this desktop) or wrap the
+    key under the password they now have at the centre."""
+    from c360_desktop.core.storage import keys
+
+    if signin.has_totp(path, name):  # re-enrolling would drop the second factor: not on the centre's word
+        raise signin.SignInError("your password changed at the central database: sign in here once with the "
+                                 "previous one, or ask an admin to enrol you again")
+    try:
+        key = keys.key_for(path) if keys.is_encrypted(path) else None
+    except keys.KeyProblem:
+        raise signin.SignInError(f"this desktop's key is kept only under its users' passwords, so {name} must be "
+                                 "enrolled here by an admin first") from None
+    signin.enrol(path, name, password, who["role"], tuple(who.get("parishes") or ()), key)
 
 
 class SignInService:

@@ -52,10 +52,11 @@ class SignInError(Exception):
     """A sign-in, enrolment or re-authentication was refused; the message says why. ``wait_s``:
     how long before the next try is accepted (0: at once)."""
 
-    def __init__(self, message: str, wait_s: int = 0, counted: bool = False) -> None:
+    def __init__(self, message: str, wait_s: int = 0, counted: bool = False, why: str = "") -> None:
         super().__init__(message)
         self.wait_s = wait_s
         self.counted = counted  # a failed try recorded in the sign-in file
+        self.why = why  # for a counted one: unknown user, wrong password..., code needed, wrong code
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,57 @@ def sign_in(cache_path: Path, name: str, password: str, code: str | None = None,
         shown = "the user name or password is wrong" if why != "wrong code" else "the authenticator code is wrong"
         if why == "code needed":
             shown = "enter the 6-digit code from your authenticator app"
-        raise SignInError(shown + (f"; try again in {wait} s" if wait else ""), wait, counted=True)
+        raise SignInError(shown + (f"; try again in {wait} s" if wait else ""), wait, counted=True, why=why)
     assert record is not None and secret is not None
     failures = tuple(data.get("failures", []))  # cleared once the audit log holds them
     data.setdefault("counts", {}).pop(name, None)
     _save(path, data)
     return SignedIn(User(name, Role(record["role"]), tuple(record["parishes"])), secret, failures)
+
+
+def opens(cache_path: Path, name: str, password: str) -> bool:
+    """Whether ``password`` opens ``name``'s record here (not counted as a try: for a password the
+    centre has just accepted)."""
+    record = _load(path_for(cache_path)).get("users", {}).get(name)
+    return record is not None and _unwrap(name, record, password) is not None
+
+
+def check_wait(cache_path: Path, name: str, now: datetime | None = None) -> None:
+    """SignInError if ``name`` must wait before another try (asked before trying the centre)."""
+    data = _load(path_for(cache_path))
+    _wait(data, name if name in data.get("users", {}) else ANYONE, now or _now())
+
+
+def refused_elsewhere(cache_path: Path, name: str, why: str, now: datetime | None = None) -> SignInError:
+    """Count a try the centre refused as a failure here; the error to raise."""
+    now = now or _now()
+    path = path_for(cache_path)
+    data = _load(path)
+    counter = name if name in data.get("users", {}) else ANYONE
+    wait = _fail(path, data, counter, name, why, now)
+    return SignInError(f"the central database refused the password for {name}" +
+                       (f"; try again in {wait} s" if wait else ""), wait, counted=True, why=why)
+
+
+def update_role(cache_path: Path, name: str, password: str, role: Role | str, parishes: tuple[str, ...]) -> bool:
+    """Record the centre's role and parishes for ``name`` (same key, same second factor): True if
+    they changed."""
+    path = path_for(cache_path)
+    data = _load(path)
+    record = data.get("users", {}).get(name)
+    if record is None or (record["role"], record["parishes"]) == (Role(role).value, sorted(set(parishes))):
+        return False
+    secret = _unwrap(name, record, password)
+    if secret is None:
+        return False
+    totp = _unwrap_totp(name, record, password) if record.get("totp") else None
+    fresh = {"role": Role(role).value, "parishes": sorted(set(parishes)), "at": record["at"]}
+    fresh.update(_wrap(name, fresh, password, secret))
+    if totp is not None:
+        fresh["totp"] = _wrap_value(name, fresh, password, totp.encode(), "totp")
+    data["users"][name] = fresh
+    _save(path, data)
+    return True
 
 
 def clear_failures(cache_path: Path, count: int, newest: bool = False) -> None:
