@@ -259,3 +259,32 @@ def test_the_centres_role_wins_over_the_enrolled_one(demo_cache):
         assert services.user.session is services.session
     finally:
         services.close()
+
+
+def test_repeated_failures_and_an_odd_hour_sign_in_alert_the_admins(demo_cache):
+    from c360_desktop.core.audit import anomaly
+
+    _enrol_admin(demo_cache)
+    for i in range(signin.FREE_TRIES):
+        with pytest.raises(signin.SignInError):
+            signin.sign_in(demo_cache, "ana", f"a guess, number {i}")
+    path = signin.path_for(demo_cache)
+    data = json.loads(path.read_text())
+    data["counts"]["ana"]["last"] = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()  # the wait is over
+    path.write_text(json.dumps(data))
+    services = Services.open_signed_in(demo_cache, Settings(), "ana", ADMIN_PW)
+    try:
+        titles = [t for (t,) in services.cache.reader().execute(
+            "SELECT title FROM alert WHERE type = 'audit_anomaly' AND title LIKE '%failed%'")]
+        assert titles == ["5 failed sign-ins for ana"]  # one alert, raised as the fifth was written
+        with services.cache.writer() as w:
+            assert anomaly.check(w, "ana", "signin", {}, "2026-12-08 15:00:00") == []  # 10:00 in Kingston
+            (odd,) = anomaly.check(w, "ana", "signin", {}, "2026-12-08 07:30:00")
+            assert odd.title == "ana signed in at 02:30 Jamaica time"
+            for day in (1, 2, 3):  # a night-shift habit: no alert
+                w.execute("INSERT INTO audit_event (id, row_version, updated_at, updated_by, actor, action, entity, "
+                          "occurred_at, details) VALUES (?, 0, ?, 'bo', 'bo', 'signin', 'session', ?, '{}')",
+                          (f"night-{day}", f"2026-12-0{day} 08:00:00", f"2026-12-0{day} 08:00:00"))
+            assert anomaly.check(w, "bo", "signin", {}, "2026-12-08 07:30:00") == []
+    finally:
+        services.close()

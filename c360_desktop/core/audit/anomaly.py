@@ -1,8 +1,10 @@
-"""Anomaly rules on the audit stream: a user viewing far more profiles in an hour than usual, and
-bulk exports of customer data, each raise one alert (type ``audit_anomaly``) for admins.
+"""Anomaly rules on the audit stream, each raising one alert (type ``audit_anomaly``) for admins:
+a user viewing far more profiles in an hour than usual; bulk exports of customer data; repeated
+failed sign-ins (or unlocks, or re-authentications) for one name; a sign-in at an odd hour in
+Jamaica (22:00 to 05:59) by a user who does not usually work then.
 
 The rules run as each entry is written (``log.record``), in the same transaction, from the
-indexed events of this desktop. Sign-in rules (odd hours, repeated failures) wait for sign-in.
+indexed events of this desktop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ VIEWS_FLOOR = 60  # profiles in an hour that never raise an alert
 VIEWS_TIMES = 5  # ... nor do fewer than five times the user's usual busy hour
 USUAL_DAYS = 14  # the usual: the median of the user's hours with views in these days
 EXPORT_ROWS = 1000  # an export of this many rows is a bulk export
+FAILED_SIGN_INS = 5  # failed tries for one name within an hour that raise an alert
+ODD_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5})  # Jamaica time (UTC-5 all year)
+JAMAICA = timedelta(hours=-5)
+USUAL_ODD = 3  # sign-ins at odd hours in the last USUAL_DAYS that make them the user's habit
+FAILED_ACTIONS = ("signin.failed", "session.unlock.failed", "reauth.failed")
 
 
 def _text(t: datetime) -> str:
@@ -60,6 +67,26 @@ def check(conn: sqlite3.Connection, actor: str, action: str, details: Mapping[st
                 alert(f"views:{actor}:{occurred_at[:13]}", f"{actor} viewed {views:,} profiles in an hour",
                       f"{actor} opened {views:,} customer profiles in the hour to {occurred_at} UTC; their usual "
                       f"busy hour has {usual:,.0f}. Check the audit trail (Go > Audit trail).")
+    elif action in FAILED_ACTIONS:
+        marks = ",".join("?" * len(FAILED_ACTIONS))
+        (failed,) = conn.execute(
+            f"SELECT count(*) FROM audit_event WHERE actor = ? AND action IN ({marks}) AND occurred_at > ?",
+            (actor, *FAILED_ACTIONS, _text(now - timedelta(hours=1)))).fetchone()
+        if failed >= FAILED_SIGN_INS:
+            alert(f"failed:{actor}:{occurred_at[:13]}", f"{failed} failed sign-ins for {actor}",
+                  f"{failed} tries to sign in, unlock or confirm as {actor} failed in the hour to {occurred_at} UTC. "
+                  "Someone may be guessing the password; check the audit trail (Go > Audit trail).")
+    elif action == "signin":
+        local = now + JAMAICA
+        if local.hour in ODD_HOURS:
+            rows = conn.execute("SELECT occurred_at FROM audit_event WHERE actor = ? AND action = 'signin' "
+                                "AND occurred_at >= ? AND occurred_at < ?",
+                                (actor, _text(now - timedelta(days=USUAL_DAYS)), occurred_at)).fetchall()
+            odd = sum((datetime.strptime(r[0], "%Y-%m-%d %H:%M:%S") + JAMAICA).hour in ODD_HOURS for r in rows)
+            if odd < USUAL_ODD:
+                alert(f"odd:{actor}:{occurred_at}", f"{actor} signed in at {local:%H:%M} Jamaica time",
+                      f"{actor} signed in at {local:%H:%M} on {local:%Y-%m-%d} (Jamaica time), outside 06:00 to "
+                      f"22:00, which is not their habit ({odd} such sign-ins in {USUAL_DAYS} days).")
     elif action in ("export", "export.pseudonymised"):
         rows = int(details.get("rows") or details.get("customers") or 0)
         if rows >= EXPORT_ROWS:

@@ -85,7 +85,8 @@ def record(conn: sqlite3.Connection, actor: str, action: str, entity: str, entit
     conn.execute("INSERT INTO audit_chain (event_id, prev_hash, hash) VALUES (?, ?, ?)",
                  (event_id, prev, link_hash(prev, _canonical(event_id, now, actor, action, entity,
                                                              entity_id, json.loads(text)))))
-    if action in ("profile.view", "export", "export.pseudonymised"):
+    if action in ("profile.view", "export", "export.pseudonymised", "signin", "signin.failed", "session.unlock.failed",
+                  "reauth.failed"):
         from c360_desktop.core.audit import anomaly
 
         anomaly.check(conn, actor, action, body, now)
