@@ -8,7 +8,7 @@ Whether an alert was read is this desktop's business and stays local.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from c360_desktop.core.alerts.rules import (
 )
 from c360_desktop.core.events import BadEvent, Event, decode
 from c360_desktop.core.profile.service import queue_change
+from c360_desktop.core.security import Permission, User
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.timestamps import db_now
 
@@ -64,8 +65,9 @@ LEFT JOIN customer c ON c.id = a.customer_id
 
 
 class AlertStore:
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, user: Callable[[], User] | None = None) -> None:
         self.cache = cache
+        self._user = user  # who changes the rules (needs manage_rules); None: the app's own seeding
 
     # ---- rules ----
 
@@ -74,7 +76,7 @@ class AlertStore:
         conn = self.cache.reader()
         rows = conn.execute("SELECT definition FROM alert_rule ORDER BY position, name").fetchall()
         if not rows and self.cache.meta("alert_rules_seeded") is None:
-            self.save_rules(default_rules())
+            self._write_rules(default_rules())
             rows = conn.execute("SELECT definition FROM alert_rule ORDER BY position, name").fetchall()
         out = []
         for (definition,) in rows:
@@ -83,7 +85,20 @@ class AlertStore:
         return out
 
     def save_rules(self, rules: Sequence[AlertRule]) -> None:
-        """Replace the rule set (all or nothing)."""
+        """Replace the rule set (all or nothing) as the user, who needs the manage-rules
+        permission; audited."""
+        if self._user is None:
+            self._write_rules(rules)
+            return
+        from c360_desktop.core.audit import log as audit_log
+
+        user = self._user()
+        audit_log.require(self.cache, user, Permission.MANAGE_RULES, "alerts.rules")
+        self._write_rules(rules)
+        audit_log.record_now(self.cache, user.name, "alerts.rules", "alert_rule", None,
+                             {"rules": len(rules), "enabled": sum(1 for r in rules if r.enabled)})
+
+    def _write_rules(self, rules: Sequence[AlertRule]) -> None:
         now = db_now()
         with self.cache.writer() as conn:
             conn.execute("DELETE FROM alert_rule")

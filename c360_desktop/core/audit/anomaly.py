@@ -79,10 +79,10 @@ def check(conn: sqlite3.Connection, actor: str, action: str, details: Mapping[st
     elif action == "signin":
         local = now + JAMAICA
         if local.hour in ODD_HOURS:
-            rows = conn.execute("SELECT occurred_at FROM audit_event WHERE actor = ? AND action = 'signin' "
+            seen = conn.execute("SELECT occurred_at FROM audit_event WHERE actor = ? AND action = 'signin' "
                                 "AND occurred_at >= ? AND occurred_at < ?",
                                 (actor, _text(now - timedelta(days=USUAL_DAYS)), occurred_at)).fetchall()
-            odd = sum((datetime.strptime(r[0], "%Y-%m-%d %H:%M:%S") + JAMAICA).hour in ODD_HOURS for r in rows)
+            odd = sum((datetime.strptime(r[0], "%Y-%m-%d %H:%M:%S") + JAMAICA).hour in ODD_HOURS for r in seen)
             if odd < USUAL_ODD:
                 alert(f"odd:{actor}:{occurred_at}", f"{actor} signed in at {local:%H:%M} Jamaica time",
                       f"{actor} signed in at {local:%H:%M} on {local:%Y-%m-%d} (Jamaica time), outside 06:00 to "

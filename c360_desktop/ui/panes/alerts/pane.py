@@ -42,6 +42,7 @@ from c360_desktop.core.alerts.pipeline import NewAlert
 from c360_desktop.core.alerts.rules import SEVERITIES
 from c360_desktop.core.alerts.store import AlertRow, AlertStore
 from c360_desktop.core.events import EVENT_TYPES
+from c360_desktop.core.security import Permission, can, refusal
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import JAMAICA, local_datetime
 from c360_desktop.ui.main_window import dock_of
@@ -137,7 +138,7 @@ class AlertsPane(QWidget):
     def __init__(self, services: Services, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services, self._runner = services, runner
-        self.store = AlertStore(services.cache)
+        self.store = AlertStore(services.cache, lambda: services.user)
         self.unread = 0
         self._generation = 0
         self.dead_letters = 0
@@ -165,6 +166,9 @@ class AlertsPane(QWidget):
             snooze.addAction(label, lambda d=delta: self.snooze_selected(d))
         self.snooze_button.setMenu(snooze)
         self.rules_button = QPushButton("&Rules…")
+        if not can(services.user, Permission.MANAGE_RULES):
+            self.rules_button.setEnabled(False)
+            self.rules_button.setToolTip(refusal(services.user, Permission.MANAGE_RULES).capitalize())
         self.dead_button = QPushButton("Dead letters")
         self.summary = QLabel()
         self.summary.setObjectName("alerts_summary")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from c360_desktop.core.identity.review import ReviewPair
+from c360_desktop.core.security import Permission, can, refusal
 from c360_desktop.core.services import Services
 from c360_desktop.ui.widgets import signin as signin_prompt
 from c360_desktop.ui.widgets.charts import LazyPlot
@@ -43,6 +44,7 @@ class ReviewPane(QWidget):
         self._services, self._runner = services, runner
         self.pair: ReviewPair | None = None
         self._busy = False
+        self.may_merge = can(services.user, Permission.MERGE)
         self.counter = QLabel()
         self.probability = QLabel()
         self.probability.setStyleSheet("font-weight: bold")
@@ -61,6 +63,8 @@ class ReviewPane(QWidget):
             b.clicked.connect(lambda _c=False, k=key: self.act(k))
             bar.addWidget(b)
             self.buttons[key] = b
+            if not self.may_merge:
+                b.setToolTip(refusal(services.user, Permission.MERGE).capitalize())
         bar.addWidget(self.build_button)
 
         self.table = QTableWidget(0, 3)
@@ -102,7 +106,8 @@ class ReviewPane(QWidget):
         self.pair, left = self._services.review.next_pair()
         self.counter.setText(f"{left:,} pair{'s' if left != 1 else ''} left")
         for key in ("match", "no_match", "skip"):
-            self.buttons[key].setEnabled(self.pair is not None and not self._busy)
+            self.buttons[key].setEnabled(self.pair is not None and not self._busy and self.may_merge)
+        self.buttons["undo"].setEnabled(self.may_merge and not self._busy)
         if self.pair is None:
             self.probability.setText("Nothing to review. Find pairs to review compares the customers again."
                                      if left == 0 else "")
