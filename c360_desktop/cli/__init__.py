@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
-    except (CliError, CacheError, ValueError) as exc:
+    except (CliError, CacheError, ValueError, PermissionError) as exc:  # PermissionError: a role's refusal
         print(f"c360: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Cancelled:

@@ -38,6 +38,28 @@ def _review(services, tmp_path):
         assert "no review pair -1" in str(exc)
 
 
+def _assign(services, tmp_path):
+    conn = services.cache.reader()
+    lead = conn.execute("SELECT id, rep_id FROM lead WHERE deleted_at IS NULL LIMIT 1").fetchone()
+    other = conn.execute("SELECT id FROM sales_rep WHERE id != ? LIMIT 1", (lead[1],)).fetchone()[0]
+    return services.leads.assign({lead[0]: other})
+
+
+def _rules(services, tmp_path):
+    from c360_desktop.core.alerts.store import AlertStore
+
+    store = AlertStore(services.cache, lambda: services.user)
+    return store.save_rules(store.rules())
+
+
+def _users(services, tmp_path):
+    from c360_desktop.core.security import signin
+
+    if not signin.required(services.cache.path):  # a cache with an admin already: only admins add more
+        signin.enrol(services.cache.path, "root", "root password 123", Role.ADMIN, (), None)
+    return services.signin.enrol(f"new_{services.user.role.value}", "a new password 1", Role.ANALYST)
+
+
 ACTIONS = {
     Permission.EXPORT: (_export, "export"),
     Permission.VIEW_AUDIT: (_audit, "audit"),
@@ -45,6 +67,9 @@ ACTIONS = {
     Permission.STEWARD_DATA: (_steward, "quality"),
     Permission.TRAIN_MODELS: (_train, "models.train"),
     Permission.MERGE: (_review, "identity_review"),
+    Permission.ASSIGN_LEADS: (_assign, "leads.assign"),
+    Permission.MANAGE_RULES: (_rules, "alerts.rules"),
+    Permission.MANAGE_USERS: (_users, "signin.enrol"),
 }
 
 
@@ -90,3 +115,17 @@ def test_a_refusal_names_the_roles_that_can(services):
         "SELECT details FROM audit_event WHERE action = 'models.train.refused'").fetchone()[0])
     assert detail == {"permission": "train_models", "role": "field_rep"}
     assert services.audit.verify().ok  # the refusal is a link in this desktop's chain
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_the_360_view_and_search_show_trns_only_to_roles_that_may_see_them(services, role):
+    services.settings.role = role.value
+    cid, trn = services.cache.reader().execute(
+        "SELECT id, trn FROM customer WHERE trn IS NOT NULL AND deleted_at IS NULL LIMIT 1").fetchone()
+    shown = services.profiles.get(cid)
+    if Permission.VIEW_PII in ROLE_PERMISSIONS[role]:
+        assert shown.trn == trn
+    else:
+        assert shown.trn == f"***-***-{trn[-3:]}" and shown.date_of_birth is None
+        digits = "".join(ch for ch in trn if ch.isdigit())
+        assert all(digits not in json.dumps(r.fields) for r in shown.source_records)

@@ -20,7 +20,7 @@ from c360_desktop.core.reports.export import Format, Manifest, Table, export
 from c360_desktop.core.reports.query import ReportQuery, ReportResult, run_query
 from c360_desktop.core.reports.saved import Annotation, Definition, SavedReport, renamed_copy
 from c360_desktop.core.reports.semantic import Dialect, ReportError
-from c360_desktop.core.security import Permission, User, can, require_fresh
+from c360_desktop.core.security import Permission, User, can, refusal, require_fresh
 from c360_desktop.core.storage.cache import Cache
 
 log = logging.getLogger(__name__)
@@ -389,7 +389,7 @@ class ReportService:
         if not can(user, Permission.EXPORT):
             audit_log.record_now(self._cache, user.name, "export.refused", "report", None,
                                  {"format": fmt, "file": out.name})
-            raise ReportError(f"the {user.role.value.replace('_', ' ')} role may not export reports")
+            raise ReportError(refusal(user, Permission.EXPORT))
         require_fresh(user, "Exporting")
         info = export(result, out, fmt, self.data_as_of(), user.name, force, progress)
         audit_log.record_now(self._cache, user.name, "export", "report", None,
