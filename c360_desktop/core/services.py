@@ -174,6 +174,7 @@ class Services:
         profiles = ProfileService(cache)
         services = cls(cache=cache, search=CustomerSearch(cache), profiles=profiles, settings=settings)
         profiles._user = lambda: services.user  # the centre's role once known, as every service sees it
+        services.search._user = lambda: services.user  # TRNs are not searchable without view_pii
         return services
 
     @property

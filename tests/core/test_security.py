@@ -52,3 +52,19 @@ def test_show_json_masks_as_the_360_pane_does(demo_cache, tmp_path, role, masked
     shown = json.loads(r.stdout)
     assert shown["trn"] == (f"***-***-{trn[-3:]}" if masked else trn)
     assert (trn in r.stdout) is (not masked)
+
+
+def test_a_masked_trn_finds_nothing_and_phones_still_do(services):
+    """Searching by a TRN is no way around its masking (issue 21, item 3)."""
+    rows = services.cache.reader().execute(
+        "SELECT id, trn, primary_phone FROM customer WHERE trn IS NOT NULL AND primary_phone IS NOT NULL "
+        "AND deleted_at IS NULL LIMIT 30").fetchall()
+    services.settings.role = "manager"
+    assert all(cid in [h.customer_id for h in services.search.search(trn)] for cid, trn, _p in rows)
+    services.settings.role = "field_rep"
+    for cid, trn, phone in rows:
+        for typed in (trn, f"{trn[:3]}-{trn[3:6]}-{trn[6:]}", trn[:6]):
+            hits = services.search.search(typed)
+            assert all(not (h.customer_id == cid) for h in hits) or phone.replace("+", "")[1:].startswith(
+                "".join(ch for ch in typed if ch.isdigit())), (typed, hits[:1])
+        assert cid in [h.customer_id for h in services.search.search(phone[-10:])]

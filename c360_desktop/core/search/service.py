@@ -7,6 +7,10 @@ phone tokens and the TRN. Each word also matches the vocabulary terms within one
 (rapidfuzz over the in-memory name vocabulary), so "Cambell" finds "Campbell". The last word is
 matched as a prefix while the user is still typing it. Candidates are ranked by the full-text
 score and re-ranked by how closely the whole name matches what was typed.
+
+For a user who may not see TRNs, a digit word that matches a customer only through the TRN
+(and through none of the customer's phones) drops that customer: searching by a TRN then finds
+nothing and tells nothing about whose it is.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from c360_desktop.core.search.index import SYNONYMS, canonical, fold, name_tokens
+from c360_desktop.core.search.index import SYNONYMS, canonical, fold, name_tokens, phone_tokens
+from c360_desktop.core.security import Permission, User, can
 from c360_desktop.core.storage.cache import Cache
 from c360_desktop.core.validation import InvalidValue, normalize_email
 
@@ -45,8 +51,9 @@ class SearchHit:
 class CustomerSearch:
     """Search over one cache. Safe to call from any thread (each uses its own connection)."""
 
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, user: Callable[[], User] | None = None) -> None:
         self._cache = cache
+        self._user = user
         self._terms: list[str] = []
         self._docs: dict[str, int] = {}
         self._vocab_generation: str | None = None
@@ -141,6 +148,8 @@ class CustomerSearch:
         if not found:  # e.g. a word mangled beyond correction: match on the others, rank by closeness
             relaxed = self.match_expression(raw, conn, relaxed=True)
             found = self._candidates(conn, relaxed) if relaxed and relaxed != expr else []
+        if found and self._user is not None and not can(self._user(), Permission.VIEW_PII):
+            found = self._without_trn_matches(conn, query, found)
         if _PHONE_CHARS.sub("", query).isdigit() or "@" in query:
             ranked = [(key, 100.0) for key, _name in found[:limit]]
         else:  # rank every candidate by how closely its name matches what was typed
@@ -150,6 +159,35 @@ class CustomerSearch:
         score = dict(ranked)
         return [replace(hit, score=round(score[key], 1))
                 for key, hit in self._rows_by_key(conn, [key for key, _s in ranked])]
+
+    @staticmethod
+    def _without_trn_matches(conn: sqlite3.Connection, query: str, found: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """``found`` less the customers some digit word of ``query`` matches only by their TRN."""
+        squeezed = _PHONE_CHARS.sub("", query)
+        words = [squeezed] if squeezed.isdigit() else [w for w in fold(query).split() if w.isdigit()]
+        if not words:
+            return found
+        keys = [key for key, _name in found]
+        marks = ",".join("?" * len(keys))
+        trns = dict(conn.execute(f"SELECT search_key, trn FROM customer WHERE search_key IN ({marks}) "
+                                 "AND trn IS NOT NULL", keys).fetchall())
+        if not trns:
+            return found
+        phones: dict[int, list[str]] = {}
+        for key, value in conn.execute(
+                f"SELECT c.search_key, c.primary_phone FROM customer c WHERE c.search_key IN ({marks}) "
+                "UNION ALL SELECT c.search_key, p.value FROM contact_point p JOIN customer c ON c.id = p.customer_id "
+                f"WHERE c.search_key IN ({marks}) AND p.deleted_at IS NULL AND p.value NOT LIKE '%@%'",
+                keys + keys):
+            if value:
+                phones.setdefault(key, []).extend(phone_tokens(value))
+
+        def by_trn_only(key: int) -> bool:
+            trn = "".join(ch for ch in str(trns.get(key) or "") if ch.isdigit())
+            return bool(trn) and any(trn.startswith(w) and not any(t.startswith(w) for t in phones.get(key, ()))
+                                     for w in words)
+
+        return [(key, name) for key, name in found if not by_trn_only(key)]
 
     @staticmethod
     def _exact_email(conn: sqlite3.Connection, query: str) -> list[int]:
