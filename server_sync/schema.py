@@ -35,8 +35,9 @@ from sqlalchemy.dialects import mssql
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 
-SCHEMA_VERSION = 5  # 2: saved reports, annotations and targets (c0002); 3: quality issues (c0003);
-# 4: data-subject requests and erasure tombstones (c0004); 5: users, roles, row-level security (c0005)
+SCHEMA_VERSION = 6  # 2: saved reports, annotations and targets (c0002); 3: quality issues (c0003);
+# 4: data-subject requests and erasure tombstones (c0004); 5: users, roles, row-level security (c0005);
+# 6: the legal basis of consent (c0006)
 # Desktops whose supported central-schema range covers this version may sync (core.sync.central).
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 GEO_TABLES = ("customer", "business")

@@ -127,6 +127,10 @@ class SocialMediaProfile(_Model):
 
 CONSENT_CHANNELS = ("email", "sms", "whatsapp", "phone")
 CONSENT_PURPOSES = ("marketing", "profiling")
+# Why the company may process for the purpose (Jamaica's Data Protection Act 2020, first schedule;
+# GDPR article 6). A withdrawal is recorded with the basis it ends.
+LEGAL_BASES = {"consent": "Consent", "contract": "Contract", "legal_obligation": "Legal obligation",
+               "legitimate_interests": "Legitimate interests"}
 # SQL: the consent row ``k`` is its customer's latest for its purpose and channel (ties: the
 # larger id), so the 360 view and the lead queue read the same state.
 LATEST_CONSENT = """NOT EXISTS (SELECT 1 FROM consent k2 WHERE k2.customer_id = k.customer_id
@@ -142,6 +146,7 @@ class Consent(_Model):
     status: Literal["granted", "withdrawn"]
     recorded_at: datetime
     source: str | None = None  # how it was given or withdrawn: "phone call", "web form"...
+    legal_basis: str = "consent"  # a key of LEGAL_BASES (records from before it was asked: consent)
     recorded_by: str | None = None
     pending_sync: bool = False
 

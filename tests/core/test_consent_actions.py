@@ -98,6 +98,7 @@ def test_a_consent_change_is_checked_and_hostile_text_is_data(services):
     before = services.cache.reader().execute("SELECT count(*) FROM consent").fetchone()
     for kw, field in ((dict(channel="fax"), "channel"), (dict(purpose="spam"), "purpose"),
                       (dict(status="maybe"), "status"), (dict(source="  "), "source"),
+                      (dict(legal_basis="because"), "legal basis"),
                       (dict(source="x" * 31), "source")):
         args = {"channel": "sms", "purpose": "marketing", "status": "withdrawn", "source": "phone call", **kw}
         with pytest.raises(InvalidValue, match=field):

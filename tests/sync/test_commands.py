@@ -25,10 +25,10 @@ def test_sync_by_profile_reports_what_it_did(tmp_path, central_url):
 def test_server_init_status_and_refusals(pg):
     url = pg.create_database("admin_t")
     r = run("c360-server", "init", "--url", url)
-    assert r.returncode == 0 and "central schema at revision c0005" in r.stdout
+    assert r.returncode == 0 and "central schema at revision c0006" in r.stdout
     assert run("c360-server", "init", "--url", url).returncode == 0  # idempotent
     r = run("c360-server", "status", "--url", url)
-    assert r.returncode == 0 and "PostGIS: 3." in r.stdout and "revision c0005, version 5" in r.stdout
+    assert r.returncode == 0 and "PostGIS: 3." in r.stdout and "revision c0006, version 6" in r.stdout
     pg.psql("UPDATE c360_alembic_version SET version_num = 'c0099'", "admin_t")
     r = run("c360-server", "init", "--url", url)
     assert r.returncode == 2 and r.stderr.strip() == (
@@ -64,9 +64,9 @@ def test_a_centre_made_at_schema_1_gains_the_later_tables_with_their_triggers(pg
     tables = "SELECT count(*) FROM pg_tables WHERE tablename IN ('saved_report', 'quality_issue', 'subject_request', 'erasure')"
     assert pg.psql(tables, "old_centre").strip() == "0"
     r = run("c360-server", "init", "--url", url)
-    assert r.returncode == 0 and "revision c0005" in r.stdout, r.stderr
+    assert r.returncode == 0 and "revision c0006" in r.stdout, r.stderr
     assert pg.psql(tables, "old_centre").strip() == "4"
-    assert pg.psql("SELECT value FROM c360_meta WHERE key = 'schema_version'", "old_centre").strip() == "5"
+    assert pg.psql("SELECT value FROM c360_meta WHERE key = 'schema_version'", "old_centre").strip() == "6"
     pg.psql("INSERT INTO quality_issue (id, rule_id, entity, entity_id, field, status, created_at) VALUES "
             "('00000000-0000-4000-8000-000000000001', 'r', 'customer', 'x', 'f', 'open', now())", "old_centre")
     assert pg.psql("SELECT row_version > 0, updated_at IS NOT NULL FROM quality_issue", "old_centre").strip() == "t|t"

@@ -187,13 +187,13 @@ def test_identity_work_syncs_imports_merges_and_review_decisions(tmp_path, centr
 def test_a_consent_withdrawal_and_its_audit_entry_reach_the_centre(synced, central_url, central):
     cache, profiles = synced
     cid = a_customer(cache)[0]
-    profiles.record_consent(cid, "whatsapp", "marketing", "withdrawn", "in person", "rep.campbell")
+    profiles.record_consent(cid, "whatsapp", "marketing", "withdrawn", "in person", "rep.campbell", "contract")
     pushed, _ = sync(cache, central_url)
     assert pushed.applied == 2 and pushed.conflicts == []  # the consent row and its audit entry
-    assert central_row(central, "SELECT status, source, updated_by FROM consent WHERE customer_id = %s AND "
-                       "channel = 'whatsapp' ORDER BY recorded_at DESC LIMIT 1", cid) == (
-        "withdrawn", "in person", "rep.campbell")
+    assert central_row(central, "SELECT status, source, updated_by, legal_basis FROM consent WHERE customer_id = %s "
+                       "AND channel = 'whatsapp' ORDER BY recorded_at DESC LIMIT 1", cid) == (
+        "withdrawn", "in person", "rep.campbell", "contract")
     assert central_row(central, "SELECT actor FROM audit_event WHERE action = 'consent.withdrawn' "
                        "AND entity_id = %s", cid) == ("rep.campbell",)
     (latest,) = [k for k in profiles.consents(cid) if k.channel == "whatsapp"]
-    assert latest.status == "withdrawn" and not latest.pending_sync
+    assert latest.status == "withdrawn" and not latest.pending_sync and latest.legal_basis == "contract"

@@ -31,13 +31,15 @@ def test_a_withdrawal_by_phone_is_saved_queued_audited_and_stops_the_offer(qtbot
     assert shown[("Marketing", "E-mail")] == "Granted"
     tab.channel_box.setCurrentIndex(tab.channel_box.findData("email"))
     tab.source_box.setCurrentText("phone call")
+    tab.basis_box.setCurrentIndex(tab.basis_box.findData("legitimate_interests"))
     with qtbot.waitSignal(tab.sig_consent_saved, timeout=10_000):
         tab.withdraw_button.click()
     qtbot.waitUntil(lambda: any(tab.table.item(r, 2).text() == "Withdrawn" for r in range(tab.table.rowCount())),
                     timeout=10_000)
     row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, 1).text() == "E-mail")
     assert tab.table.item(row, 2).text() == "Withdrawn" and tab.table.item(row, 4).text() == "phone call"
-    assert tab.table.item(row, 5).text() == "rep.campbell  · waiting to sync"
+    assert tab.table.item(row, 5).text() == "Legitimate interests"
+    assert tab.table.item(row, 6).text() == "rep.campbell  · waiting to sync"
     assert "sent to the central database at the next sync" in tab.message.text()
     window = launcher.window
     window.docks["profile_pane"].raise_()
@@ -49,5 +51,7 @@ def test_a_withdrawal_by_phone_is_saved_queued_audited_and_stops_the_offer(qtbot
     assert reader.execute("SELECT count(*) FROM outbox WHERE entity = 'consent' AND pushed_at IS NULL").fetchone() == (1,)
     assert reader.execute("SELECT count(*) FROM audit_event WHERE action = 'consent.withdrawn' AND entity_id = ?",
                           (cid,)).fetchone() == (1,)
+    assert reader.execute("SELECT legal_basis FROM consent WHERE customer_id = ? ORDER BY recorded_at DESC LIMIT 1",
+                          (cid,)).fetchone() == ("legitimate_interests",)
     reasons = [r for (r,) in reader.execute("SELECT next_action_reason FROM lead_rank WHERE customer_id = ?", (cid,))]
     assert reasons and not any(r.endswith("by e-mail") for r in reasons)

@@ -245,17 +245,21 @@ class ProfileService:
         rows = self._cache.reader().execute(
             f"""SELECT k.channel, k.purpose, k.status, k.recorded_at, k.source, k.updated_by,
                       EXISTS(SELECT 1 FROM outbox o WHERE o.entity = 'consent' AND o.entity_id = k.id
-                             AND o.pushed_at IS NULL)
+                             AND o.pushed_at IS NULL), coalesce(k.legal_basis, 'consent')
                FROM consent k WHERE k.customer_id = ? AND k.deleted_at IS NULL AND {m.LATEST_CONSENT}
                ORDER BY k.purpose, k.channel""", (customer_id,))
         return tuple(m.Consent(channel=r[0], purpose=r[1], status=r[2], recorded_at=_when(r[3]), source=r[4],
-                               recorded_by=None if r[5] == "demo-data" else r[5], pending_sync=bool(r[6]))
+                               recorded_by=None if r[5] == "demo-data" else r[5], pending_sync=bool(r[6]),
+                               legal_basis=r[7])
                      for r in rows)
 
     def record_consent(self, customer_id: str, channel: str, purpose: str, status: str, source: str,
-                       author: str) -> m.Consent:
-        """Record that the customer granted or withdrew consent: a new row (the history is kept),
-        queued for sync, audited, and the customer's next best actions ranked again."""
+                       author: str, legal_basis: str = "consent") -> m.Consent:
+        """Record that the customer granted or withdrew consent, on ``legal_basis`` (a key of
+        models.LEGAL_BASES): a new row (the history is kept), queued for sync, audited, and the
+        customer's next best actions ranked again."""
+        if legal_basis not in m.LEGAL_BASES:
+            raise validation.InvalidValue("legal basis", legal_basis, f"is not one of {', '.join(m.LEGAL_BASES)}")
         if channel not in m.CONSENT_CHANNELS:
             raise validation.InvalidValue("channel", channel, f"is not one of {', '.join(m.CONSENT_CHANNELS)}")
         if purpose not in m.CONSENT_PURPOSES:
@@ -269,20 +273,22 @@ class ProfileService:
 
         cid, now = new_id(), db_now()
         row = {"id": cid, "customer_id": customer_id, "channel": channel, "purpose": purpose, "status": status,
-               "recorded_at": now, "source": source, "updated_at": now, "updated_by": author}
+               "recorded_at": now, "source": source, "legal_basis": legal_basis, "updated_at": now,
+               "updated_by": author}
         with self._cache.writer() as conn:
             if conn.execute("SELECT 1 FROM customer WHERE id = ? AND deleted_at IS NULL",
                             (customer_id,)).fetchone() is None:
                 raise CustomerNotFound(customer_id)
             conn.execute("INSERT INTO consent (id, row_version, updated_at, updated_by, customer_id, channel, purpose, "
-                         "status, recorded_at, source) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (cid, now, author, customer_id, channel, purpose, status, now, source))
+                         "status, recorded_at, source, legal_basis) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (cid, now, author, customer_id, channel, purpose, status, now, source, legal_basis))
             queue_change(conn, "consent", cid, "insert", row)
             audit_log.record(conn, author, f"consent.{status}", "customer", customer_id,
-                             {"channel": channel, "purpose": purpose, "source": source})
+                             {"channel": channel, "purpose": purpose, "source": source, "legal_basis": legal_basis})
             refresh_lead_ranks_for_customers(conn, [customer_id])
         return m.Consent(channel=channel, purpose=purpose, status=status,  # type: ignore[arg-type]
-                         recorded_at=_when(now), source=source, recorded_by=author, pending_sync=True)
+                         recorded_at=_when(now), source=source, recorded_by=author, pending_sync=True,
+                         legal_basis=legal_basis)
 
     def add_note(self, customer_id: str, body: str, author: str) -> m.Note:
         """Save a note locally and queue it for sync, in one transaction."""

@@ -35,7 +35,7 @@ APPLICATION_ID = 0x43333630  # "C360", stored in the SQLite header (PRAGMA appli
 # The migration revisions this app knows, oldest first. Kept here so that opening an up-to-date
 # cache needs neither Alembic nor SQLAlchemy (they cost most of a second at start-up);
 # tests/core/test_storage.py checks this list against the migration scripts.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014", "0015", "0016", "0017", "0018", "0019", "0020", "0021")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014", "0015", "0016", "0017", "0018", "0019", "0020", "0021", "0022")
 HEAD = REVISIONS[-1]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATIONS = Path(__file__).with_name("migrations")

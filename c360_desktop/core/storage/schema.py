@@ -331,6 +331,9 @@ class Consent(Synced, Base):
     status: Mapped[str] = mapped_column(String(10))  # granted | withdrawn
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     source: Mapped[str | None] = mapped_column(String(30))
+    # consent | contract | legal_obligation | legitimate_interests (models.LEGAL_BASES); NULL:
+    # recorded before the basis was asked (taken as consent)
+    legal_basis: Mapped[str | None] = mapped_column(String(30))
     __table_args__ = (Index("ix_consent_customer", "customer_id"),)
 
 

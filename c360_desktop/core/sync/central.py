@@ -39,7 +39,7 @@ from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 from c360_desktop.core.sync.errors import Duplicate, SyncError
 from c360_desktop.core.sync.urls import UrlError, central_url, is_loopback
 
-SUPPORTED_SCHEMA = (5, 5)  # central schema versions this app can sync with (inclusive)
+SUPPORTED_SCHEMA = (6, 6)  # central schema versions this app can sync with (inclusive)
 CUSTOMER_SCOPED = (
     "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
     "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",

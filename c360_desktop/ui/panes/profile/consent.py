@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from c360_desktop.core.models import CONSENT_CHANNELS, CONSENT_PURPOSES, Consent
+from c360_desktop.core.models import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, Consent
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
 from c360_desktop.ui.format import STATUS_COLOURS, local_datetime
@@ -28,7 +28,7 @@ SOURCES = ("phone call", "in person", "web form", "signed form", "e-mail", "SMS 
 
 
 class ConsentTab(QWidget):
-    COLUMNS = ("Purpose", "Channel", "Status", "Since", "How", "Recorded by")
+    COLUMNS = ("Purpose", "Channel", "Status", "Since", "How", "Legal basis", "Recorded by")
     sig_consent_saved = Signal(str)
     """A consent change was saved (and queued for sync); carries the customer id."""
 
@@ -51,6 +51,11 @@ class ConsentTab(QWidget):
         line = self.source_box.lineEdit()
         if isinstance(line, QLineEdit):
             line.setMaxLength(30)
+        self.basis_box = QComboBox()
+        self.basis_box.setObjectName("consent_legal_basis")
+        for key, label in LEGAL_BASES.items():
+            self.basis_box.addItem(label, key)
+        self.basis_box.setToolTip("Why the company may process for this purpose (Data Protection Act 2020)")
         self.grant_button = QPushButton("&Grant")
         self.withdraw_button = QPushButton("&Withdraw")
         self.grant_button.clicked.connect(lambda: self.record("granted"))
@@ -64,15 +69,19 @@ class ConsentTab(QWidget):
         self.message.setObjectName("consent_message")
         self.message.setWordWrap(True)
         form = QHBoxLayout()
-        for label, box in (("Purpose", self.purpose_box), ("Channel", self.channel_box), ("How", self.source_box)):
+        for label, box in (("Purpose", self.purpose_box), ("Channel", self.channel_box), ("How", self.source_box),
+                           ("Basis", self.basis_box)):
             form.addWidget(QLabel(label))
             form.addWidget(box)
         form.addStretch(1)
-        form.addWidget(self.grant_button)
-        form.addWidget(self.withdraw_button)
+        buttons = QHBoxLayout()  # on a row of their own: the four choices fill a narrow dock already
+        buttons.addStretch(1)
+        buttons.addWidget(self.grant_button)
+        buttons.addWidget(self.withdraw_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(form)
+        layout.addLayout(buttons)
         layout.addWidget(self.message)
 
     def show_consents(self, customer_id: str, consents: tuple[Consent, ...]) -> None:
@@ -84,7 +93,7 @@ class ConsentTab(QWidget):
             colour = STATUS_COLOURS["green" if k.status == "granted" else "red"]
             status = "Granted" if k.status == "granted" else "Withdrawn"
             values = (k.purpose.capitalize(), CHANNEL_WORDS.get(k.channel, k.channel), status,
-                      local_datetime(k.recorded_at), k.source or "",
+                      local_datetime(k.recorded_at), k.source or "", LEGAL_BASES.get(k.legal_basis, k.legal_basis),
                       (k.recorded_by or "(imported)") + ("  · waiting to sync" if k.pending_sync else ""))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -115,6 +124,7 @@ class ConsentTab(QWidget):
             return
         channel, purpose = self.channel_box.currentData(), self.purpose_box.currentData()
         source, author = self.source_box.currentText(), self._services.user.name
+        basis = self.basis_box.currentData()
         self._busy(True)
 
         def done(_k: Consent) -> None:
@@ -130,5 +140,5 @@ class ConsentTab(QWidget):
             self.message.setText(f"Not saved: {exc}")
 
         self._runner.run_mutation(
-            lambda _p: self._services.profiles.record_consent(cid, channel, purpose, status, source, author),
+            lambda _p: self._services.profiles.record_consent(cid, channel, purpose, status, source, author, basis),
             done, failed)
