@@ -15,6 +15,7 @@ from c360_desktop.cli.common import (
     cache_arg,
     date_type,
     open_services,
+    parishes_type,
     print_json,
     stderr_progress,
 )
@@ -256,7 +257,34 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaign_list(args: argparse.Namespace) -> int:
+    with report_services(args) as services:
+        table, found = services.reports.campaign_list(args.channel, args.parish, args.segment, args.include_unrecorded)
+        print(found.summary(), file=sys.stderr)
+        if args.out:
+            info = services.reports.export(table, Path(args.out), args.format, args.force, stderr_progress())
+            print(f"{info.rows:,} rows written to {args.out}", file=sys.stderr)
+        else:
+            print_json(table.frame.to_dict("records"))
+    return 0
+
+
 def register_campaigns(sub: Any) -> None:
+    from c360_desktop.core.models import CONSENT_CHANNELS
+
+    p = sub.add_parser("campaign-list", help="who a marketing campaign by one channel may reach: consent granted, "
+                       "no objection; the rest counted by why")
+    cache_arg(p)
+    p.add_argument("--channel", required=True, choices=CONSENT_CHANNELS)
+    p.add_argument("--parish", type=parishes_type, help="parishes, e.g. 'St Ann,Trelawny' (default: all yours)")
+    p.add_argument("--segment", help="one segment by name, e.g. Loyal")
+    p.add_argument("--include-unrecorded", action="store_true",
+                   help="also customers with no consent record (legitimate interests: existing customers who never objected)")
+    p.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), default="csv")
+    p.add_argument("--out", help="the file to write (needs the export permission); without it, JSON on stdout")
+    p.add_argument("--force", action="store_true", help="replace an existing file that is not an earlier export")
+    p.set_defaults(func=cmd_campaign_list)
+
     p = sub.add_parser("campaigns", help="what each campaign cost and brought in, and its budget")
     cache_arg(p)
     p.add_argument("--as-of", type=date_type, help="the day the figures run to (default: the data's last day)")

@@ -9,12 +9,14 @@ import uuid
 from datetime import datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from c360_desktop.core.leads.queue import (
     next_best_action,
     refresh_lead_ranks,
     refresh_lead_ranks_for_customers,
 )
+from c360_desktop.core.models import LATEST_CONSENT
 from c360_desktop.core.storage.cache import open_cache
 from tests.core.test_leads_and_geo import NOW, facts
 
@@ -109,3 +111,69 @@ def test_a_consent_change_is_checked_and_hostile_text_is_data(services):
     (latest,) = [k for k in services.profiles.consents(cid) if k.channel == "sms" and k.purpose == "marketing"]
     assert latest.status == "withdrawn" and latest.source == hostile[:30] and latest.pending_sync
     assert services.profiles.get(cid).consents  # the 360 view carries them
+
+
+def test_a_campaign_list_holds_only_who_may_be_reached_and_counts_the_rest(services, tmp_path):
+    """Campaign exports honour consent (issue 21, item 7): a withdrawal or an objection always
+    leaves the customer out, and each count matches the consent table itself."""
+    from datetime import date
+
+    reader = services.cache.reader()
+    services.settings.role = "manager"
+    table, found = services.reports.campaign_list("email")
+    latest = dict(reader.execute(
+        f"SELECT k.customer_id, k.status FROM consent k WHERE k.purpose = 'marketing' AND k.channel = 'email' "
+        f"AND k.deleted_at IS NULL AND {LATEST_CONSENT}").fetchall())
+    emails = dict(reader.execute("SELECT id, primary_email FROM customer WHERE deleted_at IS NULL").fetchall())
+    want = {c for c, s in latest.items() if s == "granted" and emails.get(c)}
+    assert set(found.frame["customer_id"]) == want and len(want) > 50
+    assert found.withdrawn == sum(1 for c, s in latest.items() if s == "withdrawn" and c in emails)
+    assert found.unrecorded == sum(1 for c in emails if c not in latest)
+    assert len(found.frame) + found.left_out == len(emails)
+    assert "customer_id" not in table.frame.columns and list(table.frame.columns)[:2] == ["Customer", "Parish"]
+
+    # one of them withdraws, another objects to direct marketing: both leave the list
+    gone, objecting = sorted(want)[:2]
+    services.profiles.record_consent(gone, "email", "marketing", "withdrawn", "e-mail", "tester")
+    services.settings.role = "data_steward"
+    services.privacy.open_request(objecting, "objection", date.today(), "email", "no more offers")
+    services.settings.role = "manager"
+    _table, again = services.reports.campaign_list("email")
+    ids = set(again.frame["customer_id"])
+    assert gone not in ids and objecting not in ids and len(ids) == len(want) - 2
+    assert again.withdrawn == found.withdrawn + 1 and again.objected == 1
+    wider = services.reports.campaign_list("email", include_unrecorded=True)[1]
+    assert gone not in set(wider.frame["customer_id"]) and wider.unrecorded == 0
+    assert len(wider.frame) > len(again.frame)
+    assert "Legitimate interests (no record)" in set(wider.frame["Legal basis"])
+
+    # a field rep's list stays in their parishes
+    from c360_desktop.core.reports.semantic import ReportError
+    from c360_desktop.core.settings import ConnectionProfile
+
+    services.settings.role = "field_rep"
+    services.settings.profiles = [ConnectionProfile(name="hq", url="postgresql://hq.example/c360", territory=["JM-06"])]
+    services.settings.active_profile = "hq"
+    _t, rep = services.reports.campaign_list("email")
+    parish_of = dict(reader.execute("SELECT id, parish FROM customer").fetchall())
+    assert {parish_of[c] for c in rep.frame["customer_id"]} == {"JM-06"}
+    with pytest.raises(ReportError, match="outside your territory"):
+        services.reports.campaign_list("email", parishes=["JM-01"])
+
+
+def test_the_campaign_list_command_writes_the_file_and_says_who_was_left_out(demo_cache, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    c360 = str(Path(sys.executable).with_name("c360"))
+    out = tmp_path / "list.csv"
+    r = subprocess.run([c360, "campaign-list", "--channel", "sms", "--parish", "St Ann", "--out", str(out),
+                        "--cache", str(demo_cache)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "customers may receive marketing by SMS; left out:" in r.stderr and "withdrew consent" in r.stderr
+    lines = out.read_text("utf-8-sig").splitlines()
+    assert lines and "St. Ann" in "\n".join(lines)
+    r = subprocess.run([c360, "campaign-list", "--channel", "fax", "--cache", str(demo_cache)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "invalid choice: 'fax'" in r.stderr

@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -302,6 +302,26 @@ class ReportService:
         from c360_desktop.core.reports.query import lines_behind
 
         return lines_behind(self._cache.reader(), self.scoped(q), cell, limit)
+
+    def campaign_list(self, channel: str, parishes: Sequence[str] | None = None, segment: str | None = None,
+                      include_unrecorded: bool = False) -> tuple[Table, Any]:
+        """The customers a marketing campaign by ``channel`` may reach (core.reports.audience:
+        consent granted, no objection, an address), within the user's parishes, as a Table to
+        export and the Audience with what was left out and why."""
+        from c360_desktop.core.reports.audience import CHANNEL_WORDS, audience
+
+        scope = self.scope()
+        if scope is not None:
+            parishes = [p for p in (parishes or scope) if p in scope]
+            if not parishes:
+                raise ReportError("those parishes are outside your territory")
+        found = audience(self._cache.reader(), channel, parishes, segment, include_unrecorded)
+        basis = ("consent granted, or no record (legitimate interests)" if include_unrecorded
+                 else "consent granted")
+        where = ", ".join(filter(None, [", ".join(parishes) if parishes else "all parishes", segment]))
+        table = Table(f"Campaign list: marketing by {CHANNEL_WORDS[channel]}", f"{where}; {basis}; {found.summary()}",
+                      found.frame.drop(columns=["customer_id"]))
+        return table, found
 
     # -- targets (core.reports.targets), synced like saved reports -------------------------------
     def targets(self) -> list[Any]:

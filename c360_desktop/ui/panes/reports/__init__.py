@@ -17,3 +17,12 @@ class ReportsPlugin(Plugin):
         pane = ReportBuilderPane(context.services, context.runner, context.open_customer)
         context.add_pane(pane, "Reports", "reports_pane", area="bottom", visible=False)
         context.add_action("&Reports", "Ctrl+R", lambda: refresh_and_bring_forward(pane), menu="Go")
+
+        def campaign_list() -> None:
+            from c360_desktop.ui.widgets.campaign_list import CampaignListDialog
+
+            dialog = CampaignListDialog(context.services, context.runner, pane.window())
+            pane._campaign_dialog = dialog  # kept while open
+            dialog.show()
+
+        context.add_action("&Campaign list…", "Ctrl+Shift+L", campaign_list, menu="Tools")
