@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+from typing import Any
 
 from server_sync.devserver import free_port
 
@@ -159,6 +160,83 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TlsProxy:
+    """TLS in front of a plaintext server on loopback, as a load balancer terminating TLS for
+    Kafka brokers does: clients must verify ``cert`` (and its host names) to get through. The
+    bundled broker (Tansu 0.6) does not serve TLS itself. One asyncio loop on a thread."""
+
+    def __init__(self, target_port: int, cert: str, key: str, port: int | None = None) -> None:
+        self.target_port, self.cert, self.key = target_port, cert, key
+        self.port = port or free_port()
+        self._loop: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> TlsProxy:
+        import asyncio
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            except OSError:
+                writer.close()
+                return
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+        def quiet(loop: Any, ctx: dict[str, Any]) -> None:
+            pass  # a client that did not trust the certificate, or spoke plaintext: refused, not news
+
+        async def serve() -> None:
+            server = await asyncio.start_server(handle, "127.0.0.1", self.port, ssl=context)
+            ready.set()
+            async with server:
+                await server.serve_forever()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.set_exception_handler(quiet)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                loop.run_until_complete(serve())
+
+        self._thread = threading.Thread(target=run, name="tls-proxy", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the TLS proxy did not start")
+        return self
+
+    def close(self) -> None:
+        import asyncio
+
+        if self._loop is not None:
+            for task in list(asyncio.all_tasks(self._loop)):
+                self._loop.call_soon_threadsafe(task.cancel)
+            if self._thread is not None:
+                self._thread.join(5)
+
+    def __enter__(self) -> TlsProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -45,6 +45,7 @@ class ConnectionProfile(BaseModel):
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_user: str | None = Field(default=None, max_length=200)
+    kafka_ca_file: str | None = Field(default=None, max_length=500)  # the CA of the brokers' certificates (PEM)
 
     @property
     def kafka_account(self) -> str:

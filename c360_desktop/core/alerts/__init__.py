@@ -38,7 +38,8 @@ def kafka_config(settings: Settings, create_id: bool = True) -> KafkaConfig | No
         bootstrap=profile.kafka_bootstrap, group_id=f"c360-desktop-{settings.desktop_id or 'none'}",
         security_protocol=profile.kafka_security_protocol, sasl_mechanism=profile.kafka_sasl_mechanism,
         sasl_user=profile.kafka_sasl_user,
-        sasl_password=secrets.get_password(profile.kafka_account) if profile.kafka_sasl_mechanism else None)
+        sasl_password=secrets.get_password(profile.kafka_account) if profile.kafka_sasl_mechanism else None,
+        ca_file=profile.kafka_ca_file)
 
 
 def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult], None],

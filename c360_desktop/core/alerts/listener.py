@@ -38,6 +38,7 @@ class KafkaConfig:
     sasl_user: str | None = None
     sasl_password: str | None = None
     topics: tuple[str, ...] = TOPICS
+    ca_file: str | None = None  # PEM file of the CA that signed the brokers' certificates (SSL, SASL_SSL)
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return (f"KafkaConfig(bootstrap={self.bootstrap!r}, group_id={self.group_id!r}, "
@@ -63,7 +64,22 @@ class KafkaConfig:
             conf["sasl.mechanism"] = self.sasl_mechanism
             conf["sasl.username"] = self.sasl_user or ""
             conf["sasl.password"] = self.sasl_password or ""
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            conf["ssl.endpoint.identification.algorithm"] = "https"  # the certificate must name the broker
+            if self.ca_file:
+                conf["ssl.ca.location"] = self.ca_file
         return conf
+
+
+def kafka_tls_warning(bootstrap: str, security_protocol: str) -> str | None:
+    """Why events from Kafka travel unprotected, or None (TLS, or brokers on this computer)."""
+    from c360_desktop.core.sync.urls import is_loopback
+
+    hosts = [h.rsplit(":", 1)[0] for h in bootstrap.split(",") if h.strip()]
+    if security_protocol in ("SSL", "SASL_SSL") or all(is_loopback(h) for h in hosts):
+        return None
+    return (f"the connection to Kafka at {hosts[0]} is not encrypted ({security_protocol}): "
+            "use SSL or SASL_SSL with the company CA")
 
 
 class AlertListener:
@@ -273,7 +289,7 @@ def probe_kafka(config: KafkaConfig, timeout: float = 5.0) -> str:
 
     conf = {k: v for k, v in config.client_config().items()
             if k in ("bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
-                     "logger")}
+                     "ssl.endpoint.identification.algorithm", "ssl.ca.location", "logger")}
     started = time.perf_counter()
     try:
         meta = AdminClient(conf).list_topics(timeout=timeout)

@@ -135,7 +135,11 @@ class HealthService:
             line = probe_kafka(config, self.timeout)
         except RuntimeError as exc:
             return [Check("Kafka", RED, str(exc)), Check("alert listener lag", AMBER, "not measured: Kafka is unreachable")]
-        reach = Check("Kafka", AMBER if "missing" in line else GREEN, line.removeprefix("Kafka: "))
+        from c360_desktop.core.alerts.listener import kafka_tls_warning
+
+        in_clear = kafka_tls_warning(config.bootstrap, config.security_protocol)
+        reach = Check("Kafka", AMBER if "missing" in line or in_clear else GREEN,
+                      line.removeprefix("Kafka: ") + (f"; {in_clear}" if in_clear else ""))
         try:
             lag = consumer_lag(config, self.timeout)
         except RuntimeError as exc:

@@ -41,6 +41,7 @@ class ConnectionsDialog(QDialog):
         self.kafka_protocol.addItems(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"])
         self.kafka_mechanism = QComboBox()
         self.kafka_mechanism.addItems(["(none)", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+        self.kafka_ca = QLineEdit(placeholderText="SSL: the company CA's PEM file (empty: the system's CAs)")
         self.kafka_user = QLineEdit(placeholderText="SASL user")
         self.kafka_password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, placeholderText="kept in the OS keyring")
         self.message = QLabel()
@@ -49,7 +50,8 @@ class ConnectionsDialog(QDialog):
         form = QFormLayout()
         for label, widget in (("Name", self.name), ("URL", self.url), ("Territory", self.territory),
                               ("Password", self.password), ("Kafka", self.kafka),
-                              ("Kafka security", self.kafka_protocol), ("SASL mechanism", self.kafka_mechanism),
+                              ("Kafka security", self.kafka_protocol), ("Kafka CA file", self.kafka_ca),
+                              ("SASL mechanism", self.kafka_mechanism),
                               ("SASL user", self.kafka_user), ("SASL password", self.kafka_password)):
             form.addRow(label, widget)
         self.save_button, self.test_button = QPushButton("Save"), QPushButton("Test")
@@ -89,6 +91,7 @@ class ConnectionsDialog(QDialog):
             self.kafka_protocol.setCurrentText(p.kafka_security_protocol)
             self.kafka_mechanism.setCurrentText(p.kafka_sasl_mechanism or "(none)")
             self.kafka_user.setText(p.kafka_sasl_user or "")
+            self.kafka_ca.setText(p.kafka_ca_file or "")
             self.kafka_password.clear()
 
     def _form(self) -> ConnectionProfile | None:
@@ -100,7 +103,8 @@ class ConnectionsDialog(QDialog):
                 kafka_bootstrap=self.kafka.text().strip() or None,
                 kafka_security_protocol=self.kafka_protocol.currentText(),  # type: ignore[arg-type]
                 kafka_sasl_mechanism=None if mechanism == "(none)" else mechanism,  # type: ignore[arg-type]
-                kafka_sasl_user=self.kafka_user.text().strip() or None)
+                kafka_sasl_user=self.kafka_user.text().strip() or None,
+                kafka_ca_file=self.kafka_ca.text().strip() or None)
         except ValidationError as exc:
             self.message.setText("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()))
             return None
