@@ -42,8 +42,8 @@ def enrolled(demo_cache: Path) -> Path:
 
 
 def _sign_in(qtbot, launcher, password: str) -> None:
-    qtbot.waitUntil(lambda: _dialog("sign_in_dialog") is not None, timeout=10_000)
-    dialog = _dialog("sign_in_dialog")
+    qtbot.waitUntil(lambda: getattr(launcher, "_sign_in_dialog", None) is not None, timeout=10_000)
+    dialog = launcher._sign_in_dialog
     dialog.password.setText(password)
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
 
@@ -52,7 +52,7 @@ def test_a_cache_with_users_opens_only_after_the_right_password(qtbot, launch, e
     start, rec = launch
     launcher = start(Settings(user_name="ana"), cache=str(enrolled))
     _sign_in(qtbot, launcher, "a wrong password")
-    dialog = _dialog("sign_in_dialog")
+    dialog = launcher._sign_in_dialog
     qtbot.waitUntil(lambda: "wrong" in dialog.message.text(), timeout=10_000)
     assert dialog.message.text() == "The user name or password is wrong."
     assert launcher.window is None and launcher.services is None
@@ -75,10 +75,11 @@ def test_the_sign_in_counts_down_after_too_many_tries(qtbot, launch, enrolled):
     start, _rec = launch
     launcher = start(Settings(user_name="ana"), cache=str(enrolled))
     _sign_in(qtbot, launcher, "the fifth guess")
-    dialog = _dialog("sign_in_dialog")
+    dialog = launcher._sign_in_dialog
     qtbot.waitUntil(lambda: dialog.ok.text().startswith("Wait"), timeout=10_000)
     assert not dialog.ok.isEnabled() and "try again in 30 s" in dialog.message.text()
     _shot(dialog, "signin_wait")
+    dialog.close()
 
 
 def test_the_window_locks_when_idle_and_hides_everything_until_the_password(qtbot, launch, enrolled):

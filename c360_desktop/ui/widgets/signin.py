@@ -26,6 +26,32 @@ from c360_desktop.ui.workers import TaskRunner
 SIGN_IN, UNLOCK, REAUTH = "sign_in", "unlock", "reauth"
 
 
+def _error_label(name: str = "") -> QLabel:
+    label = QLabel("")
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b00020;")
+    return label
+
+
+def _ok_cancel(dialog: QDialog, submit: Callable[[], None], ok: str | None = None,
+               cancel: str | None = None) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    if ok:
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    if cancel:
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(cancel)
+    buttons.accepted.connect(submit)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def sentence(exc: BaseException) -> str:
+    """An error's message as a sentence: a capital first letter and a full stop."""
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 class PasswordDialog(QDialog):
     """Asks for a password (and a TOTP code when the user has one); ``verify(name, password,
     code)`` runs on a worker and its result is emitted by ``sig_accepted``."""
@@ -67,17 +93,11 @@ class PasswordDialog(QDialog):
         form.addRow("Password", self.password)
         form.addRow(self.code_label, self.code)
         layout.addLayout(form)
-        self.message = QLabel("")
-        self.message.setObjectName("signin_message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message = _error_label("signin_message")
         layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = _ok_cancel(self, self.submit, {SIGN_IN: "Sign in", UNLOCK: "Unlock", REAUTH: "Continue"}[mode],
+                                  "Quit" if mode != REAUTH else "Cancel")
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText({SIGN_IN: "Sign in", UNLOCK: "Unlock", REAUTH: "Continue"}[mode])
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit" if mode != REAUTH else "Cancel")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.name.textChanged.connect(self._show_code)
         self._show_code()
@@ -114,7 +134,7 @@ class PasswordDialog(QDialog):
         self.password.selectAll()
         self.password.setFocus()
         if isinstance(exc, SignInError):
-            self.message.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self.message.setText(sentence(exc))
             self._wait_left = exc.wait_s
         else:  # the cache could not be opened (damaged, a newer schema...): say so
             self.message.setText(str(exc))
@@ -204,14 +224,9 @@ class TotpDialog(QDialog):
         form.addRow("Password", self.password)
         form.addRow("Code", self.code)
         layout.addLayout(form)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message = _error_label()
         layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Turn on")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _ok_cancel(self, self.submit, "Turn on")
         layout.addWidget(self.buttons)
         self.password.setFocus()
 
@@ -224,7 +239,7 @@ class TotpDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.buttons.setEnabled(True)
-            self.message.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self.message.setText(sentence(exc))
 
         def done(_r: Any) -> None:
             self.sig_enabled.emit()
@@ -249,13 +264,9 @@ class ChangePasswordDialog(QDialog):
         form.addRow("New password", self.new)
         form.addRow("New password again", self.again)
         layout.addLayout(form)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        self.message = _error_label()
         layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = _ok_cancel(self, self.submit)
         layout.addWidget(self.buttons)
 
     def submit(self) -> None:
@@ -267,7 +278,7 @@ class ChangePasswordDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.buttons.setEnabled(True)
-            self.message.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self.message.setText(sentence(exc))
 
         self._runner.run_mutation(lambda _p: self._services.signin.change_password(old, new),
                                   lambda _r: self.accept(), failed)
