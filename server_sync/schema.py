@@ -35,18 +35,14 @@ from sqlalchemy.dialects import mssql
 
 from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
 
+# The cache's own columns (and CUSTOMER_SCOPED): one definition, the desktop's, read by both sides.
+from c360_desktop.core.sync.central import LOCAL_ONLY_COLUMNS
+
 SCHEMA_VERSION = 6  # 2: saved reports, annotations and targets (c0002); 3: quality issues (c0003);
 # 4: data-subject requests and erasure tombstones (c0004); 5: users, roles, row-level security (c0005);
 # 6: the legal basis of consent (c0006)
 # Desktops whose supported central-schema range covers this version may sync (core.sync.central).
-LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 GEO_TABLES = ("customer", "business")
-# Tables scoped to a territory through their customer_id (a rep's cache holds only these rows
-# for their parishes' customers); the others are reference data every desktop gets whole.
-CUSTOMER_SCOPED = (
-    "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
-    "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",
-)
 
 
 def central_metadata(dialect: str = "postgresql") -> MetaData:

@@ -40,6 +40,9 @@ from c360_desktop.core.sync.errors import Duplicate, SyncError
 from c360_desktop.core.sync.urls import UrlError, central_url, is_loopback
 
 SUPPORTED_SCHEMA = (6, 6)  # central schema versions this app can sync with (inclusive)
+# Tables scoped to a territory through their customer_id (a rep's cache holds only these rows
+# for their parishes' customers); the others are reference data every desktop gets whole.
+# server_sync.schema uses these too.
 CUSTOMER_SCOPED = (
     "contact_point", "customer_address", "identity_link", "transaction", "interaction", "social_profile",
     "business_customer_relationship", "sales_activity", "lead", "score", "alert", "note", "consent",

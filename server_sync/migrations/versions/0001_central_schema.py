@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from c360_desktop.core.sync.central import CUSTOMER_SCOPED
 from server_sync.schema import (
-    CUSTOMER_SCOPED,
     GEO_TABLES,
     SCHEMA_VERSION,
     central_metadata,

@@ -38,7 +38,7 @@ $$"""
 
 def upgrade() -> None:
     from c360_desktop.core.storage.schema import SYNCED_TABLES, Base
-    from server_sync.schema import CUSTOMER_SCOPED
+    from c360_desktop.core.sync.central import CUSTOMER_SCOPED
 
     op.create_table(
         "c360_user",
@@ -84,7 +84,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from server_sync.schema import CUSTOMER_SCOPED
+    from c360_desktop.core.sync.central import CUSTOMER_SCOPED
 
     if op.get_bind().dialect.name == "postgresql":
         for name in ("customer", "source_record", *CUSTOMER_SCOPED):
