@@ -9,11 +9,11 @@ import pytest
 
 from c360_desktop.core.storage.cache import open_cache
 from c360_desktop.core.sync import sync
-from tests.core.test_encryption import _scan, keyring_store  # noqa: F401 - the keyring fixture
+from tests.core.test_encryption import _scan
 from tests.sync.helpers import table_digests
 
 
-def test_a_synced_cache_is_encrypted_and_equal_to_the_centre(keyring_store, central_url, central, tmp_path):  # noqa: F811
+def test_a_synced_cache_is_encrypted_and_equal_to_the_centre(keyring_store, central_url, central, tmp_path):
     path = tmp_path / "rep.db"
     cache = open_cache(path)
     try:
