@@ -234,9 +234,16 @@ def _users_engine(url: str, password: str | None) -> Engine:
     return engine
 
 
+def _check_sales_rep(conn: Any, sales_rep_id: str | None) -> None:
+    if sales_rep_id is not None and not conn.execute(
+            text("SELECT 1 FROM sales_rep WHERE id = :i AND deleted_at IS NULL"), {"i": sales_rep_id}).first():
+        raise AdminError(f"no sales rep {sales_rep_id!r} (the sales_rep table's id)")
+
+
 def user_add(url: str, name: str, role: str, parishes: list[str], user_password: str,
-             password: str | None = None) -> CentralUser:
-    """A login role for a person, in their role's group, and their row in c360_user."""
+             password: str | None = None, sales_rep_id: str | None = None) -> CentralUser:
+    """A login role for a person, in their role's group, and their row in c360_user. A field rep's
+    ``sales_rep_id`` (their sales_rep row) gives them their own customers' phones and e-mails."""
     _check_user(name, role, parishes)
     if len(user_password) < 12:
         raise AdminError("the new user's password must be at least 12 characters")
@@ -247,9 +254,10 @@ def user_add(url: str, name: str, role: str, parishes: list[str], user_password:
                 raise AdminError(f"a database role {name!r} exists already")
             ddl = conn.execute(text("SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE ' || :g, :n, :p)"),
                                {"n": name, "p": user_password, "g": _group(role)}).scalar_one()
+            _check_sales_rep(conn, sales_rep_id)
             conn.execute(text(ddl))
-            conn.execute(text("INSERT INTO c360_user (name, role, parishes) VALUES (:n, :r, :p)"),
-                         {"n": name, "r": role, "p": sorted(set(parishes))})
+            conn.execute(text("INSERT INTO c360_user (name, role, parishes, sales_rep_id) VALUES (:n, :r, :p, :s)"),
+                         {"n": name, "r": role, "p": sorted(set(parishes)), "s": sales_rep_id})
     except (OperationalError, ProgrammingError, DBAPIError) as exc:
         raise AdminError(explain(exc, url)) from None
     finally:
@@ -257,8 +265,9 @@ def user_add(url: str, name: str, role: str, parishes: list[str], user_password:
     return CentralUser(name, role, tuple(sorted(set(parishes))), False)
 
 
-def user_role(url: str, name: str, role: str, parishes: list[str] | None, password: str | None = None) -> CentralUser:
-    """Move a user to another role (and, for a field rep, parishes)."""
+def user_role(url: str, name: str, role: str, parishes: list[str] | None, password: str | None = None,
+              sales_rep_id: str | None = None) -> CentralUser:
+    """Move a user to another role (and, for a field rep, parishes and their sales_rep row)."""
     _check_user(name, role, parishes)
     engine = _users_engine(url, password)
     try:
@@ -273,8 +282,10 @@ def user_role(url: str, name: str, role: str, parishes: list[str] | None, passwo
                 sql = conn.execute(text("SELECT format(:t, :n)"), {"t": statement.format(
                     old=_group(row[0]), new=_group(role), user="%I"), "n": name}).scalar_one()
                 conn.execute(text(sql))
-            conn.execute(text("UPDATE c360_user SET role = :r, parishes = :p WHERE name = :n"),
-                         {"r": role, "p": sorted(set(keep)), "n": name})
+            _check_sales_rep(conn, sales_rep_id)
+            conn.execute(text("UPDATE c360_user SET role = :r, parishes = :p, "
+                              "sales_rep_id = coalesce(:s, sales_rep_id) WHERE name = :n"),
+                         {"r": role, "p": sorted(set(keep)), "n": name, "s": sales_rep_id})
             disabled = bool(row[2])
     except (OperationalError, ProgrammingError, DBAPIError) as exc:
         raise AdminError(explain(exc, url)) from None

@@ -63,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--role", required=True, choices=admin.ROLES)
     u.add_argument("--parishes", type=lambda t: [x.strip() for x in t.split(",") if x.strip()], default=[],
                    help="for a field rep: the parishes they may see, e.g. JM-01,JM-02")
+    u.add_argument("--sales-rep", help="for a field rep: their sales_rep id (their own customers' phones and e-mails)")
     u.add_argument("--url", required=True)
     u = us.add_parser("role", help="move a user to another role (and parishes)")
     u.add_argument("name")
     u.add_argument("role", choices=admin.ROLES)
     u.add_argument("--parishes", type=lambda t: [x.strip() for x in t.split(",") if x.strip()], default=None)
+    u.add_argument("--sales-rep", help="for a field rep: their sales_rep id")
     u.add_argument("--url", required=True)
     u = us.add_parser("disable", help="the user can no longer connect; their history stays")
     u.add_argument("name")
@@ -149,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
 def _user(args: argparse.Namespace, password: str | None) -> None:
     if args.user_command == "add":
         secret = os.environ.get("C360_NEW_USER_PASSWORD") or sys.stdin.readline().rstrip("\r\n")
-        made = admin.user_add(args.url, args.name, args.role, args.parishes, secret, password)
+        made = admin.user_add(args.url, args.name, args.role, args.parishes, secret, password, args.sales_rep)
         print(f"added {made.name}: {made.role}" + (f" in {', '.join(made.parishes)}" if made.parishes else ""))
     elif args.user_command == "role":
-        moved = admin.user_role(args.url, args.name, args.role, args.parishes, password)
+        moved = admin.user_role(args.url, args.name, args.role, args.parishes, password, args.sales_rep)
         print(f"{moved.name} is now {moved.role}" + (f" in {', '.join(moved.parishes)}" if moved.parishes else ""))
     elif args.user_command == "disable":
         admin.user_disable(args.url, args.name, password)

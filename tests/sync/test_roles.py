@@ -218,3 +218,71 @@ def test_a_user_disabled_at_the_centre_cannot_sign_in_offline_afterwards(tmp_pat
     assert [u["name"] for u in signin.users(demo_cache)] == ["ana"]
     with pytest.raises(signin.SignInError, match="user name or password is wrong"):
         Services.open_signed_in(demo_cache, settings, "omar", "omar-central-pass")
+
+
+def _all(conn, sql: str, *params):
+    cur = conn.cursor()
+    cur.execute(sql, params)
+    rows = cur.fetchall()
+    conn.commit()
+    return rows
+
+
+OWN = ("SELECT c.id FROM customer c WHERE c.parish = ANY(%s) AND (c.rep_id = %s OR EXISTS (SELECT 1 FROM lead l "
+       "WHERE l.customer_id = c.id AND l.rep_id = %s AND l.status IN ('new', 'contacted', 'qualified')))")
+
+
+def test_a_rep_gets_phones_and_e_mails_of_their_own_customers_only(central_url, central, tmp_path):
+    """Item 3: full phones and e-mails never reach a field rep's cache except for the customers
+    they work (theirs, or with an open lead of theirs); the rest of their parishes come without."""
+    (me,) = _all(central, "SELECT r.id FROM sales_rep r JOIN customer c ON c.rep_id = r.id WHERE c.parish = ANY(%s) "
+                          "AND c.primary_phone IS NOT NULL GROUP BY r.id ORDER BY count(*) DESC LIMIT 1", PARISHES)[0]
+    rep = f"rep_{uuid.uuid4().hex[:8]}"
+    added = _server("add", rep, "--role", "field_rep", "--parishes", ",".join(PARISHES), "--sales-rep", me,
+                    "--url", central_url)
+    assert added.returncode == 0, added.stderr
+    own = {r[0] for r in _all(central, OWN, PARISHES, me, me)}
+    phones = dict(_all(central, "SELECT id, primary_phone FROM customer WHERE parish = ANY(%s)", PARISHES))
+    assert 0 < len(own) < len(phones)
+    services = Services.open(tmp_path / "rep.db", Settings(user_name=rep), create=True)
+    try:
+        sync(services.cache, _as(central_url, rep))
+        conn = services.cache.reader()
+        held = dict(conn.execute("SELECT id, primary_phone FROM customer").fetchall())
+        assert set(held) == set(phones)  # every customer of the parishes
+        with_phone = {c for c, p in held.items() if p}
+        assert with_phone == {c for c in own if phones[c]} and all(held[c] == phones[c] for c in with_phone)
+        others = set(phones) - own
+        assert conn.execute("SELECT count(*) FROM customer WHERE primary_email IS NOT NULL AND id IN ({})".format(
+            ",".join("?" * len(others))), sorted(others)).fetchone()[0] == 0
+        contact_owners = {r[0] for r in conn.execute("SELECT DISTINCT customer_id FROM contact_point")}
+        assert contact_owners and contact_owners <= own
+        stranger = next(c for c in sorted(others) if phones[c])
+        assert not [h for h in services.search.search(phones[stranger][-10:]) if h.customer_id == stranger]
+
+        # the centre gives the rep a new customer, and takes one away: the next pull follows
+        lost = next(c for c in sorted(own) if not _all(central, "SELECT 1 FROM lead WHERE customer_id = %s "
+                                                                "AND rep_id = %s AND status IN ('new', 'contacted', "
+                                                                "'qualified')", c, me))
+        (other_rep,) = _all(central, "SELECT id FROM sales_rep WHERE id != %s LIMIT 1", me)[0]
+        cur = central.cursor()
+        cur.execute("UPDATE customer SET rep_id = %s WHERE id = %s", (me, stranger))
+        cur.execute("UPDATE customer SET rep_id = %s WHERE id = %s", (other_rep, lost))
+        central.commit()
+        sync(services.cache, _as(central_url, rep))
+        now = dict(conn.execute("SELECT id, primary_phone FROM customer WHERE id IN (?, ?)", (stranger, lost)))
+        assert now[stranger] == phones[stranger] and now[lost] is None
+        assert conn.execute("SELECT count(*) FROM contact_point WHERE customer_id = ?", (lost,)).fetchone()[0] == 0
+    finally:
+        services.close()
+    u = make_url(central_url)
+    direct = psycopg2.connect(host=u.host, port=u.port, user=rep, dbname=u.database)
+    try:
+        for sql in ("SELECT primary_phone FROM customer", "SELECT primary_email FROM customer"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                _one(direct, sql)
+            direct.rollback()
+        seen = {r[0] for r in _all(direct, "SELECT DISTINCT customer_id FROM contact_point")}
+        assert seen and seen <= own | {stranger}
+    finally:
+        direct.close()

@@ -49,7 +49,9 @@ CUSTOMER_SCOPED = (
 )
 LOCAL_ONLY_COLUMNS = {"customer": {"search_key"}}
 # Columns the centre may withhold from a role (central schema 5: column privileges).
-PII_COLUMNS = {"customer": ("trn", "date_of_birth"), "source_record": ("fields", "lineage")}
+# 6: a rep's other customers' phones and e-mails (their contact points are hidden by row policy).
+PII_COLUMNS = {"customer": ("trn", "date_of_birth", "primary_phone", "primary_email"),
+               "source_record": ("fields", "lineage")}
 
 
 
@@ -257,12 +259,12 @@ class Central:
         found = self.run(text("SELECT to_regclass('c360_user') IS NOT NULL"))
         self.user = None
         if found and found[0][0]:
-            rows = self.run(text("SELECT current_user, role, array_to_string(parishes, ','), disabled FROM c360_user "
-                                 "WHERE name = current_user"))
+            rows = self.run(text("SELECT current_user, role, array_to_string(parishes, ','), disabled, sales_rep_id "
+                                 "FROM c360_user WHERE name = current_user"))
             if rows:
-                name, role, parishes, disabled = rows[0]
+                name, role, parishes, disabled, rep = rows[0]
                 self.user = {"name": name, "role": role, "parishes": [p for p in (parishes or "").split(",") if p],
-                             "disabled": bool(disabled)}
+                             "disabled": bool(disabled), "sales_rep_id": rep}
         self.rollback()
 
     def _table(self, name: str) -> TableClause:

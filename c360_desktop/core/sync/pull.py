@@ -134,6 +134,7 @@ class Puller:
         self.parishes = list(parishes) if parishes else None
         self.batch = batch
         self._erasures = 0
+        self._touched: set[str] = set()  # customers whose row, or a lead of theirs, came in this pull
 
     def cursor(self, name: str) -> tuple[int, str]:
         row = self.cache.reader().execute(
@@ -169,6 +170,8 @@ class Puller:
         if self.cache.meta("deferred_indexes"):
             progress.update(0.96, "Building indexes")
             restore_indexes(self.cache)
+        if "primary_phone" in self.central.hidden.get("customer", set()):
+            self._own_contacts_only()
         if self.cache.meta("derived_stale") == "1":
             progress.update(0.97, "Rebuilding the search index and summaries")
             with self.cache.writer() as conn:
@@ -188,6 +191,41 @@ class Puller:
         log.info("pull finished: %d rows from %d tables%s", result.rows, len(result.tables),
                  " (first pull)" if first else "")
         return result
+
+    def _own_contacts_only(self) -> None:
+        """A login that may not read customers' phones and e-mails (a field rep, central schema 6)
+        gets contact points only of its own customers (whose rep it is, or who have an open lead
+        of its): fill those customers' primary phone and e-mail from them, and drop what this
+        cache still holds of customers that are no longer its own."""
+        me = (self.central.user or {}).get("sales_rep_id")
+        own = ("(c.rep_id = :me OR EXISTS (SELECT 1 FROM lead l WHERE l.customer_id = c.id AND l.rep_id = :me "
+               "AND l.status IN ('new', 'contacted', 'qualified') AND l.deleted_at IS NULL))")
+        with self.cache.writer() as conn:
+            args = {"me": me}
+            conn.execute(f"DELETE FROM contact_point WHERE customer_id IN (SELECT c.id FROM customer c WHERE NOT {own})",
+                         args)
+            if self._touched and me is not None:  # newly their own: contact points older than the watermark
+                touched = sorted(self._touched)
+                mine = [r[0] for part in range(0, len(touched), 500) for r in conn.execute(
+                    f"SELECT c.id FROM customer c WHERE c.id IN ({','.join('?' * len(touched[part:part + 500]))}) "
+                    f"AND {own.replace(':me', '?')} AND NOT EXISTS (SELECT 1 FROM contact_point p "
+                    "WHERE p.customer_id = c.id)", [*touched[part:part + 500], me, me])]
+                if mine:
+                    cols = sync_columns("contact_point")
+                    rows = self.central.fetch("contact_point", (0, ""), 1_000_000, None, customer_ids=mine)
+                    if rows:
+                        conn.executemany(_upsert_sql("contact_point", cols), [r[:-1] for r in rows])
+            changed = [r[0] for r in conn.execute(
+                f"UPDATE customer AS c SET primary_phone = NULL, primary_email = NULL WHERE NOT {own} "
+                "AND (c.primary_phone IS NOT NULL OR c.primary_email IS NOT NULL) RETURNING id", args)]
+            pick = ("(SELECT p.value FROM contact_point p WHERE p.customer_id = c.id AND p.kind = '{}' "
+                    "AND p.deleted_at IS NULL ORDER BY p.is_primary DESC, p.updated_at DESC LIMIT 1)")
+            changed += [r[0] for r in conn.execute(
+                f"UPDATE customer AS c SET primary_phone = coalesce(c.primary_phone, {pick.format('phone')}), "
+                f"primary_email = coalesce(c.primary_email, {pick.format('email')}) WHERE {own} "
+                "AND (c.primary_phone IS NULL OR c.primary_email IS NULL) RETURNING id", args)]
+            if changed and self.cache.meta("derived_stale") != "1":
+                search_index.index_customers(conn, changed)
 
     def _mark_stale(self) -> None:
         """Derived data must be rebuilt once this first pull ends (or, if it dies, on the next run).
@@ -334,6 +372,8 @@ class Puller:
                 self._erasures += 1
         if name == "customer" and arrived:
             self._backfill(conn, arrived)  # their older rows are below every watermark
+        if name in ("customer", "lead") and not first:
+            self._touched.update(self._affected_customers(name, cols, rows))
         if not first:
             ids = self._affected_customers(name, cols, rows)
             if name in ("customer", "contact_point"):
