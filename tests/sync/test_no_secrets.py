@@ -17,6 +17,8 @@ import pytest
 from tests.sync.test_sync_ui import keyring_memory  # noqa: F401 - the in-memory keyring fixture
 
 PASSWORD = "pw-Lq7v2-never-written"
+SIGN_IN = "sign-in-Zx81-never-written"
+WRONG = "wrong-try-Qm42-never-written"
 KEY = b"token-key-3f9a7c1d55e0b2a4-never-written"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,12 +92,31 @@ def test_the_main_flows_leave_no_secret_or_personal_value_behind(tmp_path, keyri
     finally:
         sys.excepthook = sys.__excepthook__
     assert crash_texts and "boom for" in crash_texts[0]
-    # The command line too: a search and a show print to the terminal (that is their job), and log.
-    for args in (["search", other_name], ["show", other, "--json"]):
-        subprocess.run([str(Path(sys.executable).with_name("c360")), *args, "--cache", str(cache_path)],
-                       capture_output=True, text=True, timeout=300, check=False)
+    # The command line too, signed in as a script does (and once with a wrong password): a search
+    # and a show print to the terminal (that is their job), and log.
+    import os
 
-    secrets = {PASSWORD, KEY.decode(), "moved.on@example.com"}
+    from c360_desktop.core.security import Role, signin
+
+    signin.enrol(cache_path, "dora", SIGN_IN, Role.DATA_STEWARD, (), None)
+    for args, password in ((["search", other_name], WRONG), (["search", other_name], SIGN_IN),
+                           (["show", other, "--json"], SIGN_IN)):
+        done = subprocess.run([str(Path(sys.executable).with_name("c360")), *args, "--cache", str(cache_path)],
+                              capture_output=True, text=True, timeout=300, check=False,
+                              env={**os.environ, "C360_USER": "dora", "C360_PASSWORD": password})
+        assert (done.returncode == 0) == (password == SIGN_IN), done.stderr
+    signin_text = signin.path_for(cache_path).read_text("utf-8")
+    assert SIGN_IN not in signin_text and WRONG not in signin_text
+    import sqlite3
+
+    audit = sqlite3.connect(cache_path)
+    try:  # the wrong try is in the trail, without the password tried
+        (why,) = audit.execute("SELECT details FROM audit_event WHERE action = 'signin.failed'").fetchone()
+    finally:
+        audit.close()
+    assert "wrong password" in why and WRONG not in why
+
+    secrets = {PASSWORD, KEY.decode(), "moved.on@example.com", SIGN_IN, WRONG}
     places = {"logs": sorted(log_folder.rglob("*")), "settings": sorted(config_dir().rglob("*")),
               "data folder": sorted(p for p in data_dir().rglob("*") if ".db" not in p.name)}
     scanned = 0
