@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,15 +14,13 @@ from PySide6.QtWidgets import QApplication, QDialog
 from c360_desktop.core.security import Role
 from c360_desktop.core.services import Services
 from c360_desktop.core.settings import Settings
+from tests.conftest import save_screenshot
 
 PASSWORD = "correct horse battery"
-SHOTS = Path(os.environ.get("C360_SCREENSHOTS", "")) if os.environ.get("C360_SCREENSHOTS") else None
 
 
 def _shot(widget, name: str) -> None:
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(SHOTS / f"{name}.png"))
+    save_screenshot(widget, name)
 
 
 def _dialog(name: str) -> QDialog | None:
