@@ -288,3 +288,27 @@ def test_repeated_failures_and_an_odd_hour_sign_in_alert_the_admins(demo_cache):
             assert anomaly.check(w, "bo", "signin", {}, "2026-12-08 07:30:00") == []
     finally:
         services.close()
+
+
+def test_a_schedule_runs_unattended_though_a_manual_export_asks_again(demo_cache, tmp_path):
+    from datetime import time as clock
+
+    from c360_desktop.core.reports import schedules as S
+    from c360_desktop.core.reports.saved import Definition
+
+    _enrol_admin(demo_cache)
+    services = Services.open_signed_in(demo_cache, Settings(), "ana", ADMIN_PW)
+    try:
+        report = services.reports.save("Weekly revenue", Definition(("revenue",), ("parish",), "last_week"))
+        friday = datetime(2026, 11, 20, 17, 0)
+        S.add_schedule(services.reports, S.Schedule("s1", report.id, every="weekly", at=clock(7, 0), weekday=0,
+                                                     folder=str(tmp_path), created_at=friday))
+        assert services.session is not None
+        services.session.authenticated_at -= timedelta(hours=3)  # signed in this morning, idle since
+        _r, result = services.reports.run_saved("Weekly revenue")
+        with pytest.raises(signin.ReauthNeeded):
+            services.reports.export(result, tmp_path / "now.csv", "csv")
+        (ran,) = S.run_due(services.reports, datetime(2026, 11, 23, 9, 0), tmp_path / "outbox", None)
+        assert ran.status == "written" and list(tmp_path.glob("Weekly revenue *.xlsx"))
+    finally:
+        services.close()

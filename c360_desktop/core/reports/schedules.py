@@ -249,7 +249,7 @@ def run_schedule(reports: ReportService, s: Schedule, slot: datetime, now: datet
             folder = Path(s.folder).expanduser()
             if not folder.is_dir():
                 raise ReportError(f"the folder {folder} does not exist (or is not reachable)")
-            reports.export(table_of(result), folder / name, s.format)  # type: ignore[arg-type]
+            reports.export(table_of(result), folder / name, s.format, scheduled=True)  # type: ignore[arg-type]
             written = str(folder / name)
         if not keep and not s.always_summary:
             return _record(reports, Run(run_id, s.id, slot, now, "skipped", f"nothing to send: {why}",
@@ -261,7 +261,8 @@ def run_schedule(reports: ReportService, s: Schedule, slot: datetime, now: datet
         if keep:
             outbox.mkdir(parents=True, exist_ok=True)
             attachment = outbox / f"{run_id}.{s.format}"
-            reports.export(table_of(result), attachment, s.format, force=True)  # type: ignore[arg-type]
+            reports.export(table_of(result), attachment, s.format, force=True,  # type: ignore[arg-type]
+                           scheduled=True)
         note = "" if keep else f"No table this time: {why}."
         body = summary(report, result, as_of, note)
         subject = f"[C360] {report.name}: {result.query.start or 'the first day'} to {result.query.end or 'today'}"
