@@ -87,6 +87,13 @@ def test_forecast_benchmark():
         assert re.search(rf"{name}\s+MAPE\s+[\d.]+%\s+MASE [\d.]+", out), out
 
 
+def test_forecast_series_benchmark():
+    out = run("benchmarks.bench_forecast_series", "--quick")  # the full run takes two minutes
+    for name in ("fpp2::a10", "fpp2::h02"):
+        assert re.search(rf"{name}\s+(?:[\d.]+\s+){{7}}[+-][\d.]+%", out), out
+    assert "worst against the best candidate: mean" in out
+
+
 def test_models_benchmark(demo_cache):
     out = run("benchmarks.bench_models", "--cache", str(demo_cache))
     for task in ("churn", "clv", "leads", "forecast", "segments"):
