@@ -147,6 +147,8 @@ def test_signin_users_and_every_command_asks_for_a_sign_in(tmp_path, demo_cache)
     assert r.returncode == 0, r.stderr
     r = c360("search", "smith")
     assert r.returncode == 2 and "needs a sign-in" in r.stderr and "C360_PASSWORD" in r.stderr
+    r = c360("sync", "--url", "postgresql://127.0.0.1:9/c360")  # sync signs in too, before any connection
+    assert r.returncode == 2 and "needs a sign-in" in r.stderr
     r = c360("search", "smith", C360_USER="ana", C360_PASSWORD="not the password")
     assert r.returncode == 2 and "sign-in refused: the user name or password is wrong" in r.stderr
     admin = {"C360_USER": "ana", "C360_PASSWORD": "admin password 1"}

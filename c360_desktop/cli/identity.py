@@ -63,7 +63,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     checked = plan(path, connector, args.system, max_mb=settings.import_max_mb)
     services = open_services(args)
     try:
-        result = import_file(services.cache, checked, services.settings.user_name,
+        result = import_file(services.cache, checked, services.user.name,
                              skip_bad_rows=args.skip_bad_rows, link=not args.no_link)
     except ImportRefused as exc:
         print(f"c360: {path.name}: {exc}", file=sys.stderr)
@@ -97,7 +97,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
     services = open_services(args)
     try:
-        _print_links(link_pending(services.cache, services.settings.user_name))
+        _print_links(link_pending(services.cache, services.user.name))
     finally:
         services.close()
     return 0

@@ -11,6 +11,7 @@ from c360_desktop.cli.common import (
     CliError,
     cache_arg,
     cache_path,
+    open_services,
     parishes_type,
     stderr_progress,
 )
@@ -35,11 +36,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
     except UrlError as exc:
         raise CliError(str(exc)) from None
     path = cache_path(args, settings)
-    cache = open_cache(path, create=True)
+    from c360_desktop.core.security import signin
+
+    if path.exists() and signin.required(path):  # a cache with users: its user signs in first
+        services = open_services(args)
+        cache, who = services.cache, services.user.name
+    else:
+        cache, who = open_cache(path, create=True), settings.user_name
     started = time.perf_counter()
     try:
         pushed, result = sync(cache, url, parishes=territory, full=args.full, progress=stderr_progress(),
-                              link_as=settings.user_name)
+                              link_as=who)
     except SyncError as exc:
         raise CliError(f"sync failed: {exc}") from None
     finally:

@@ -158,3 +158,26 @@ def test_a_demo_cache_without_users_opens_at_once_with_no_lock(qtbot, launch, de
     qtbot.waitUntil(lambda: launcher.window is not None, timeout=20_000)
     assert launcher.services.session is None
     assert not launcher.lock.lock_action.isEnabled() and not launcher.lock._timer.isActive()
+
+
+def test_what_a_signed_in_user_writes_carries_their_name_not_the_settings(qtbot, launch, enrolled):
+    start, _rec = launch
+    launcher = start(Settings(user_name="whoever.set.this.up"), cache=str(enrolled))
+    qtbot.waitUntil(lambda: getattr(launcher, "_sign_in_dialog", None) is not None, timeout=10_000)
+    dialog = launcher._sign_in_dialog
+    dialog.name.setText("ana")
+    dialog.password.setText(PASSWORD)
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: launcher.window is not None, timeout=20_000)
+    services = launcher.services
+    profile = launcher.host.panes["profile_pane"]
+    cid = services.cache.reader().execute("SELECT id FROM customer LIMIT 1").fetchone()[0]
+    with qtbot.waitSignal(profile.sig_profile_shown, timeout=10_000):
+        profile.show_customer(cid)
+    notes = profile.notes
+    notes.editor.setPlainText("Called back about the order.")
+    with qtbot.waitSignal(notes.sig_note_saved, timeout=10_000):
+        notes.save()
+    (author,) = services.cache.reader().execute(
+        "SELECT author FROM note WHERE customer_id = ? AND body = 'Called back about the order.'", (cid,)).fetchone()
+    assert author == "ana"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from c360_desktop.core.alerts.listener import AlertListener, KafkaConfig
     from c360_desktop.core.alerts.notify import EmailNotifier
     from c360_desktop.core.alerts.pipeline import BatchResult
+    from c360_desktop.core.security import User
 
 
 def kafka_config(settings: Settings, create_id: bool = True) -> KafkaConfig | None:
@@ -43,9 +44,10 @@ def kafka_config(settings: Settings, create_id: bool = True) -> KafkaConfig | No
 
 
 def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult], None],
-                 on_state: Callable[[str, str], None], assign: bool = False
+                 on_state: Callable[[str, str], None], assign: bool = False, user: User | None = None
                  ) -> tuple[AlertListener, EmailNotifier | None] | None:
-    """Start listening for the active connection profile's Kafka, if it has one."""
+    """Start listening for the active connection profile's Kafka, if it has one. ``user``: who
+    the alerts are for (their role and parishes pick the rules' audience)."""
     from c360_desktop.core.alerts.listener import AlertListener
     from c360_desktop.core.alerts.notify import EmailNotifier, smtp_config
     from c360_desktop.core.alerts.pipeline import AlertPipeline
@@ -56,8 +58,11 @@ def start_alerts(cache: Cache, settings: Settings, sink: Callable[[BatchResult],
     profile = settings.profile()
     if config is None or profile is None:
         return None
-    audience = Audience(settings.user_name, settings.role,
-                        frozenset(profile.territory) if profile.territory else None)
+    if user is None:  # the settings' user (scripts, tests); the window passes the signed-in one
+        audience = Audience(settings.user_name, settings.role,
+                            frozenset(profile.territory) if profile.territory else None)
+    else:  # its role and parishes as the centre or the sign-in gave them
+        audience = Audience(user.name, user.role.value, frozenset(user.territory) if user.territory else None)
     pipeline = AlertPipeline(cache, RuleEngine(AlertStore(cache).rules()), audience,
                              max_age=timedelta(days=settings.alert_max_age_days))
     notifier = None

@@ -74,7 +74,8 @@ class AlertsController(QObject):
 
         started = start_alerts(self._services.cache, self._services.settings,
                                sink=lambda r: self._queue.put(("batch", r)),
-                               on_state=lambda s, d: self._queue.put(("state", (s, d))), assign=assign)
+                               on_state=lambda s, d: self._queue.put(("state", (s, d))), assign=assign,
+                               user=self._services.user)
         if started is None:
             self.state.setText("Alerts: off")
             self.state.setToolTip("Add Kafka to the connection (Sync > Connections…) for live alerts")

@@ -272,7 +272,7 @@ class ImportController:
                               lambda exc: QMessageBox.warning(self.window, "Cannot import", str(exc)))
 
     def run(self, checked: ImportPlan, skip_bad_rows: bool) -> None:
-        cache, user = self.services.cache, self.services.settings.user_name
+        cache, user = self.services.cache, self.services.user.name
 
         def work(_p: Any) -> Any:
             return import_file(cache, checked, user, skip_bad_rows)

@@ -110,7 +110,7 @@ class SyncController(QObject):
             return
         if self.running:
             return
-        cache, user = self._services.cache, self._services.settings.user_name
+        cache, user = self._services.cache, self._services.user.name
         for w in self._busy_widgets:
             w.show()
         if self.details is not None:

@@ -317,7 +317,7 @@ class AlertsPane(QWidget):
         if not chosen:
             return
         ids = [a.id for a in chosen]
-        user, store = self._services.settings.user_name, self.store
+        user, store = self._services.user.name, self.store
         self._runner.run_mutation(lambda _p: store.acknowledge(ids, user), lambda _n: self.refresh())
 
     def snooze_selected(self, delta: timedelta | None) -> None:
@@ -330,5 +330,5 @@ class AlertsPane(QWidget):
         else:
             until = datetime.now(UTC) + delta
         ids = [a.id for a in chosen]
-        user, store = self._services.settings.user_name, self.store
+        user, store = self._services.user.name, self.store
         self._runner.run_mutation(lambda _p: store.snooze(ids, until, user), lambda _n: self.refresh())

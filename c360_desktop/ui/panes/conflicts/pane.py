@@ -89,7 +89,7 @@ class ConflictsPane(QWidget):
     def _decide(self, how: str) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         chosen = [self._conflicts[r] for r in rows] or self._conflicts[:1]
-        author = self._services.settings.user_name
+        author = self._services.user.name
 
         def work(_p: object) -> None:
             for c in chosen:

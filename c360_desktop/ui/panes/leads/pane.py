@@ -432,7 +432,7 @@ class LeadsPane(QWidget):
             QDesktopServices.openUrl(QUrl(f"mailto:{contact[1]}"))
         dialog = ActivityDialog(kind, lead, self)
         save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
-        cache, user = self._services.cache, self._services.settings.user_name
+        cache, user = self._services.cache, self._services.user.name
 
         def submit() -> None:
             save.setEnabled(False)  # a second click while saving records nothing more (same action id)

@@ -72,7 +72,7 @@ class NotesTab(QWidget):
         if len(body) > MAX_NOTE:
             self.message.setText(f"This note is {len(body):,} characters; the limit is {MAX_NOTE:,}.")
             return
-        customer, author = self._customer, self._services.settings.user_name
+        customer, author = self._customer, self._services.user.name
         self.save_button.setEnabled(False)
         self.message.setText("Saving…")
 
