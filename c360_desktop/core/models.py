@@ -126,6 +126,7 @@ class SocialMediaProfile(_Model):
 
 
 CONSENT_CHANNELS = ("email", "sms", "whatsapp", "phone")
+CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "phone calls"}  # in a sentence
 CONSENT_PURPOSES = ("marketing", "profiling")
 # Why the company may process for the purpose (Jamaica's Data Protection Act 2020, first schedule;
 # GDPR article 6). A withdrawal is recorded with the basis it ends.

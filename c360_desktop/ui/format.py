@@ -8,7 +8,10 @@ from c360_desktop.core import jamaica
 from c360_desktop.core.validation import format_jmd, format_phone, format_trn
 
 JAMAICA = timezone(timedelta(hours=-5), "America/Jamaica")  # no daylight saving
-__all__ = ["JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetime", "parish_name", "trn_text"]
+# Consent and marketing channels as a label (a column, a list entry)
+CONSENT_CHANNEL_LABELS = {"email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "Phone calls"}
+__all__ = ["CONSENT_CHANNEL_LABELS", "JAMAICA", "format_jmd", "format_phone", "local_date", "local_datetime", "parish_name",
+           "trn_text"]
 
 
 def _as_utc(value: str | datetime) -> datetime:

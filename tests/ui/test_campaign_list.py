@@ -17,6 +17,8 @@ def test_the_campaign_list_shows_who_may_be_reached_and_exports(qtbot, launch, d
     assert action.shortcut().toString() == "Ctrl+Shift+L"
     action.trigger()
     dialog = next(w for w in launcher.window.findChildren(CampaignListDialog))
+    assert [dialog.channel.itemText(i) for i in range(dialog.channel.count())] == [
+        "E-mail", "SMS", "WhatsApp", "Phone calls"]
     qtbot.waitUntil(lambda: "may receive marketing" in dialog.summary.text(), timeout=10_000)
     _table, found = launcher.services.reports.campaign_list("email")
     assert dialog.summary.text().startswith(found.summary())

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from c360_desktop.core.models import LATEST_CONSENT, OPEN_LEAD_STATUSES
+from c360_desktop.core.models import CHANNEL_WORDS, LATEST_CONSENT, OPEN_LEAD_STATUSES
 
 HOT, WARM = 70.0, 45.0
 PRICE_SENSITIVE = ("Occasional", "Dormant")
@@ -56,7 +56,6 @@ class LeadFacts:
 
 # The channels of direct marketing, as consent records name them, in the order offers prefer them.
 MARKETING_CHANNELS = ("email", "sms", "whatsapp")
-_CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp"}
 
 
 def rule_score(f: LeadFacts, now: datetime) -> tuple[float, list[dict[str, Any]]]:
@@ -107,9 +106,9 @@ def _rules_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, str]:
         return "Call now", f"hot lead (score {score:.0f}) untouched for {idle}"
     allowed = [c for c in MARKETING_CHANNELS if c not in f.withdrawn]
     if f.segment in PRICE_SENSITIVE and allowed:  # never an offer on a channel the customer refused
-        note = f" (no {', '.join(_CHANNEL_WORDS[c] for c in MARKETING_CHANNELS if c in f.withdrawn)}: consent withdrawn)" \
+        note = f" (no {', '.join(CHANNEL_WORDS[c] for c in MARKETING_CHANNELS if c in f.withdrawn)}: consent withdrawn)" \
             if f.withdrawn & set(MARKETING_CHANNELS) else ""
-        return "Send an offer", f"{f.segment} customers respond to offers; by {_CHANNEL_WORDS[allowed[0]]}{note}"
+        return "Send an offer", f"{f.segment} customers respond to offers; by {CHANNEL_WORDS[allowed[0]]}{note}"
     if f.status == "qualified":
         return "Book a meeting", "qualified: time to meet and close"
     if f.last_contact_at is None:
@@ -119,7 +118,7 @@ def _rules_action(f: LeadFacts, score: float, now: datetime) -> tuple[str, str]:
         return "Follow-up call", f"last contact {days} days ago"
     if not allowed:
         return "Keep warm", f"contacted {days} days ago; marketing consent withdrawn on every channel: service contact only"
-    return "Keep warm", f"contacted {days} days ago; stay in touch by {_CHANNEL_WORDS[allowed[0]]}"
+    return "Keep warm", f"contacted {days} days ago; stay in touch by {CHANNEL_WORDS[allowed[0]]}"
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from c360_desktop.core import jamaica
-from c360_desktop.core.models import CONSENT_CHANNELS, LATEST_CONSENT, LEGAL_BASES
+from c360_desktop.core.models import CHANNEL_WORDS, CONSENT_CHANNELS, LATEST_CONSENT, LEGAL_BASES
 
 ADDRESS = {"email": "primary_email", "sms": "primary_phone", "whatsapp": "primary_phone", "phone": "primary_phone"}
-CHANNEL_WORDS = {"email": "e-mail", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "phone calls"}
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,8 @@ class ReportService:
         """The customers a marketing campaign by ``channel`` may reach (core.reports.audience:
         consent granted, no objection, an address), within the user's parishes, as a Table to
         export and the Audience with what was left out and why."""
-        from c360_desktop.core.reports.audience import CHANNEL_WORDS, audience
+        from c360_desktop.core.models import CHANNEL_WORDS
+        from c360_desktop.core.reports.audience import audience
 
         scope = self.scope()
         if scope is not None:

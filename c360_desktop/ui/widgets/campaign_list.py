@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from c360_desktop.core import jamaica
 from c360_desktop.core.models import CONSENT_CHANNELS
-from c360_desktop.core.reports.audience import CHANNEL_WORDS
+from c360_desktop.ui.format import CONSENT_CHANNEL_LABELS
 from c360_desktop.ui.widgets.export import ExportButton
 from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskRunner
@@ -36,7 +36,7 @@ class CampaignListDialog(QDialog):
         self.table_data: Any = None
         self.channel = QComboBox()
         for c in CONSENT_CHANNELS:
-            self.channel.addItem(CHANNEL_WORDS[c].capitalize() if c != "sms" else "SMS", c)
+            self.channel.addItem(CONSENT_CHANNEL_LABELS[c], c)
         self.parish = QComboBox()
         self.parish.addItem("All parishes", None)
         for p in jamaica.parishes():

@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 from c360_desktop.core.models import CONSENT_CHANNELS, CONSENT_PURPOSES, LEGAL_BASES, Consent
 from c360_desktop.core.security import Permission, can
 from c360_desktop.core.services import Services
-from c360_desktop.ui.format import STATUS_COLOURS, local_datetime
+from c360_desktop.ui.format import CONSENT_CHANNEL_LABELS, STATUS_COLOURS, local_datetime
 from c360_desktop.ui.widgets.table_model import read_only_table
 from c360_desktop.ui.workers import TaskRunner
 
-CHANNEL_WORDS = {"email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp", "phone": "Phone calls"}
 SOURCES = ("phone call", "in person", "web form", "signed form", "e-mail", "SMS reply")
 
 
@@ -43,7 +42,7 @@ class ConsentTab(QWidget):
             self.purpose_box.addItem(p.capitalize(), p)
         self.channel_box = QComboBox()
         for c in CONSENT_CHANNELS:
-            self.channel_box.addItem(CHANNEL_WORDS[c], c)
+            self.channel_box.addItem(CONSENT_CHANNEL_LABELS[c], c)
         self.source_box = QComboBox()
         self.source_box.setEditable(True)
         self.source_box.addItems(SOURCES)
@@ -92,7 +91,7 @@ class ConsentTab(QWidget):
         for r, k in enumerate(consents):
             colour = STATUS_COLOURS["green" if k.status == "granted" else "red"]
             status = "Granted" if k.status == "granted" else "Withdrawn"
-            values = (k.purpose.capitalize(), CHANNEL_WORDS.get(k.channel, k.channel), status,
+            values = (k.purpose.capitalize(), CONSENT_CHANNEL_LABELS.get(k.channel, k.channel), status,
                       local_datetime(k.recorded_at), k.source or "", LEGAL_BASES.get(k.legal_basis, k.legal_basis),
                       (k.recorded_by or "(imported)") + ("  · waiting to sync" if k.pending_sync else ""))
             for c, text in enumerate(values):
@@ -129,7 +128,7 @@ class ConsentTab(QWidget):
 
         def done(_k: Consent) -> None:
             self._busy(False)
-            self.message.setText(f"{purpose.capitalize()} by {CHANNEL_WORDS[channel]}: {status}. Saved here; "
+            self.message.setText(f"{purpose.capitalize()} by {CONSENT_CHANNEL_LABELS[channel]}: {status}. Saved here; "
                                  "sent to the central database at the next sync.")
             self._runner.run_query(lambda _p: self._services.profiles.consents(cid),
                                    lambda ks: self.show_consents(cid, ks) if cid == self._customer else None)
