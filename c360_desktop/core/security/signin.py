@@ -130,9 +130,9 @@ def enrol(cache_path: Path, name: str, password: str, role: Role | str, parishes
     logs.known_secret(password)
     path = path_for(cache_path)
     data = _load(path)
-    record = {"role": role.value, "parishes": sorted(set(parishes)), "at": _now().isoformat(timespec="seconds")}
-    record.update(_wrap(name, record, password, secret or secrets.token_bytes(32)))
-    data.setdefault("users", {})[name] = record  # re-enrolling resets the password and turns TOTP off
+    meta = {"role": role.value, "parishes": sorted(set(parishes)), "at": _now().isoformat(timespec="seconds")}
+    # re-enrolling resets the password and turns TOTP off
+    data.setdefault("users", {})[name] = _sealed(name, meta, password, secret or secrets.token_bytes(32))
     data.setdefault("counts", {}).pop(name, None)
     _save(path, data)
 
@@ -167,11 +167,12 @@ def sign_in(cache_path: Path, name: str, password: str, code: str | None = None,
         _burn(password)  # as slow as a real try: the time does not tell which names exist
         why = "unknown user"
     else:
-        secret = _unwrap(name, record, password)
+        kek = _kek(record, password)  # one derivation opens the key and the second factor
+        secret = _unwrap(name, record, kek)
         if secret is None:
             why = "wrong password or altered sign-in record"
         elif record.get("totp"):
-            why = _check_code(data, name, record, password, code, now)
+            why = _check_code(data, name, record, kek, code, now)
     if why is not None:
         wait = _fail(path, data, counter, name, why, now)
         shown = "the user name or password is wrong" if why != "wrong code" else "the authenticator code is wrong"
@@ -189,7 +190,7 @@ def opens(cache_path: Path, name: str, password: str) -> bool:
     """Whether ``password`` opens ``name``'s record here (not counted as a try: for a password the
     centre has just accepted)."""
     record = _load(path_for(cache_path)).get("users", {}).get(name)
-    return record is not None and _unwrap(name, record, password) is not None
+    return record is not None and _unwrap(name, record, _kek(record, password)) is not None
 
 
 def check_wait(cache_path: Path, name: str, now: datetime | None = None) -> None:
@@ -217,16 +218,11 @@ def update_role(cache_path: Path, name: str, password: str, role: Role | str, pa
     record = data.get("users", {}).get(name)
     if record is None or (record["role"], record["parishes"]) == (Role(role).value, sorted(set(parishes))):
         return False
-    secret = _unwrap(name, record, password)
+    kek = _kek(record, password)
+    secret = _unwrap(name, record, kek)
     if secret is None:
         return False
-    totp = _unwrap_totp(name, record, password) if record.get("totp") else None
-    fresh = {"role": Role(role).value, "parishes": sorted(set(parishes)), "at": record["at"]}
-    fresh.update(_wrap(name, fresh, password, secret))
-    if totp is not None:
-        fresh["totp"] = _wrap_value(name, fresh, password, totp.encode(), "totp")
-    data["users"][name] = fresh
-    _save(path, data)
+    _rewrite(path, data, name, kek, password, secret, role=Role(role).value, parishes=sorted(set(parishes)))
     return True
 
 
@@ -255,9 +251,10 @@ def rewrap(cache_path: Path, name: str, password: str, secret: bytes) -> bool:
     path = path_for(cache_path)
     data = _load(path)
     record = data.get("users", {}).get(name)
-    if record is None or _unwrap(name, record, password) == secret:
+    kek = _kek(record, password) if record is not None else None
+    if record is None or _unwrap(name, record, kek) == secret:
         return False
-    _rewrite(path, data, name, password, password, secret)
+    _rewrite(path, data, name, kek, password, secret)
     return True
 
 
@@ -267,20 +264,21 @@ def change_password(cache_path: Path, name: str, old: str, new: str) -> None:
     path = path_for(cache_path)
     data = _load(path)
     record = data.get("users", {}).get(name)
-    secret = _unwrap(name, record, old) if record else None
+    kek = _kek(record, old) if record else None
+    secret = _unwrap(name, record, kek) if record else None
     if secret is None:
         raise SignInError("the current password is wrong")
-    _rewrite(path, data, name, old, new, secret)
+    _rewrite(path, data, name, kek, new, secret)
 
 
-def _rewrite(path: Path, data: dict[str, Any], name: str, old: str, new: str, secret: bytes) -> None:
+def _rewrite(path: Path, data: dict[str, Any], name: str, kek: bytes | None, password: str, secret: bytes,
+             **changes: Any) -> None:
+    """``name``'s record anew under ``password``, holding ``secret`` and the second factor the
+    old ``kek`` opens, with ``changes`` (role, parishes) made."""
     record = data["users"][name]
-    totp = _unwrap_totp(name, record, old) if record.get("totp") else None
-    fresh = {k: record[k] for k in ("role", "parishes", "at")}
-    fresh.update(_wrap(name, fresh, new, secret))
-    if totp is not None:
-        fresh["totp"] = _wrap_value(name, fresh, new, totp.encode(), "totp")
-    data["users"][name] = fresh
+    totp = _unwrap_totp(name, record, kek) if record.get("totp") else None
+    meta = {k: changes.get(k, record[k]) for k in ("role", "parishes", "at")}
+    data["users"][name] = _sealed(name, meta, password, secret, totp)
     _save(path, data)
 
 
@@ -304,11 +302,12 @@ def totp_enable(cache_path: Path, name: str, password: str, secret: str, code: s
     path = path_for(cache_path)
     data = _load(path)
     record = data.get("users", {}).get(name)
-    if record is None or _unwrap(name, record, password) is None:
+    kek = _kek(record, password) if record is not None else None
+    if record is None or kek is None or _unwrap(name, record, kek) is None:
         raise SignInError("the password is wrong")
     if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
         raise SignInError("that code does not match: check the phone's clock and enter the current code")
-    record["totp"] = _wrap_value(name, record, password, secret.encode(), "totp")
+    record["totp"] = _seal(kek, secret.encode(), _aad(name, record, "totp"))
     _save(path, data)
 
 
@@ -316,19 +315,19 @@ def totp_disable(cache_path: Path, name: str, password: str) -> None:
     path = path_for(cache_path)
     data = _load(path)
     record = data.get("users", {}).get(name)
-    if record is None or _unwrap(name, record, password) is None:
+    if record is None or _unwrap(name, record, _kek(record, password)) is None:
         raise SignInError("the password is wrong")
     record.pop("totp", None)
     _save(path, data)
 
 
-def _check_code(data: dict[str, Any], name: str, record: dict[str, Any], password: str, code: str | None,
+def _check_code(data: dict[str, Any], name: str, record: dict[str, Any], kek: bytes | None, code: str | None,
                 now: datetime) -> str | None:
     import pyotp
 
     if not (code or "").strip():
         return "code needed"
-    totp_secret = _unwrap_totp(name, record, password)
+    totp_secret = _unwrap_totp(name, record, kek)
     if totp_secret is None:
         return "wrong password or altered sign-in record"
     totp = pyotp.TOTP(totp_secret)
@@ -386,30 +385,39 @@ def _aad(name: str, record: dict[str, Any], what: str) -> bytes:
                       separators=(",", ":")).encode("utf-8")
 
 
-def _wrap(name: str, record: dict[str, Any], password: str, secret: bytes) -> dict[str, Any]:
+def _sealed(name: str, meta: dict[str, Any], password: str, secret: bytes, totp: str | None = None) -> dict[str, Any]:
+    """A record: ``meta`` (role, parishes, at) with ``secret`` (and the TOTP secret) wrapped under
+    a key derived from ``password`` with a fresh salt (one derivation)."""
     salt = secrets.token_bytes(16)
     kek = _derive(password, salt, SCRYPT)
-    out: dict[str, Any] = {"kdf": {"name": "scrypt", **SCRYPT, "salt": _b64(salt)}}
-    out["wrap"] = _seal(kek, secret, _aad(name, record, "key"))
-    return out
+    record: dict[str, Any] = {**meta, "kdf": {"name": "scrypt", **SCRYPT, "salt": _b64(salt)}}
+    record["wrap"] = _seal(kek, secret, _aad(name, record, "key"))
+    if totp is not None:
+        record["totp"] = _seal(kek, totp.encode(), _aad(name, record, "totp"))
+    return record
 
 
-def _wrap_value(name: str, record: dict[str, Any], password: str, value: bytes, what: str) -> dict[str, str]:
-    kek = _derive(password, _unb64(record["kdf"]["salt"]), _cost(record))
-    return _seal(kek, value, _aad(name, record, what))
-
-
-def _unwrap(name: str, record: dict[str, Any], password: str) -> bytes | None:
+def _kek(record: dict[str, Any], password: str) -> bytes | None:
+    """The key ``password`` derives with the record's salt and cost (None: a malformed record)."""
     try:
-        kek = _derive(password, _unb64(record["kdf"]["salt"]), _cost(record))
+        return _derive(password, _unb64(record["kdf"]["salt"]), _cost(record))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _unwrap(name: str, record: dict[str, Any], kek: bytes | None) -> bytes | None:
+    if kek is None:
+        return None
+    try:
         return _open(kek, record["wrap"], _aad(name, record, "key"))
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _unwrap_totp(name: str, record: dict[str, Any], password: str) -> str | None:
+def _unwrap_totp(name: str, record: dict[str, Any], kek: bytes | None) -> str | None:
+    if kek is None:
+        return None
     try:
-        kek = _derive(password, _unb64(record["kdf"]["salt"]), _cost(record))
         value = _open(kek, record["totp"], _aad(name, record, "totp"))
     except (KeyError, TypeError, ValueError):
         return None
