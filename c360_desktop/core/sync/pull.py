@@ -205,11 +205,10 @@ class Puller:
             conn.execute(f"DELETE FROM contact_point WHERE customer_id IN (SELECT c.id FROM customer c WHERE NOT {own})",
                          args)
             if self._touched and me is not None:  # newly their own: contact points older than the watermark
-                touched = sorted(self._touched)
-                mine = [r[0] for part in range(0, len(touched), 500) for r in conn.execute(
-                    f"SELECT c.id FROM customer c WHERE c.id IN ({','.join('?' * len(touched[part:part + 500]))}) "
-                    f"AND {own.replace(':me', '?')} AND NOT EXISTS (SELECT 1 FROM contact_point p "
-                    "WHERE p.customer_id = c.id)", [*touched[part:part + 500], me, me])]
+                bare = {r[0] for r in conn.execute(
+                    f"SELECT c.id FROM customer c WHERE {own} AND NOT EXISTS (SELECT 1 FROM contact_point p "
+                    "WHERE p.customer_id = c.id)", args)}
+                mine = sorted(bare & self._touched)
                 if mine:
                     cols = sync_columns("contact_point")
                     rows = self.central.fetch("contact_point", (0, ""), 1_000_000, None, customer_ids=mine)
